@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+// hone: a GitOps engine for fine-tuning language models. Dependencies point down the stack:
+// C system libraries → YAML/Git bindings → model → loading → planning → executors → engine → CLI.
+import PackageDescription
+
+let package = Package(
+    name: "hone",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "hone", targets: ["hone"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The system libyaml (Debian libyaml-dev), through a shim header.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // The system libgit2 (Debian libgit2-dev), plus inline C for its variadic options call.
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        // YAML node trees with source marks (libyaml event API) and a deterministic emitter.
+        .target(name: "YAML", dependencies: ["CYAML"]),
+        // Git repositories through libgit2: refs, trees, blobs, commits, CAS, revwalk, diff, push.
+        .target(name: "Git", dependencies: ["CGit2"]),
+        // Plain values for every kind, diagnostics, names and digests; no I/O.
+        .target(name: "HoneModel", dependencies: ["YAML"]),
+        // Files (working tree or commit) → model values and diagnostics.
+        .target(name: "HoneLoading", dependencies: ["HoneModel", "YAML", "Git"]),
+        // Pure planning: spec digests, job ids, desired vs recorded → Plan, and its renderers.
+        .target(name: "HonePlanning", dependencies: ["HoneModel", "HoneLoading"]),
+        // Where jobs run: the Executor protocol, the local process pool and Slurm.
+        .target(name: "HoneExecutors", dependencies: ["HoneModel"]),
+        // Reconcile: load → plan → apply → record → commit; publish, history, compare, views.
+        .target(name: "HoneEngine", dependencies: ["HoneModel", "HoneLoading", "HonePlanning", "HoneExecutors", "YAML", "Git"]),
+        // The command-line interface as a library, so tests can call it in-process too.
+        .target(name: "HoneCLI", dependencies: [
+            "HoneEngine", "HonePlanning", "HoneLoading", "HoneModel", "YAML", "Git",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The `hone` executable: a thin entry point over HoneCLI.
+        .executableTarget(name: "hone", dependencies: ["HoneCLI"]),
+
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        .testTarget(name: "GitTests", dependencies: ["Git"]),
+        .testTarget(name: "HoneLoadingTests", dependencies: ["HoneLoading", "HoneModel", "YAML", "Git"]),
+        .testTarget(name: "HonePlanningTests", dependencies: ["HonePlanning", "HoneLoading", "HoneModel"]),
+        .testTarget(name: "HoneEngineTests", dependencies: ["HoneEngine", "HoneExecutors", "HonePlanning", "HoneLoading", "HoneModel", "Git", "YAML"]),
+        .testTarget(name: "HoneCLITests", dependencies: ["HoneCLI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

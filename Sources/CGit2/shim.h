@@ -1,0 +1,12 @@
+#ifndef HONE_CGIT2_SHIM_H
+#define HONE_CGIT2_SHIM_H
+#include <git2.h>
+
+/* git_libgit2_opts is variadic and so not callable from Swift: wrap the options hone needs. */
+static inline int hone_git_disable_owner_validation(void) {
+    return git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+}
+static inline int hone_git_set_cache_max_size(size_t bytes) {
+    return git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)bytes);
+}
+#endif

@@ -44,6 +44,9 @@ let package = Package(
         .testTarget(name: "HoneLoadingTests", dependencies: ["HoneLoading", "HoneModel", "YAML", "Git"]),
         .testTarget(name: "HonePlanningTests", dependencies: ["HonePlanning", "HoneLoading", "HoneModel"]),
         .testTarget(name: "HoneEngineTests", dependencies: ["HoneEngine", "HoneExecutors", "HonePlanning", "HoneLoading", "HoneModel", "Git", "YAML"]),
+        .testTarget(name: "HoneExecutorsTests", dependencies: ["HoneExecutors"]),
+        // Needs a running Slurm cluster (scripts/slurm-cluster.sh start); fails loudly without one in CI.
+        .testTarget(name: "HoneSlurmTests", dependencies: ["HoneExecutors"]),
         .testTarget(name: "HoneCLITests", dependencies: ["HoneCLI"]),
     ],
     swiftLanguageModes: [.v6]

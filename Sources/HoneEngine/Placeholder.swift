@@ -1,0 +1,1 @@
+// HoneEngine: see README.md

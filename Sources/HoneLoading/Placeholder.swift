@@ -1,0 +1,1 @@
+// HoneLoading: see README.md

@@ -1,0 +1,1 @@
+// HoneModel: see README.md

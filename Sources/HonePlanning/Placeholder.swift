@@ -1,0 +1,1 @@
+// HonePlanning: see README.md

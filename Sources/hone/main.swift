@@ -1,0 +1,2 @@
+import HoneCLI
+HoneCommand.main()

@@ -173,3 +173,12 @@ extension Node {
 }
 
 import Foundation
+
+// Temporary until the emitter branch lands: strings that would read as another type are double-quoted.
+extension Node {
+    public static func text(_ s: String) -> Node {
+        if s.contains("\n") { return Node(.scalar(s, .literal)) }
+        if Node.resolvePlain(s) != .string || s.isEmpty || s.first == " " || s.last == " " { return Node(.scalar(s, .doubleQuoted)) }
+        return Node(.scalar(s, .plain))
+    }
+}

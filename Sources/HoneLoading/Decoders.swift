@@ -1,0 +1,375 @@
+import HoneModel
+import YAML
+
+/// Keys that hold secrets when given a literal value: always rejected (design §1).
+let secretKeys: Set<String> = ["password", "passwd", "token", "secret", "apikey", "api_key", "api-key", "accesstoken", "access_token", "secretkey", "privatekey"]
+
+/// Decoders from a file's root node to model values. Each reports to the file's report and
+/// returns nil only when the object is unusable.
+enum Decoders {
+    static let secretHint = "secrets never go into git: name an environment variable instead (for debug mode: `passwordEnv: HONE_DEBUG_PASSWORD`) and set it where hone runs"
+
+    /// Flags literal secrets anywhere in a file.
+    static func scanSecrets(_ node: Node, report: FileReport) {
+        switch node.content {
+        case .mapping(let pairs):
+            for p in pairs {
+                if let k = p.key.scalar, secretKeys.contains(k.lowercased()), !(p.value.isNullScalar) {
+                    report.error("literal secret in \"\(k)\": \(secretHint)", at: p.key.mark)
+                } else {
+                    scanSecrets(p.value, report: report)
+                }
+            }
+        case .sequence(let items): items.forEach { scanSecrets($0, report: report) }
+        case .scalar: break
+        }
+    }
+
+    /// Common header: `kind` must match the file's place; `apiVersion` optional.
+    static func header(_ f: inout Fields, expected: String) -> Bool {
+        if let v = f.raw("apiVersion"), let s = v.scalar, s != "hone/v1" {
+            f.error("unsupported apiVersion \"\(s)\": the only version is hone/v1", at: v.mark)
+        }
+        guard let k = f.raw("kind") else {
+            f.error("missing required field \"kind\" (this file's place says kind: \(expected))", at: f.node.mark)
+            return false
+        }
+        guard let s = k.scalar, s == expected else {
+            let found = k.scalar ?? k.kindDescription
+            f.error("kind \(found) does not belong here: files at this path are kind \(expected)", at: k.mark)
+            return false
+        }
+        return true
+    }
+
+    static func versionRef(_ f: inout Fields, _ key: String, required: Bool) -> VersionRef? {
+        guard let v = required ? f.require(key) : f.raw(key), !v.isNullScalar else { return nil }
+        guard let s = v.scalar, v.items == nil, v.pairs == nil else {
+            f.error("\"\(key)\" must be a name@version string, found \(v.kindDescription)", at: v.mark)
+            return nil
+        }
+        guard let r = VersionRef.parse(s) else {
+            f.error("\"\(key)\": \"\(s)\" is not a valid name@version reference (names match \(Names.pattern))", at: v.mark)
+            return nil
+        }
+        return r
+    }
+
+    static func name(_ f: inout Fields, _ key: String) -> String? {
+        guard let v = f.raw(key), !v.isNullScalar else { return nil }
+        guard let s = Fields.string(v, key: key, lenient: false, fields: &f) else { return nil }
+        guard Names.isValid(s) else {
+            f.error("\"\(key)\": \"\(s)\" is not a valid name (names match \(Names.pattern))", at: v.mark)
+            return nil
+        }
+        return s
+    }
+
+    static func project(_ root: Node, report: FileReport) -> Project? {
+        guard var f = Fields(root, what: "hone.yaml", report: report), header(&f, expected: "Project") else { return nil }
+        let name = f.string("name", required: true)
+        let owner = f.string("owner", lenient: true)
+        let store = f.string("store") ?? ".hone/store"
+        var pools: [String: Pool] = [:]
+        var defaultPool: String? = nil
+        if let poolsNode = f.require("pools") {
+            if let pairs = poolsNode.pairs {
+                if pairs.isEmpty { f.error("\"pools\" needs at least one pool", at: poolsNode.mark) }
+                for p in pairs {
+                    guard let pn = p.key.scalar else { continue }
+                    if !Names.isValid(pn) { f.error("pool name \"\(pn)\" is not a valid name (names match \(Names.pattern))", at: p.key.mark); continue }
+                    if let pool = self.pool(pn, p.value, report: report) { pools[pn] = pool }
+                }
+            } else {
+                f.error("\"pools\" must be a mapping of pool names to settings, found \(poolsNode.kindDescription)", at: poolsNode.mark)
+            }
+        }
+        if let d = f.raw("defaults") {
+            if var df = Fields(d, what: "\"defaults\"", report: report) {
+                if let v = df.raw("pool"), let s = v.scalar {
+                    if pools[s] == nil && !pools.isEmpty {
+                        df.error("default pool \"\(s)\" is not among the pools\(NearMiss.hint(for: s, among: pools.keys))", at: v.mark)
+                    } else { defaultPool = s }
+                }
+                df.finish(context: "defaults.")
+            }
+        }
+        f.finish()
+        guard let name else { return nil }
+        let def = defaultPool ?? (pools["local"] != nil ? "local" : pools.keys.sorted().first ?? "local")
+        return Project(name: name, owner: owner, store: store, pools: pools, defaultPool: def)
+    }
+
+    static func pool(_ name: String, _ node: Node, report: FileReport) -> Pool? {
+        guard var f = Fields(node, what: "pool \"\(name)\"", report: report) else { return nil }
+        var pool = Pool(name: name)
+        if let v = f.raw("executor"), let s = v.scalar {
+            if let e = ExecutorKind(rawValue: s) { pool.executor = e }
+            else if s == "kubernetes" { f.error("executor kubernetes is planned but not available yet: use local or slurm", at: v.mark) }
+            else { f.error("unknown executor \"\(s)\": use local or slurm\(NearMiss.hint(for: s, among: ExecutorKind.allCases.map(\.rawValue)))", at: v.mark) }
+        }
+        pool.maxParallel = f.int("maxParallel", min: 1) ?? (pool.executor == .slurm ? 4 : 2)
+        pool.costPerHour = f.double("costPerHour", min: 0) ?? 0
+        if let h = f.double("maxHours", min: 0) {
+            if h <= 0 { f.error("\"maxHours\" must be more than 0", at: f.node["maxHours"]!.mark) } else { pool.maxHours = h }
+        }
+        pool.partition = f.string("partition")
+        pool.gres = f.string("gres")
+        pool.cpusPerTask = f.int("cpusPerTask", min: 1)
+        pool.mem = f.string("mem")
+        pool.account = f.string("account")
+        pool.qos = f.string("qos")
+        pool.constraint = f.string("constraint")
+        pool.extraArgs = f.strings("extraArgs") ?? []
+        pool.workdir = f.string("workdir")
+        if pool.executor == .slurm && pool.workdir == nil {
+            f.error("slurm pool \"\(name)\" needs \"workdir\": a directory every Slurm node can read and write", at: node.mark)
+        }
+        if pool.executor == .local {
+            for k in ["partition", "gres", "cpusPerTask", "mem", "account", "qos", "constraint", "extraArgs", "workdir"] {
+                if let v = node[k] { f.warning("\"\(k)\" only applies to slurm pools; pool \"\(name)\" is local", at: v.mark) }
+            }
+        }
+        f.finish(context: "pools.\(name).")
+        return pool
+    }
+
+    static func version(_ kind: VersionKind, ref: VersionRef, _ root: Node, report: FileReport) -> VersionSpec? {
+        guard var f = Fields(root, what: "a \(kind.rawValue)", report: report), header(&f, expected: kind.rawValue) else { return nil }
+        var v = VersionSpec(kind: kind, ref: ref)
+        v.description = f.string("description", lenient: true)
+        if kind == .runtime {
+            v.python = f.string("python") ?? "python3"
+            v.requirements = f.strings("requirements") ?? []
+            v.env = Dictionary((f.stringMap("env") ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            v.systemSitePackages = f.bool("systemSitePackages") ?? false
+            for (k, _, mark) in f.stringMap("env") ?? [] where secretKeys.contains(k.lowercased()) {
+                f.error("literal secret in \"env.\(k)\": \(secretHint)", at: mark)
+            }
+        } else {
+            v.uri = f.string("uri", required: true)
+            if let shaNode = f.require("sha256"), let s = Fields.string(shaNode, key: "sha256", lenient: true, fields: &f) {
+                if s.count == 64 && s.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) { v.sha256 = s }
+                else { f.error("\"sha256\" must be 64 lowercase hex digits (`sha256sum FILE` prints it)", at: shaNode.mark) }
+            }
+            if kind == .model {
+                v.publishedFrom = f.string("publishedFrom")
+                v.publishedAt = f.string("publishedAt", lenient: true)
+                if let l = f.raw("lineage") { v.lineage = Fields.jsonValue(l) }
+                v.metrics = f.json("metrics") ?? [:]
+            }
+        }
+        f.finish()
+        if report.hasErrors { return nil }
+        v.digest = kind == .runtime ? runtimeDigest(v) : (v.sha256 ?? "")
+        return v
+    }
+
+    /// A runtime's digest: its environment-defining fields in canonical JSON.
+    static func runtimeDigest(_ v: VersionSpec) -> String {
+        let canon = JSONValue.object([
+            "python": .string(v.python), "requirements": .array(v.requirements.map(JSONValue.string)),
+            "env": .object(v.env.mapValues(JSONValue.string)), "systemSitePackages": .bool(v.systemSitePackages),
+        ])
+        return SHA256.hex(canon.canonicalJSON)
+    }
+
+    static func group(_ name: String, _ root: Node, report: FileReport) -> GroupSpec? {
+        guard var f = Fields(root, what: "a Group", report: report), header(&f, expected: "Group") else { return nil }
+        let g = GroupSpec(name: name, description: f.string("description", lenient: true))
+        f.finish()
+        return report.hasErrors ? nil : g
+    }
+
+    static func publish(_ f: inout Fields) -> PublishRequest? {
+        guard let node = f.raw("publish"), !node.isNullScalar else { return nil }
+        guard var p = Fields(node, what: "\"publish\"", report: f.report) else { return nil }
+        let model = name(&p, "model")
+        if model == nil && node["model"] == nil { p.error("\"publish\" needs \"model\": the registry model to publish into", at: node.mark) }
+        var as_: PublishAs = .new
+        if let v = p.raw("as"), let s = v.scalar {
+            if let a = PublishAs(rawValue: s) { as_ = a } else { p.error("\"publish.as\" must be new or version, found \"\(s)\"", at: v.mark) }
+        }
+        p.finish(context: "publish.")
+        return model.map { PublishRequest(model: $0, as: as_) }
+    }
+
+    static func onChange(_ f: inout Fields) -> OnChange {
+        guard let v = f.raw("onChange"), let s = v.scalar else { return .cancel }
+        if let o = OnChange(rawValue: s) { return o }
+        f.error("\"onChange\" must be cancel or wait, found \"\(s)\"", at: v.mark)
+        return .cancel
+    }
+
+    static func run(_ key: ObjectKey, _ root: Node, project: Project?, report: FileReport) -> RunSpec? {
+        guard var f = Fields(root, what: "a Run", report: report), header(&f, expected: "Run") else { return nil }
+        let description = f.string("description", lenient: true)
+        let pool = name(&f, "pool") ?? project?.defaultPool ?? "local"
+        let base = versionRef(&f, "baseModel", required: true)
+        let train = versionRef(&f, "trainDataset", required: true)
+        let val = versionRef(&f, "validationDataset", required: false)
+        let runtime = versionRef(&f, "runtime", required: false)
+        let handler = f.string("handler", required: true)
+        let params = f.json("params") ?? [:]
+        let owner = f.string("owner", lenient: true)
+        let rerun = f.int("rerun", min: 0) ?? 0
+        let oc = onChange(&f)
+        let pub = publish(&f)
+        f.finish()
+        guard !report.hasErrors, let base, let train, let handler else { return nil }
+        return RunSpec(key: key, description: description, pool: pool, baseModel: base, trainDataset: train, validationDataset: val,
+                       runtime: runtime, handler: handler, params: params, owner: owner, rerun: rerun, onChange: oc, publish: pub)
+    }
+
+    static func eval(_ key: ObjectKey, _ root: Node, project: Project?, report: FileReport) -> EvalSpec? {
+        guard var f = Fields(root, what: "an Eval", report: report), header(&f, expected: "Eval") else { return nil }
+        let description = f.string("description", lenient: true)
+        let pool = name(&f, "pool") ?? project?.defaultPool ?? "local"
+        let model = versionRef(&f, "model", required: false)
+        let fromRun = name(&f, "fromRun")
+        if model != nil && fromRun != nil {
+            f.error("an eval takes exactly one of \"model\" and \"fromRun\", not both", at: root["fromRun"]!.mark)
+        } else if model == nil && fromRun == nil && root["model"] == nil && root["fromRun"] == nil {
+            f.error("an eval needs one of \"model\" (a registry version, name@version) or \"fromRun\" (a run of this group)", at: root.mark)
+        }
+        if fromRun != nil, case .evaluations = key.scope {
+            f.error("\"fromRun\" is only available to evals in a group: the evaluation module has no runs", at: root["fromRun"]!.mark)
+        }
+        let handler = f.string("handler", required: true)
+        let dataset = versionRef(&f, "dataset", required: true)
+        let runtime = versionRef(&f, "runtime", required: false)
+        let params = f.json("params") ?? [:]
+        var autoRelease: Int? = 3600
+        if let v = f.raw("autoRelease"), !v.isNullScalar {
+            if let s = v.scalar, let d = Duration.parse(s) {
+                if case .seconds(let n) = d { autoRelease = n } else { autoRelease = nil }
+            } else {
+                f.error("\"autoRelease\" must be a duration like 90s, 15m, 2h or 3600 (seconds), or 0/never to turn it off; found \(v.scalar.map { "\"\($0)\"" } ?? v.kindDescription)", at: v.mark)
+            }
+        }
+        var debug = DebugSettings()
+        if let d = f.raw("debug"), !d.isNullScalar, var df = Fields(d, what: "\"debug\"", report: report) {
+            debug.enabled = df.bool("enabled") ?? false
+            if let pe = df.raw("passwordEnv"), let s = Fields.string(pe, key: "passwordEnv", lenient: false, fields: &df) {
+                if s.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) == nil {
+                    df.error("\"debug.passwordEnv\" names an environment variable (like HONE_DEBUG_PASSWORD), found \"\(s)\"", at: pe.mark)
+                } else { debug.passwordEnv = s }
+            }
+            df.finish(context: "debug.")
+        }
+        let rerun = f.int("rerun", min: 0) ?? 0
+        let oc = onChange(&f)
+        let owner = f.string("owner", lenient: true)
+        var gates: [(metric: String, expression: String)] = []
+        if let g = f.raw("gates"), !g.isNullScalar {
+            if let pairs = g.pairs {
+                for p in pairs {
+                    guard let k = p.key.scalar else { continue }
+                    if !(k.hasPrefix("metrics.") && k.count > 8) {
+                        f.error("gate \"\(k)\" must name a metric as metrics.<key>", at: p.key.mark); continue
+                    }
+                    guard let e = p.value.scalar, GateExpression.parse(e) != nil else {
+                        f.error("gate \"\(k)\": expected a comparison like \">= baseline - 0.01\" or \"<= 12\", found \(p.value.scalar.map { "\"\($0)\"" } ?? p.value.kindDescription)", at: p.value.mark)
+                        continue
+                    }
+                    gates.append((k, e))
+                }
+            } else { f.error("\"gates\" must be a mapping of metrics.<key> to a comparison", at: g.mark) }
+        }
+        let baseline = name(&f, "baseline")
+        if baseline == nil, let relative = gates.first(where: { GateExpression.parse($0.expression)!.relativeToBaseline }) {
+            f.error("gate \"\(relative.metric)\" compares with the baseline, but this eval names no \"baseline\"", at: root["gates"]![relative.metric]!.mark)
+        }
+        let syncedFrom = f.string("syncedFrom")
+        f.finish()
+        guard !report.hasErrors, let handler, let dataset else { return nil }
+        return EvalSpec(key: key, description: description, pool: pool, model: model, fromRun: fromRun, handler: handler, dataset: dataset,
+                        runtime: runtime, params: params, autoRelease: autoRelease, debug: debug, rerun: rerun, onChange: oc, owner: owner,
+                        gates: gates, baseline: baseline, syncedFrom: syncedFrom)
+    }
+
+    static func view(_ key: ObjectKey, _ root: Node, report: FileReport) -> ViewSpec? {
+        guard var f = Fields(root, what: "a View", report: report), header(&f, expected: "View") else { return nil }
+        var view = ViewSpec(key: key)
+        func checkColumn(_ c: String, _ mark: Mark, _ what: String) -> Bool {
+            if ViewSpec.isKnownColumn(c) { return true }
+            f.error("unknown \(what) \"\(c)\"\(NearMiss.hint(for: c, among: ViewSpec.builtinColumns)): use one of \(ViewSpec.builtinColumns.joined(separator: ", ")) or metrics.<key>", at: mark)
+            return false
+        }
+        if let cols = f.raw("columns"), !cols.isNullScalar {
+            if let items = cols.items {
+                view.columns = items.compactMap { n in n.scalar.flatMap { checkColumn($0, n.mark, "column") ? $0 : nil } }
+            } else { f.error("\"columns\" must be a list of column names", at: cols.mark) }
+        }
+        if let pins = f.raw("pinned"), !pins.isNullScalar {
+            if let items = pins.items {
+                for n in items {
+                    guard let c = n.scalar, checkColumn(c, n.mark, "pinned column") else { continue }
+                    if let cols = view.columns, !cols.contains(c) {
+                        f.error("pinned column \"\(c)\" is not among the view's columns", at: n.mark)
+                    } else { view.pinned.append(c) }
+                }
+            } else { f.error("\"pinned\" must be a list of column names", at: pins.mark) }
+        }
+        if let filter = f.raw("filter"), !filter.isNullScalar {
+            if let pairs = filter.pairs {
+                for p in pairs {
+                    guard let c = p.key.scalar, checkColumn(c, p.key.mark, "filter column") else { continue }
+                    guard let text = p.value.scalar else {
+                        f.error("filter \"\(c)\" must be a value or a comparison like \">=0.5\", found \(p.value.kindDescription)", at: p.value.mark); continue
+                    }
+                    switch FilterParser.parse(column: c, text) {
+                    case .success(let clause): view.filter.append(clause)
+                    case .failure(let message): f.error("filter \"\(c)\": \(message.message)", at: p.value.mark)
+                    }
+                }
+            } else { f.error("\"filter\" must be a mapping of column to value or comparison", at: filter.mark) }
+        }
+        if let sort = f.raw("sort"), !sort.isNullScalar, var sf = Fields(sort, what: "\"sort\"", report: report) {
+            if let by = sf.raw("by"), let s = by.scalar {
+                if checkColumn(s, by.mark, "sort column") { view.sortBy = s }
+            }
+            if let o = sf.raw("order"), let s = o.scalar {
+                if let order = SortOrder(rawValue: s) { view.sortOrder = order }
+                else { sf.error("\"sort.order\" must be asc or desc, found \"\(s)\"", at: o.mark) }
+            }
+            sf.finish(context: "sort.")
+        }
+        view.isDefault = f.bool("default") ?? false
+        view.visible = f.bool("visible") ?? true
+        f.finish()
+        return report.hasErrors ? nil : view
+    }
+}
+
+struct FilterError: Error { var message: String }
+
+/// View filter values: `Succeeded`, `"!=Failed"`, `">=0.5"`, `"support-bot@*"` (glob).
+public enum FilterParser {
+    static func parse(column: String, _ text: String) -> Result<FilterClause, FilterError> {
+        var t = text.trimmingCharacters(in: .whitespaces)
+        var op: FilterClause.Op = .eq
+        for candidate in [FilterClause.Op.ge, .le, .ne, .gt, .lt] where t.hasPrefix(candidate.rawValue) {
+            op = candidate; t = String(t.dropFirst(candidate.rawValue.count)).trimmingCharacters(in: .whitespaces); break
+        }
+        if op == .eq, t.hasPrefix("=") { t = String(t.dropFirst()).trimmingCharacters(in: .whitespaces) }
+        if t.isEmpty { return .failure(FilterError(message: "expected a value after \"\(op.rawValue)\"")) }
+        let ordered = [FilterClause.Op.ge, .le, .gt, .lt].contains(op)
+        let numeric = column.hasPrefix("metrics.") || column == "duration" || column == "cost" || column == "attempt"
+        let temporal = column == "createdAt" || column == "finishedAt"
+        if ordered {
+            if numeric && Double(t) == nil { return .failure(FilterError(message: "\"\(op.rawValue)\" needs a number, found \"\(t)\"")) }
+            if temporal && Timestamp.date(t) == nil && Timestamp.date(t + "T00:00:00Z") == nil {
+                return .failure(FilterError(message: "\"\(op.rawValue)\" needs a date like 2026-01-31 or 2026-01-31T12:00:00Z, found \"\(t)\""))
+            }
+            if !numeric && !temporal { return .failure(FilterError(message: "\"\(op.rawValue)\" only applies to metrics, duration, cost, attempt and dates")) }
+        }
+        if column == "phase" && (op == .eq || op == .ne) && !t.contains("*") && Phase(rawValue: t) == nil {
+            return .failure(FilterError(message: "unknown phase \"\(t)\"\(NearMiss.hint(for: t, among: Phase.allCases.map(\.rawValue))): one of \(Phase.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        if op == .eq && (t.contains("*") || t.contains("?")) { op = .glob }
+        return .success(FilterClause(column: column, op: op, value: t))
+    }
+}
+
+import Foundation

@@ -1,0 +1,185 @@
+import HoneModel
+import YAML
+
+/// Reads the fields of one mapping node, reporting every problem to a sink: wrong types, unknown keys
+/// (with "did you mean"), missing required fields. Callers ask for each known key once, then call
+/// `finish()` to report the keys nobody asked for.
+struct Fields {
+    let node: Node
+    private(set) var known: [String] = []
+    let report: FileReport
+
+    init?(_ node: Node, what: String, report: FileReport) {
+        guard node.pairs != nil else {
+            report.error("\(what) must be a mapping, found \(node.kindDescription)", at: node.mark)
+            return nil
+        }
+        self.node = node
+        self.report = report
+    }
+
+    func error(_ message: String, at mark: Mark, notes: [String] = []) { report.error(message, at: mark, notes: notes) }
+    func warning(_ message: String, at mark: Mark) { report.warning(message, at: mark) }
+
+    /// The value node of a key (and marks the key as known).
+    mutating func raw(_ key: String) -> Node? {
+        known.append(key)
+        return node[key]
+    }
+
+    mutating func require(_ key: String) -> Node? {
+        let v = raw(key)
+        if v == nil || v!.isNullScalar { error("missing required field \"\(key)\"", at: node.mark) ; return nil }
+        return v
+    }
+
+    /// A string field. Plain scalars that a YAML 1.1 reader would take as another type (`no`, `0123`,
+    /// `1e3`) are accepted as their text only when `lenient` (free text such as descriptions) —
+    /// otherwise they are an error asking for quotes, since other tools would read a different value.
+    mutating func string(_ key: String, required: Bool = false, lenient: Bool = false) -> String? {
+        guard let v = required ? require(key) : raw(key) else { return nil }
+        return Fields.string(v, key: key, lenient: lenient, fields: &self)
+    }
+
+    static func string(_ v: Node, key: String, lenient: Bool, fields: inout Fields) -> String? {
+        guard let s = v.scalar else {
+            fields.error("\"\(key)\" must be a string, found \(v.kindDescription)", at: v.mark)
+            return nil
+        }
+        if v.isNullScalar { return nil }
+        let t = v.resolvedType
+        if t != .string && !lenient {
+            fields.error("\"\(key)\" must be a string, but \(s) reads as a \(t == .int ? "number" : t.rawValue) in YAML: write \"\(s)\" in quotes", at: v.mark)
+            return nil
+        }
+        return s
+    }
+
+    mutating func int(_ key: String, min: Int? = nil) -> Int? {
+        guard let v = raw(key), !v.isNullScalar else { return nil }
+        guard let s = v.scalar, v.resolvedType == .int, let i = Int(s.replacingOccurrences(of: "_", with: "")) else {
+            error("\"\(key)\" must be a whole number, found \(v.kindDescription)", at: v.mark)
+            return nil
+        }
+        if let min, i < min { error("\"\(key)\" must be at least \(min), found \(i)", at: v.mark); return nil }
+        return i
+    }
+
+    mutating func double(_ key: String, min: Double? = nil) -> Double? {
+        guard let v = raw(key), !v.isNullScalar else { return nil }
+        guard let s = v.scalar, v.resolvedType == .int || v.resolvedType == .float,
+              let d = Double(s.replacingOccurrences(of: "_", with: "")) else {
+            error("\"\(key)\" must be a number, found \(v.kindDescription)", at: v.mark)
+            return nil
+        }
+        if let min, d < min { error("\"\(key)\" must be at least \(JSONValue.formatNumber(min)), found \(s)", at: v.mark); return nil }
+        return d
+    }
+
+    mutating func bool(_ key: String) -> Bool? {
+        guard let v = raw(key), !v.isNullScalar else { return nil }
+        guard let s = v.scalar, v.resolvedType == .bool else {
+            error("\"\(key)\" must be true or false, found \(v.kindDescription)", at: v.mark)
+            return nil
+        }
+        return ["true", "yes", "on"].contains(s.lowercased())
+    }
+
+    /// A list of strings.
+    mutating func strings(_ key: String) -> [String]? {
+        guard let v = raw(key), !v.isNullScalar else { return nil }
+        guard let items = v.items else {
+            error("\"\(key)\" must be a list, found \(v.kindDescription)", at: v.mark)
+            return nil
+        }
+        var out: [String] = []
+        for item in items {
+            if let s = Fields.string(item, key: "\(key) item", lenient: false, fields: &self) { out.append(s) }
+        }
+        return out
+    }
+
+    /// A mapping of string to string (env).
+    mutating func stringMap(_ key: String) -> [(key: String, value: String, mark: Mark)]? {
+        guard let v = raw(key), !v.isNullScalar else { return nil }
+        guard let pairs = v.pairs else {
+            error("\"\(key)\" must be a mapping, found \(v.kindDescription)", at: v.mark)
+            return nil
+        }
+        var out: [(String, String, Mark)] = []
+        for p in pairs {
+            guard let k = p.key.scalar else { continue }
+            guard let s = p.value.scalar, p.value.items == nil else {
+                error("\"\(key).\(k)\" must be a string, found \(p.value.kindDescription)", at: p.value.mark)
+                continue
+            }
+            out.append((k, s, p.value.mark))
+        }
+        return out
+    }
+
+    /// A free-form mapping (params), converted to JSON values with YAML 1.1 typing.
+    mutating func json(_ key: String) -> [String: JSONValue]? {
+        guard let v = raw(key), !v.isNullScalar else { return nil }
+        guard v.pairs != nil else {
+            error("\"\(key)\" must be a mapping, found \(v.kindDescription)", at: v.mark)
+            return nil
+        }
+        return Fields.jsonValue(v).objectValue
+    }
+
+    static func jsonValue(_ n: Node) -> JSONValue {
+        switch n.content {
+        case .scalar(let s, _):
+            switch n.resolvedType {
+            case .null: return .null
+            case .bool: return .bool(["true", "yes", "on"].contains(s.lowercased()))
+            case .int:
+                if let i = Int(s.replacingOccurrences(of: "_", with: "")) { return .int(i) }
+                return .string(s)
+            case .float:
+                let t = s.lowercased()
+                if t == ".inf" || t == "+.inf" { return .double(.infinity) }
+                if t == "-.inf" { return .double(-.infinity) }
+                if t == ".nan" { return .double(.nan) }
+                return Double(s.replacingOccurrences(of: "_", with: "")).map(JSONValue.double) ?? .string(s)
+            case .string: return .string(s)
+            }
+        case .sequence(let items): return .array(items.map(jsonValue))
+        case .mapping(let pairs):
+            var o: [String: JSONValue] = [:]
+            for p in pairs { if let k = p.key.scalar { o[k] = jsonValue(p.value) } }
+            return .object(o)
+        }
+    }
+
+    /// Reports keys nobody asked for, with the closest known key.
+    mutating func finish(context: String = "") {
+        for p in node.pairs ?? [] {
+            guard let k = p.key.scalar, !known.contains(k) else { continue }
+            error("unknown field \"\(context)\(k)\"\(NearMiss.hint(for: k, among: known))", at: p.key.mark)
+        }
+    }
+}
+
+/// The diagnostics of one file, shared by the readers of its nested mappings.
+final class FileReport {
+    let path: String
+    private(set) var items: [Diagnostic] = []
+    init(path: String) { self.path = path }
+    func error(_ message: String, at mark: Mark, notes: [String] = []) {
+        items.append(Diagnostic(.error, path: path, mark: mark, message: message, notes: notes))
+    }
+    func warning(_ message: String, at mark: Mark, notes: [String] = []) {
+        items.append(Diagnostic(.warning, path: path, mark: mark, message: message, notes: notes))
+    }
+    var hasErrors: Bool { items.contains { $0.isError } }
+    var errorCount: Int { items.filter(\.isError).count }
+}
+
+extension Node {
+    var isNullScalar: Bool {
+        if case .scalar = content, resolvedType == .null { return true }
+        return false
+    }
+}

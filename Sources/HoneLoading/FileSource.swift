@@ -1,0 +1,70 @@
+import Foundation
+
+/// Where hone reads a repository's files from: the working tree, or a commit (`--ref`).
+public protocol FileSource {
+    /// "working tree" or "commit 1a2b3c4": said in messages.
+    var label: String { get }
+    /// Repository-relative paths ('/'-separated) of the files hone cares about
+    /// (hone.yaml and everything under the layout's top-level folders).
+    func listFiles() throws -> [String]
+    /// A file's bytes; nil when absent.
+    func read(_ path: String) throws -> [UInt8]?
+}
+
+/// Top-level entries of the layout (design §1); nothing else is listed.
+public enum Layout {
+    public static let topFolders = ["models", "datasets", "runtimes", "groups", "evaluations", "status"]
+    public static let projectFile = "hone.yaml"
+    public static func isInLayout(_ path: String) -> Bool {
+        if path == projectFile { return true }
+        guard let slash = path.firstIndex(of: "/") else { return false }
+        return topFolders.contains(String(path[..<slash]))
+    }
+}
+
+/// Reads the checked-out files of a repository (what `hone validate` sees by default).
+public struct WorkingTreeSource: FileSource {
+    public let root: URL
+    public init(root: URL) { self.root = root.standardizedFileURL }
+    public var label: String { "working tree" }
+
+    public func listFiles() throws -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        if fm.fileExists(atPath: root.appendingPathComponent(Layout.projectFile).path) { out.append(Layout.projectFile) }
+        for top in Layout.topFolders {
+            let dir = root.appendingPathComponent(top)
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else { continue }
+            walk(dir, prefix: top, into: &out)
+        }
+        return out
+    }
+
+    private func walk(_ dir: URL, prefix: String, into out: inout [String]) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+        for name in names.sorted() where !name.hasPrefix(".") || name.hasSuffix(".yaml") {
+            let url = dir.appendingPathComponent(name)
+            var isDir: ObjCBool = false
+            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
+            if isDir.boolValue { walk(url, prefix: prefix + "/" + name, into: &out) } else { out.append(prefix + "/" + name) }
+        }
+    }
+
+    public func read(_ path: String) throws -> [UInt8]? {
+        let url = root.appendingPathComponent(path)
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        return [UInt8](data)
+    }
+}
+
+/// A fixed set of files in memory (tests, and the plan's base side).
+public struct MemorySource: FileSource {
+    public var files: [String: [UInt8]]
+    public var label: String
+    public init(files: [String: String], label: String = "memory") {
+        self.files = files.mapValues { Array($0.utf8) }; self.label = label
+    }
+    public func listFiles() throws -> [String] { files.keys.filter(Layout.isInLayout).sorted() }
+    public func read(_ path: String) throws -> [UInt8]? { files[path] }
+}

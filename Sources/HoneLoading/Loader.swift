@@ -1,0 +1,179 @@
+import Foundation
+import HoneModel
+import YAML
+
+/// What a file is, by its place in the layout (design §1).
+enum FilePlace {
+    case project
+    case version(VersionKind, VersionRef)
+    case group(String)
+    case object(ObjectKey)
+    case status(ObjectKey)
+    case statusAttachment
+    case misplaced(String)   // the warning to give
+    case invalidName(String) // the error to give
+    case ignored
+}
+
+enum Classifier {
+    static func place(of path: String) -> FilePlace {
+        if path == Layout.projectFile { return .project }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let isYAML = path.hasSuffix(".yaml")
+        func stem(_ s: String) -> String { String(s.dropLast(5)) }
+        func check(_ names: [String], _ place: FilePlace) -> FilePlace {
+            for n in names where !Names.isValid(n) {
+                return .invalidName("\"\(n)\" is not a valid name: names and versions match \(Names.pattern)")
+            }
+            return place
+        }
+        let unknown = FilePlace.misplaced("file is not part of the hone layout and is ignored (see specs/layout.md)")
+        switch parts[0] {
+        case "models", "datasets", "runtimes":
+            let kind: VersionKind = parts[0] == "models" ? .model : parts[0] == "datasets" ? .dataset : .runtime
+            if parts.count == 3 && isYAML {
+                return check([parts[1], stem(parts[2])], .version(kind, VersionRef(name: parts[1], version: stem(parts[2]))))
+            }
+            // Small artifacts may be committed beside their versions; only stray YAML is suspicious.
+            return path.hasSuffix(".yaml") || path.hasSuffix(".yml") ? unknown : .ignored
+        case "groups":
+            if parts.count == 3 && parts[2] == "group.yaml" { return check([parts[1]], .group(parts[1])) }
+            if parts.count == 4 && isYAML {
+                let kinds: [String: ObjectKey.Kind] = ["runs": .run, "evals": .eval, "views": .view]
+                if let k = kinds[parts[2]] {
+                    return check([parts[1], stem(parts[3])], .object(ObjectKey(scope: .group(parts[1]), kind: k, name: stem(parts[3]))))
+                }
+            }
+            if path.hasSuffix(".yml") { return .misplaced("hone reads .yaml files only: rename it to \(path.dropLast(4)).yaml") }
+            return unknown
+        case "evaluations":
+            if parts.count == 2 && isYAML { return check([stem(parts[1])], .object(ObjectKey(scope: .evaluations, kind: .eval, name: stem(parts[1])))) }
+            if parts.count == 3 && parts[1] == "views" && isYAML {
+                return check([stem(parts[2])], .object(ObjectKey(scope: .evaluations, kind: .view, name: stem(parts[2]))))
+            }
+            return unknown
+        case "status":
+            // status/groups/<g>/runs/<r>.yaml, status/groups/<g>/evals/<e>.yaml, status/evaluations/<e>.yaml
+            if parts.count == 5 && parts[1] == "groups" && isYAML && (parts[3] == "runs" || parts[3] == "evals") {
+                return .status(ObjectKey(scope: .group(parts[2]), kind: parts[3] == "runs" ? .run : .eval, name: stem(parts[4])))
+            }
+            if parts.count == 3 && parts[1] == "evaluations" && isYAML {
+                return .status(ObjectKey(scope: .evaluations, kind: .eval, name: stem(parts[2])))
+            }
+            return .statusAttachment
+        default:
+            return .ignored
+        }
+    }
+}
+
+/// Everything read from a repository: desired state, recorded state, and every diagnostic.
+public struct LoadResult: Sendable {
+    public var desired = DesiredState()
+    public var recorded = RecordedState()
+    public var diagnostics: [Diagnostic] = []
+    /// Objects whose files exist but are invalid: reported and skipped, never pruned or cancelled.
+    public var invalidObjects: Set<ObjectKey> = []
+    /// Paths of every file read (for `--base` diffs and messages).
+    public var files: [String] = []
+    /// Root nodes of object files, for marks in later checks.
+    var nodes: [String: Node] = [:]
+
+    public var errors: [Diagnostic] { diagnostics.filter(\.isError) }
+    public var warnings: [Diagnostic] { diagnostics.filter { !$0.isError } }
+    public var isValid: Bool { errors.isEmpty }
+}
+
+/// Reads a repository (working tree or commit) into model values, checking everything (design §1):
+/// every file is read and checked before anything fails; an invalid object is skipped, never fatal.
+public struct Loader {
+    public var source: FileSource
+    public init(source: FileSource) { self.source = source }
+
+    public func load(includeStatus: Bool = true) throws -> LoadResult {
+        var result = LoadResult()
+        let paths = try source.listFiles()
+        result.files = paths
+        var texts: [String: [UInt8]] = [:]
+        var reports: [String: FileReport] = [:]
+
+        func parse(_ path: String) throws -> Node? {
+            guard let bytes = try source.read(path) else { return nil }
+            texts[path] = bytes
+            let report = FileReport(path: path)
+            reports[path] = report
+            let doc = YAMLParser.parse(bytes)
+            for e in doc.errors { report.error(e.message, at: e.mark, notes: e.notes) }
+            guard let root = doc.root else {
+                if doc.errors.isEmpty { report.error("file is empty: expected a mapping with kind: …", at: Mark(line: 1, column: 1)) }
+                return nil
+            }
+            Decoders.scanSecrets(root, report: report)
+            return root
+        }
+
+        // The project first: pools and the default pool are needed by the others.
+        if paths.contains(Layout.projectFile), let root = try parse(Layout.projectFile) {
+            result.desired.project = Decoders.project(root, report: reports[Layout.projectFile]!)
+        } else if !paths.contains(Layout.projectFile) {
+            result.diagnostics.append(Diagnostic(path: Layout.projectFile, mark: .none, message: "no hone.yaml: this is not a hone repository (run `hone init` to make one)"))
+        }
+        let project = result.desired.project
+
+        for path in paths where path != Layout.projectFile {
+            let place = Classifier.place(of: path)
+            switch place {
+            case .project, .ignored, .statusAttachment: continue
+            case .misplaced(let message):
+                result.diagnostics.append(Diagnostic(.warning, path: path, mark: .none, message: message))
+                continue
+            case .invalidName(let message):
+                result.diagnostics.append(Diagnostic(path: path, mark: .none, message: message))
+                continue
+            case .status(let key):
+                guard includeStatus, let root = try parse(path) else { continue }
+                if let status = StatusCodec.decode(key, root, report: reports[path]!) { result.recorded.statuses[key] = status }
+            case .version(let kind, let ref):
+                guard let root = try parse(path) else { continue }
+                if let v = Decoders.version(kind, ref: ref, root, report: reports[path]!) {
+                    result.desired.versions[kind, default: [:]][ref] = v
+                }
+            case .group(let name):
+                guard let root = try parse(path) else { continue }
+                if let g = Decoders.group(name, root, report: reports[path]!) { result.desired.groups[name] = g }
+            case .object(let key):
+                guard let root = try parse(path) else { result.invalidObjects.insert(key); continue }
+                result.nodes[path] = root
+                let report = reports[path]!
+                switch key.kind {
+                case .run: if let r = Decoders.run(key, root, project: project, report: report) { result.desired.runs[key] = r }
+                case .eval: if let e = Decoders.eval(key, root, project: project, report: report) { result.desired.evals[key] = e }
+                case .view: if let v = Decoders.view(key, root, report: report) { result.desired.views[key] = v }
+                }
+                if report.hasErrors { result.invalidObjects.insert(key) }
+            }
+        }
+
+        References.check(&result, reports: &reports)
+
+        // Source lines for every diagnostic that points into a file.
+        for path in reports.keys.sorted() { result.diagnostics += reports[path]!.items }
+        for i in result.diagnostics.indices where result.diagnostics[i].line > 0 {
+            let d = result.diagnostics[i]
+            if let bytes = texts[d.path] { result.diagnostics[i].sourceLine = Loader.line(d.line, of: bytes) }
+        }
+        result.diagnostics.sort { ($0.path, $0.line, $0.column) < ($1.path, $1.line, $1.column) }
+        return result
+    }
+
+    static func line(_ n: Int, of bytes: [UInt8]) -> String? {
+        var current = 1
+        var start = 0
+        for (i, b) in bytes.enumerated() where b == 10 {
+            if current == n { return String(decoding: bytes[start..<i], as: UTF8.self) }
+            current += 1
+            start = i + 1
+        }
+        return current == n && start <= bytes.count ? String(decoding: bytes[start...], as: UTF8.self) : nil
+    }
+}

@@ -1,1 +1,0 @@
-// HoneLoading: see README.md

@@ -1,0 +1,309 @@
+import Foundation
+import YAML
+
+/// Where an object lives: in a group, or in the project-wide evaluation module.
+public enum Scope: Sendable, Hashable, Comparable {
+    case group(String)
+    case evaluations
+
+    public var folder: String {
+        switch self {
+        case .group(let g): return "groups/\(g)"
+        case .evaluations: return "evaluations"
+        }
+    }
+    public var name: String {
+        switch self {
+        case .group(let g): return g
+        case .evaluations: return "evaluations"
+        }
+    }
+}
+
+/// The identity of a run, eval or view: its path (design §1).
+public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable { case run, eval, view }
+    public var scope: Scope
+    public var kind: Kind
+    public var name: String
+
+    public init(scope: Scope, kind: Kind, name: String) { self.scope = scope; self.kind = kind; self.name = name }
+
+    /// `groups/support/runs/lora-r8.yaml`, `evaluations/e.yaml`, `evaluations/views/v.yaml`.
+    public var specPath: String {
+        switch (scope, kind) {
+        case (.evaluations, .eval): return "evaluations/\(name).yaml"
+        case (.evaluations, .view): return "evaluations/views/\(name).yaml"
+        case (.evaluations, .run): return "evaluations/runs/\(name).yaml"
+        case (.group(let g), _): return "groups/\(g)/\(kind.rawValue)s/\(name).yaml"
+        }
+    }
+    /// `groups/support/runs/lora-r8` (the plan's "object" field).
+    public var objectPath: String { String(specPath.dropLast(5)) }
+    /// `support/lora-r8` or `evaluations/e`: how users name it on the command line.
+    public var display: String { "\(scope.name)/\(name)" }
+    public var description: String { display }
+    /// `status/groups/support/runs/lora-r8.yaml`.
+    public var statusPath: String { "status/" + specPath }
+    /// `status/groups/support/runs/lora-r8/` (logs, metrics, results).
+    public var statusFolder: String { "status/" + objectPath + "/" }
+
+    public static func < (a: ObjectKey, b: ObjectKey) -> Bool { a.specPath < b.specPath }
+}
+
+/// `name@version`.
+public struct VersionRef: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var name: String
+    public var version: String
+    public init(name: String, version: String) { self.name = name; self.version = version }
+    public var description: String { "\(name)@\(version)" }
+    public static func < (a: VersionRef, b: VersionRef) -> Bool { (a.name, a.version) < (b.name, b.version) }
+
+    /// Parses `name@version`; nil when malformed.
+    public static func parse(_ s: String) -> VersionRef? {
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, Names.isValid(String(parts[0])), Names.isValid(String(parts[1])) else { return nil }
+        return VersionRef(name: String(parts[0]), version: String(parts[1]))
+    }
+}
+
+/// The name rule of design §1: `[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?`.
+public enum Names {
+    public static let pattern = "[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?"
+    public static func isValid(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard !u.isEmpty, u.count <= 63 else { return false }
+        func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
+        guard alnum(u.first!), alnum(u.last!) else { return false }
+        return u.allSatisfy { alnum($0) || $0 == 46 || $0 == 95 || $0 == 45 }
+    }
+}
+
+public enum ExecutorKind: String, Sendable, CaseIterable { case local, slurm }
+
+/// A resource pool from hone.yaml.
+public struct Pool: Sendable, Equatable {
+    public var name: String
+    public var executor: ExecutorKind
+    public var maxParallel: Int
+    public var costPerHour: Double
+    public var maxHours: Double?
+    // Slurm settings.
+    public var partition: String?
+    public var gres: String?
+    public var cpusPerTask: Int?
+    public var mem: String?
+    public var account: String?
+    public var qos: String?
+    public var constraint: String?
+    public var extraArgs: [String]
+    public var workdir: String?
+
+    public init(name: String, executor: ExecutorKind = .local, maxParallel: Int = 2, costPerHour: Double = 0, maxHours: Double? = nil,
+                partition: String? = nil, gres: String? = nil, cpusPerTask: Int? = nil, mem: String? = nil, account: String? = nil,
+                qos: String? = nil, constraint: String? = nil, extraArgs: [String] = [], workdir: String? = nil) {
+        self.name = name; self.executor = executor; self.maxParallel = maxParallel; self.costPerHour = costPerHour
+        self.maxHours = maxHours; self.partition = partition; self.gres = gres; self.cpusPerTask = cpusPerTask
+        self.mem = mem; self.account = account; self.qos = qos; self.constraint = constraint
+        self.extraArgs = extraArgs; self.workdir = workdir
+    }
+}
+
+/// hone.yaml.
+public struct Project: Sendable, Equatable {
+    public var name: String
+    public var owner: String?
+    public var store: String
+    public var pools: [String: Pool]
+    /// Pool used when a spec names none (`defaults.pool`, else `local`, else the only pool).
+    public var defaultPool: String
+    public init(name: String, owner: String? = nil, store: String = ".hone/store", pools: [String: Pool], defaultPool: String) {
+        self.name = name; self.owner = owner; self.store = store; self.pools = pools; self.defaultPool = defaultPool
+    }
+}
+
+/// What kind of registry entry a version file is.
+public enum VersionKind: String, Sendable, CaseIterable {
+    case model = "ModelVersion", dataset = "DatasetVersion", runtime = "RuntimeVersion"
+    public var folder: String {
+        switch self { case .model: return "models"; case .dataset: return "datasets"; case .runtime: return "runtimes" }
+    }
+    public var noun: String {
+        switch self { case .model: return "model"; case .dataset: return "dataset"; case .runtime: return "runtime" }
+    }
+}
+
+/// A model, dataset or runtime version (`models/<m>/<v>.yaml`, …). Immutable once used.
+public struct VersionSpec: Sendable, Equatable {
+    public var kind: VersionKind
+    public var ref: VersionRef
+    public var uri: String?
+    public var sha256: String?
+    public var description: String?
+    // RuntimeVersion
+    public var python: String
+    public var requirements: [String]
+    public var env: [String: String]
+    public var systemSitePackages: Bool
+    // Published ModelVersion (written by hone)
+    public var publishedFrom: String?
+    public var publishedAt: String?
+    public var lineage: JSONValue?
+    public var metrics: [String: JSONValue]
+    /// The file's own digest (sha256 of its canonical form): what "the digest of a version" means for specs.
+    public var digest: String
+
+    public init(kind: VersionKind, ref: VersionRef, uri: String? = nil, sha256: String? = nil, description: String? = nil,
+                python: String = "python3", requirements: [String] = [], env: [String: String] = [:], systemSitePackages: Bool = false,
+                publishedFrom: String? = nil, publishedAt: String? = nil, lineage: JSONValue? = nil, metrics: [String: JSONValue] = [:], digest: String = "") {
+        self.kind = kind; self.ref = ref; self.uri = uri; self.sha256 = sha256; self.description = description
+        self.python = python; self.requirements = requirements; self.env = env; self.systemSitePackages = systemSitePackages
+        self.publishedFrom = publishedFrom; self.publishedAt = publishedAt; self.lineage = lineage; self.metrics = metrics; self.digest = digest
+    }
+    public var path: String { "\(kind.folder)/\(ref.name)/\(ref.version).yaml" }
+    public var isPublished: Bool { publishedFrom != nil }
+}
+
+public struct GroupSpec: Sendable, Equatable {
+    public var name: String
+    public var description: String?
+    public init(name: String, description: String? = nil) { self.name = name; self.description = description }
+}
+
+public enum PublishAs: String, Sendable { case new, version }
+public struct PublishRequest: Sendable, Equatable {
+    public var model: String
+    public var as_: PublishAs
+    public init(model: String, as: PublishAs) { self.model = model; self.as_ = `as` }
+}
+
+public enum OnChange: String, Sendable { case cancel, wait }
+
+/// A fine-tune run (`groups/<g>/runs/<r>.yaml`).
+public struct RunSpec: Sendable, Equatable {
+    public var key: ObjectKey
+    public var description: String?
+    public var pool: String
+    public var baseModel: VersionRef
+    public var trainDataset: VersionRef
+    public var validationDataset: VersionRef?
+    public var runtime: VersionRef?
+    public var handler: String
+    public var params: [String: JSONValue]
+    public var owner: String?
+    public var rerun: Int
+    public var onChange: OnChange
+    public var publish: PublishRequest?
+
+    public init(key: ObjectKey, description: String? = nil, pool: String, baseModel: VersionRef, trainDataset: VersionRef,
+                validationDataset: VersionRef? = nil, runtime: VersionRef? = nil, handler: String, params: [String: JSONValue] = [:],
+                owner: String? = nil, rerun: Int = 0, onChange: OnChange = .cancel, publish: PublishRequest? = nil) {
+        self.key = key; self.description = description; self.pool = pool; self.baseModel = baseModel
+        self.trainDataset = trainDataset; self.validationDataset = validationDataset; self.runtime = runtime
+        self.handler = handler; self.params = params; self.owner = owner; self.rerun = rerun; self.onChange = onChange; self.publish = publish
+    }
+}
+
+public struct DebugSettings: Sendable, Equatable {
+    public var enabled: Bool
+    public var passwordEnv: String
+    public init(enabled: Bool = false, passwordEnv: String = "HONE_DEBUG_PASSWORD") { self.enabled = enabled; self.passwordEnv = passwordEnv }
+}
+
+/// An evaluation (`groups/<g>/evals/<e>.yaml` or `evaluations/<e>.yaml`).
+public struct EvalSpec: Sendable, Equatable {
+    public var key: ObjectKey
+    public var description: String?
+    public var pool: String
+    /// Exactly one of `model` and `fromRun`.
+    public var model: VersionRef?
+    public var fromRun: String?
+    public var handler: String
+    public var dataset: VersionRef
+    public var runtime: VersionRef?
+    public var params: [String: JSONValue]
+    /// Seconds; nil = never released.
+    public var autoRelease: Int?
+    public var debug: DebugSettings
+    public var rerun: Int
+    public var onChange: OnChange
+    public var owner: String?
+    /// `metrics.accuracy` → `">= baseline - 0.01"`, in file order.
+    public var gates: [(metric: String, expression: String)]
+    public var baseline: String?
+    /// Where a synced copy came from (`support/e` or `evaluations/e`), set by `hone sync`.
+    public var syncedFrom: String?
+
+    public init(key: ObjectKey, description: String? = nil, pool: String, model: VersionRef? = nil, fromRun: String? = nil, handler: String,
+                dataset: VersionRef, runtime: VersionRef? = nil, params: [String: JSONValue] = [:], autoRelease: Int? = 3600,
+                debug: DebugSettings = DebugSettings(), rerun: Int = 0, onChange: OnChange = .cancel, owner: String? = nil,
+                gates: [(metric: String, expression: String)] = [], baseline: String? = nil, syncedFrom: String? = nil) {
+        self.key = key; self.description = description; self.pool = pool; self.model = model; self.fromRun = fromRun
+        self.handler = handler; self.dataset = dataset; self.runtime = runtime; self.params = params; self.autoRelease = autoRelease
+        self.debug = debug; self.rerun = rerun; self.onChange = onChange; self.owner = owner; self.gates = gates; self.baseline = baseline
+        self.syncedFrom = syncedFrom
+    }
+
+    public static func == (a: EvalSpec, b: EvalSpec) -> Bool {
+        a.key == b.key && a.description == b.description && a.pool == b.pool && a.model == b.model && a.fromRun == b.fromRun
+            && a.handler == b.handler && a.dataset == b.dataset && a.runtime == b.runtime && a.params == b.params
+            && a.autoRelease == b.autoRelease && a.debug == b.debug && a.rerun == b.rerun && a.onChange == b.onChange
+            && a.owner == b.owner && a.gates.map { "\($0.metric)=\($0.expression)" } == b.gates.map { "\($0.metric)=\($0.expression)" }
+            && a.baseline == b.baseline && a.syncedFrom == b.syncedFrom
+    }
+
+    /// The run whose draft model this eval reads, when `fromRun` is set.
+    public var fromRunKey: ObjectKey? {
+        guard let r = fromRun else { return nil }
+        return ObjectKey(scope: key.scope, kind: .run, name: r)
+    }
+}
+
+/// One filter clause of a view: `phase: Succeeded`, `metrics.accuracy: ">=0.5"`, `model: "support-bot@*"`.
+public struct FilterClause: Sendable, Equatable {
+    public enum Op: String, Sendable { case eq = "=", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">=", glob = "~" }
+    public var column: String
+    public var op: Op
+    public var value: String
+    public init(column: String, op: Op, value: String) { self.column = column; self.op = op; self.value = value }
+}
+
+public enum SortOrder: String, Sendable { case asc, desc }
+
+/// A saved list of evals (`groups/<g>/views/<v>.yaml`, `evaluations/views/<v>.yaml`).
+public struct ViewSpec: Sendable, Equatable {
+    public var key: ObjectKey
+    /// nil = every column.
+    public var columns: [String]?
+    public var pinned: [String]
+    public var filter: [FilterClause]
+    public var sortBy: String
+    public var sortOrder: SortOrder
+    public var isDefault: Bool
+    public var visible: Bool
+    public init(key: ObjectKey, columns: [String]? = nil, pinned: [String] = [], filter: [FilterClause] = [], sortBy: String = "createdAt",
+                sortOrder: SortOrder = .desc, isDefault: Bool = false, visible: Bool = true) {
+        self.key = key; self.columns = columns; self.pinned = pinned; self.filter = filter; self.sortBy = sortBy
+        self.sortOrder = sortOrder; self.isDefault = isDefault; self.visible = visible
+    }
+
+    /// Built-in columns of an eval list (plus `metrics.<key>`).
+    public static let builtinColumns = ["name", "group", "model", "dataset", "runtime", "handler", "pool", "phase", "owner",
+                                        "createdAt", "finishedAt", "duration", "attempt", "cost"]
+    public static func isKnownColumn(_ c: String) -> Bool {
+        builtinColumns.contains(c) || (c.hasPrefix("metrics.") && c.count > "metrics.".count)
+    }
+}
+
+/// Everything the files ask for, keyed by identity.
+public struct DesiredState: Sendable {
+    public var project: Project?
+    public var versions: [VersionKind: [VersionRef: VersionSpec]] = [:]
+    public var groups: [String: GroupSpec] = [:]
+    public var runs: [ObjectKey: RunSpec] = [:]
+    public var evals: [ObjectKey: EvalSpec] = [:]
+    public var views: [ObjectKey: ViewSpec] = [:]
+    public init() {}
+
+    public func version(_ kind: VersionKind, _ ref: VersionRef) -> VersionSpec? { versions[kind]?[ref] }
+}

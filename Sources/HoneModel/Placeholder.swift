@@ -1,1 +1,0 @@
-// HoneModel: see README.md

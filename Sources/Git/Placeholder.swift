@@ -1,1 +1,0 @@
-// Git: see README.md

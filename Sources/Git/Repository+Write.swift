@@ -1,0 +1,250 @@
+import Foundation
+internal import CGit2
+
+extension Repository {
+    /// Writes a commit whose tree is `parent`'s tree with `changes` applied, without touching the index or the
+    /// work tree, and moves `refs/heads/<branch>` to it — only if the branch's tip is still `parent`
+    /// (otherwise a `GitError` with `isConflict`, and the branch is unchanged). `parent` nil makes a root
+    /// commit, allowed only while the branch does not exist. A message without a final newline gets one.
+    public func writeCommit(branch: String, parent: ObjectID?, changes: [String: FileChange], message: String,
+                            author: Signature, committer: Signature? = nil) throws -> ObjectID {
+        var index: OpaquePointer?
+        try check(git_index_new(&index), "git_index_new")
+        defer { git_index_free(index) }
+
+        var parentCommit: OpaquePointer?
+        defer { git_commit_free(parentCommit) }
+        if let parent {
+            parentCommit = try lookupCommit(parent)
+            var parentTree: OpaquePointer?
+            try check(git_commit_tree(&parentTree, parentCommit), "git_commit_tree")
+            defer { git_tree_free(parentTree) }
+            try check(git_index_read_tree(index, parentTree), "git_index_read_tree")
+        }
+
+        // Deletions first, so a path can turn from a folder into a file (or back) in one commit.
+        for (rawPath, change) in changes.sorted(by: { $0.key < $1.key }) where change == .delete {
+            let path = normalizedPath(rawPath)
+            let rc = git_index_remove(index, path, 0)
+            if rc == GIT_ENOTFOUND.rawValue {
+                try check(git_index_remove_directory(index, path, 0), "git_index_remove_directory")
+            } else {
+                try check(rc, "git_index_remove")
+            }
+        }
+        for (rawPath, change) in changes.sorted(by: { $0.key < $1.key }) {
+            guard case let .write(data, executable) = change else { continue }
+            let path = normalizedPath(rawPath)
+            var blobID = git_oid()
+            try data.withUnsafeBytes { raw in
+                try check(git_blob_create_from_buffer(&blobID, handle, raw.baseAddress, raw.count),
+                          "git_blob_create_from_buffer")
+            }
+            var entry = git_index_entry()
+            entry.mode = executable ? GIT_FILEMODE_BLOB_EXECUTABLE.rawValue : GIT_FILEMODE_BLOB.rawValue
+            entry.id = blobID
+            entry.file_size = UInt32(truncatingIfNeeded: data.count)
+            try path.withCString { cPath in
+                entry.path = cPath
+                try check(git_index_add(index, &entry), "git_index_add")
+            }
+        }
+
+        var treeID = git_oid()
+        try check(git_index_write_tree_to(&treeID, index, handle), "git_index_write_tree_to")
+        var tree: OpaquePointer?
+        try check(git_tree_lookup(&tree, handle, &treeID), "git_tree_lookup")
+        defer { git_tree_free(tree) }
+
+        let authorSig = try makeSignature(author)
+        defer { git_signature_free(authorSig) }
+        let committerSig = try makeSignature(committer ?? author)
+        defer { git_signature_free(committerSig) }
+
+        let text = message.hasSuffix("\n") ? message : message + "\n"
+        var commitID = git_oid()
+        var parents: [OpaquePointer?] = parentCommit.map { [$0] } ?? []
+        try parents.withUnsafeMutableBufferPointer { buf in
+            try check(git_commit_create(&commitID, handle, Repository.fullRefName(branch), authorSig, committerSig,
+                                        nil, text, tree, buf.count, buf.baseAddress),
+                      "git_commit_create")
+        }
+        return ObjectID(commitID)
+    }
+
+    func makeSignature(_ s: Signature) throws -> UnsafeMutablePointer<git_signature> {
+        var sig: UnsafeMutablePointer<git_signature>?
+        let seconds = s.time.timeIntervalSince1970.rounded(.down)
+        let offset = TimeZone.current.secondsFromGMT(for: s.time) / 60
+        try check(git_signature_new(&sig, s.name, s.email, git_time_t(seconds), Int32(offset)), "git_signature_new")
+        return sig!
+    }
+
+    /// Makes the index match the work tree at `paths` (files, or folders: everything under them), so that
+    /// after a commit of those same contents `git status` is clean: files that exist are added (with their
+    /// stat data), missing ones removed; then the index is written.
+    public func stage(paths: [String]) throws {
+        guard let workdir else {
+            throw GitError(code: GIT_EBAREREPO.rawValue, errorClass: Int32(GIT_ERROR_REPOSITORY.rawValue),
+                           message: "cannot stage in a bare repository", function: "stage")
+        }
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, handle), "git_repository_index")
+        defer { git_index_free(index) }
+        try check(git_index_read(index, 0), "git_index_read")
+        let fm = FileManager.default
+        for raw in paths {
+            let path = normalizedPath(raw)
+            guard !path.isEmpty else { continue }
+            var isDir: ObjCBool = false
+            let exists = fm.fileExists(atPath: workdir + "/" + path, isDirectory: &isDir)
+            if exists && isDir.boolValue {
+                try withStrarray([path]) { spec in
+                    try check(git_index_add_all(index, spec, 0, nil, nil), "git_index_add_all")
+                    try check(git_index_update_all(index, spec, nil, nil), "git_index_update_all")
+                }
+            } else if exists {
+                try check(git_index_add_bypath(index, path), "git_index_add_bypath")
+            } else {
+                let rc = git_index_remove_bypath(index, path)
+                if rc != GIT_ENOTFOUND.rawValue { try check(rc, "git_index_remove_bypath") }
+                try check(git_index_remove_directory(index, path, 0), "git_index_remove_directory")
+            }
+        }
+        try check(git_index_write(index), "git_index_write")
+    }
+
+    /// Paths whose index or work-tree content differs from HEAD — like `git status --porcelain`: modified,
+    /// staged, deleted and untracked files (not ignored ones), both sides of a rename — sorted; only under
+    /// `prefixes` when given.
+    public func changedPaths(under prefixes: [String] = []) throws -> [String] {
+        var opts = git_status_options()
+        try check(git_status_options_init(&opts, UInt32(GIT_STATUS_OPTIONS_VERSION)), "git_status_options_init")
+        opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
+        opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
+            | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+        let specs = prefixes.map(normalizedPath).filter { !$0.isEmpty }
+        var list: OpaquePointer?
+        try withStrarray(specs) { array in
+            opts.pathspec = array.pointee
+            try check(git_status_list_new(&list, handle, &opts), "git_status_list_new")
+        }
+        defer { git_status_list_free(list) }
+        var paths = Set<String>()
+        for i in 0..<git_status_list_entrycount(list) {
+            guard let entry = git_status_byindex(list, i)?.pointee else { continue }
+            if entry.status == GIT_STATUS_CURRENT || entry.status.rawValue & GIT_STATUS_IGNORED.rawValue != 0 { continue }
+            for delta in [entry.head_to_index, entry.index_to_workdir] {
+                guard let d = delta?.pointee else { continue }
+                if let p = d.old_file.path { paths.insert(String(cString: p)) }
+                if let p = d.new_file.path { paths.insert(String(cString: p)) }
+            }
+        }
+        return paths.sorted()
+    }
+
+    /// The files changed from `from` (nil: the empty tree) to `to`, with rename detection.
+    public func diff(from: ObjectID?, to: ObjectID) throws -> [DiffEntry] {
+        var oldTree: OpaquePointer?
+        if let from { oldTree = try lookupTree(ofCommit: from) }
+        defer { git_tree_free(oldTree) }
+        let newTree = try lookupTree(ofCommit: to)
+        defer { git_tree_free(newTree) }
+        var diff: OpaquePointer?
+        try check(git_diff_tree_to_tree(&diff, handle, oldTree, newTree, nil), "git_diff_tree_to_tree")
+        defer { git_diff_free(diff) }
+        var find = git_diff_find_options()
+        try check(git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)), "git_diff_find_options_init")
+        find.flags = GIT_DIFF_FIND_RENAMES.rawValue
+        try check(git_diff_find_similar(diff, &find), "git_diff_find_similar")
+        var result: [DiffEntry] = []
+        for i in 0..<git_diff_num_deltas(diff) {
+            guard let d = git_diff_get_delta(diff, i)?.pointee else { continue }
+            let oldPath = d.old_file.path.map { String(cString: $0) }
+            let newPath = d.new_file.path.map { String(cString: $0) }
+            switch d.status {
+            case GIT_DELTA_ADDED, GIT_DELTA_COPIED, GIT_DELTA_UNTRACKED:
+                result.append(DiffEntry(status: .added, oldPath: nil, newPath: newPath))
+            case GIT_DELTA_DELETED:
+                result.append(DiffEntry(status: .deleted, oldPath: oldPath, newPath: nil))
+            case GIT_DELTA_RENAMED:
+                result.append(DiffEntry(status: .renamed, oldPath: oldPath, newPath: newPath))
+            case GIT_DELTA_MODIFIED, GIT_DELTA_TYPECHANGE:
+                result.append(DiffEntry(status: .modified, oldPath: oldPath, newPath: newPath))
+            default:
+                continue
+            }
+        }
+        return result
+    }
+
+    /// Commits reachable from `from`, newest first, that changed `path` (a file or a folder; "" = anything)
+    /// compared with their first parent (a root commit counts when it has the path) — like `git log -- path`
+    /// on a linear history.
+    public func history(of path: String, from: ObjectID, limit: Int? = nil) throws -> [CommitInfo] {
+        let path = normalizedPath(path)
+        if let limit, limit <= 0 { return [] }
+        var walker: OpaquePointer?
+        try check(git_revwalk_new(&walker, handle), "git_revwalk_new")
+        defer { git_revwalk_free(walker) }
+        try check(git_revwalk_sorting(walker, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue), "git_revwalk_sorting")
+        var start = from.oid
+        try check(git_revwalk_push(walker, &start), "git_revwalk_push")
+        var result: [CommitInfo] = []
+        var oid = git_oid()
+        while true {
+            let rc = git_revwalk_next(&oid, walker)
+            if rc == GIT_ITEROVER.rawValue { break }
+            try check(rc, "git_revwalk_next")
+            var commit: OpaquePointer?
+            try check(git_commit_lookup(&commit, handle, &oid), "git_commit_lookup")
+            defer { git_commit_free(commit) }
+            let here = try objectID(at: path, inCommit: commit)
+            var before: PathState? = nil
+            if git_commit_parentcount(commit) > 0 {
+                var parent: OpaquePointer?
+                try check(git_commit_parent(&parent, commit, 0), "git_commit_parent")
+                defer { git_commit_free(parent) }
+                before = try objectID(at: path, inCommit: parent)
+            }
+            if !sameOID(here, before) {
+                result.append(commitInfo(commit!))
+                if let limit, result.count >= limit { break }
+            }
+        }
+        return result
+    }
+
+    /// The newest commit reachable from `from` that changed `path`.
+    public func lastCommit(touching path: String, from: ObjectID) throws -> CommitInfo? {
+        try history(of: path, from: from, limit: 1).first
+    }
+
+    /// The id and mode of the tree or blob at `path` in the commit (the root tree for ""), nil when absent.
+    private func objectID(at path: String, inCommit commit: OpaquePointer?) throws -> PathState? {
+        if path.isEmpty { return PathState(id: git_commit_tree_id(commit).pointee, mode: 0) }
+        var tree: OpaquePointer?
+        try check(git_commit_tree(&tree, commit), "git_commit_tree")
+        defer { git_tree_free(tree) }
+        var entry: OpaquePointer?
+        let rc = git_tree_entry_bypath(&entry, tree, path)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "git_tree_entry_bypath")
+        defer { git_tree_entry_free(entry) }
+        // The mode is part of the state: an executable-bit flip is a change too.
+        return PathState(id: git_tree_entry_id(entry).pointee, mode: git_tree_entry_filemode(entry).rawValue)
+    }
+}
+
+private struct PathState {
+    var id: git_oid
+    var mode: UInt32
+}
+
+private func sameOID(_ a: PathState?, _ b: PathState?) -> Bool {
+    switch (a, b) {
+    case (nil, nil): return true
+    case var (a?, b?): return a.mode == b.mode && git_oid_equal(&a.id, &b.id) != 0
+    default: return false
+    }
+}

@@ -68,3 +68,43 @@ public struct MemorySource: FileSource {
     public func listFiles() throws -> [String] { files.keys.filter(Layout.isInLayout).sorted() }
     public func read(_ path: String) throws -> [UInt8]? { files[path] }
 }
+
+import Git
+
+/// Reads the files of one commit through libgit2 (`--ref`): what reconcile and plan act on.
+public final class CommitSource: FileSource {
+    public let repository: Repository
+    public let commit: ObjectID
+    private var blobs: [String: ObjectID] = [:]
+    private var listed = false
+
+    public init(repository: Repository, commit: ObjectID) {
+        self.repository = repository; self.commit = commit
+    }
+    public var label: String { "commit \(commit.short)" }
+
+    public func listFiles() throws -> [String] {
+        try listIfNeeded()
+        return blobs.keys.sorted()
+    }
+
+    /// The blob id of a path (for diffs that skip what did not change).
+    public func blobID(_ path: String) throws -> ObjectID? {
+        try listIfNeeded()
+        return blobs[path]
+    }
+
+    private func listIfNeeded() throws {
+        guard !listed else { return }
+        listed = true
+        for entry in try repository.tree(of: commit) where Layout.isInLayout(entry.path) {
+            blobs[entry.path] = entry.blob
+        }
+    }
+
+    public func read(_ path: String) throws -> [UInt8]? {
+        try listIfNeeded()
+        guard let id = blobs[path] else { return nil }
+        return [UInt8](try repository.readBlob(id))
+    }
+}

@@ -61,7 +61,9 @@ extension Node {
         if d.isNaN { return ".nan" }
         if d.isInfinite { return d > 0 ? ".inf" : "-.inf" }
         var s = "\(d)"
-        if !s.contains(".") && !s.contains("e") && !s.contains("E") { s += ".0" }
+        if let e = s.firstIndex(where: { $0 == "e" || $0 == "E" }), !s[..<e].contains(".") {
+            s.insert(contentsOf: ".0", at: e)  // 1e-05 reads as a string in YAML 1.1; 1.0e-05 as a float
+        } else if !s.contains(".") && !s.contains("e") { s += ".0" }
         return s
     }
 }
@@ -122,7 +124,8 @@ extension Node {
         switch s {
         case "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
              "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N":
-            // PyYAML does not resolve y/n; libyaml-based readers differ: treat y/n as ambiguous strings below.
+            // PyYAML reads y/n as strings, other YAML 1.1 readers as bools: strings here, and the
+            // emitter quotes them so no reader can take them for bools.
             return (s == "y" || s == "Y" || s == "n" || s == "N") ? .string : .bool
         default: break
         }
@@ -136,6 +139,7 @@ extension Node {
         if t.first == "+" || t.first == "-" { t = t.dropFirst() }
         if t.isEmpty { return false }
         let body = t.replacingOccurrences(of: "_", with: "")
+        if body.isEmpty { return false }
         if body.hasPrefix("0b") { return body.count > 2 && body.dropFirst(2).allSatisfy { $0 == "0" || $0 == "1" } }
         if body.hasPrefix("0x") { return body.count > 2 && body.dropFirst(2).allSatisfy { $0.isHexDigit } }
         if body.allSatisfy({ $0.isASCII && $0.isNumber }) { return true }  // includes 0123 (octal in 1.1)
@@ -174,11 +178,3 @@ extension Node {
 
 import Foundation
 
-// Temporary until the emitter branch lands: strings that would read as another type are double-quoted.
-extension Node {
-    public static func text(_ s: String) -> Node {
-        if s.contains("\n") { return Node(.scalar(s, .literal)) }
-        if Node.resolvePlain(s) != .string || s.isEmpty || s.first == " " || s.last == " " { return Node(.scalar(s, .doubleQuoted)) }
-        return Node(.scalar(s, .plain))
-    }
-}

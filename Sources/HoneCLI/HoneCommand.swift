@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import HoneEngine
+
+/// The `hone` command: a root with one subcommand per verb (design §4).
+public struct HoneCommand: ParsableCommand {
+    public init() {}
+    public static let version = "0.1.0"
+    public static let configuration = CommandConfiguration(
+        commandName: "hone",
+        abstract: "GitOps for fine-tuning language models: runs, evals and views as YAML in git.",
+        discussion: """
+        Fine-tune groups, runs, evaluations and views are YAML files in a git repository. \
+        `hone plan` shows what the files ask for that has not happened yet; `hone reconcile` launches it \
+        and commits statuses, logs, metrics and results back into the repository.
+        """,
+        version: version,
+        subcommands: [Init.self, Validate.self, GroupCommand.self]
+    )
+}
+
+/// Options every command that reads a repository shares.
+struct RepoOptions: ParsableArguments {
+    @Option(name: [.customShort("C"), .customLong("repo")], help: ArgumentHelp("The hone repository (default: the current directory).", valueName: "DIR"))
+    var repo: String = "."
+
+    func workspace() throws -> Workspace { try Workspace(path: repo) }
+}
+
+/// Reading from a commit instead of the working tree.
+struct RefOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Read the files of this commit (branch, tag, sha) instead of the working tree.", valueName: "REF"))
+    var ref: String?
+}
+
+/// Prints to stderr (diagnostics, progress) so stdout stays machine-readable.
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}

@@ -1,1 +1,0 @@
-// HoneEngine: see README.md

@@ -226,7 +226,8 @@ private final class EmitterSession {
     }
 
     /// How to write one scalar: libyaml style, implicit flags and an optional explicit tag.
-    func emitScalar(_ text: String, style: ScalarStyle, tag rawTag: String?, isKey: Bool) throws {
+    func emitScalar(_ originalText: String, style: ScalarStyle, tag rawTag: String?, isKey: Bool) throws {
+        var text = originalText
         let tag = CoreTag(rawTag)
         var explicitTag: String? = nil
         var yamlStyle: yaml_scalar_style_t
@@ -247,8 +248,14 @@ private final class EmitterSession {
         switch tag {
         case .none, .core(.string):
             let treatAsString = isKey || tag == .core(.string)
-            if style == .plain && !treatAsString && Node.resolvePlain(text) != .string {
-                // A typed scalar (`.int/.double/.bool/.null` or a plain scalar read from a file): as is.
+            let resolved = style == .plain && !treatAsString ? Node.resolvePlain(text) : .string
+            if resolved == .float {
+                // A typed float: in a form every YAML 1.1 reader reads as a float (`1e+300` → `1.0e+300`).
+                (text, explicitTag) = floatText(text)
+                yamlStyle = YAML_PLAIN_SCALAR_STYLE
+                if explicitTag != nil { plainImplicit = 0; quotedImplicit = 0 }
+            } else if resolved != .string {
+                // A typed scalar (`.int/.bool/.null` or a plain scalar read from a file): as is.
                 yamlStyle = YAML_PLAIN_SCALAR_STYLE
             } else {
                 yamlStyle = stringStyle(style)
@@ -257,6 +264,10 @@ private final class EmitterSession {
         case .core(let type):
             if style == .plain && Node.resolvePlain(text) == type {
                 yamlStyle = YAML_PLAIN_SCALAR_STYLE
+                if type == .float {
+                    (text, explicitTag) = floatText(text)
+                    if explicitTag != nil { plainImplicit = 0; quotedImplicit = 0 }
+                }
             } else {
                 // The text (or its quoting) would not read back as the tagged type: say it.
                 explicitTag = "tag:yaml.org,2002:\(type.rawValue)"
@@ -280,6 +291,43 @@ private final class EmitterSession {
             }
         }
     }
+}
+
+/// The text to write for a plain scalar that resolves to a float (`Node.resolvePlain`), in PyYAML's
+/// stricter float syntax (a dot in the mantissa, a signed exponent, no sign before a bare dot):
+/// `1e+300` → `1.0e+300`, `1e-5` → `1.0e-5`, `1E3` → `1.0E+3`, `-.5` → `-0.5`, `.Inf` → `.inf`, `1_0.5` →
+/// `10.5`. The value is unchanged. If no rewrite fits, the text is kept and an explicit `!!float` tag is
+/// returned to write with it.
+func floatText(_ s: String) -> (String, String?) {
+    if isPyYAMLFloat(s) { return (s, nil) }
+    switch s.lowercased() {
+    case ".inf", "+.inf": return (".inf", nil)
+    case "-.inf": return ("-.inf", nil)
+    case ".nan": return (".nan", nil)
+    default: break
+    }
+    var t = Substring(s.replacingOccurrences(of: "_", with: ""))
+    var sign = ""
+    if let f = t.first, f == "+" || f == "-" { sign = f == "-" ? "-" : ""; t = t.dropFirst() }
+    var mantissa = String(t), exponent: String? = nil, e = "e"
+    if let i = t.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+        mantissa = String(t[..<i]); e = String(t[i]); exponent = String(t[t.index(after: i)...])
+    }
+    if mantissa.hasPrefix(".") { mantissa = "0" + mantissa }
+    if !mantissa.contains(".") { mantissa += ".0" }
+    var out = sign + mantissa
+    if var x = exponent {
+        var xs = "+"
+        if let f = x.first, f == "+" || f == "-" { xs = String(f); x.removeFirst() }
+        out += e + xs + x
+    }
+    if isPyYAMLFloat(out) { return (out, nil) }
+    return (s, "tag:yaml.org,2002:float")
+}
+
+/// PyYAML's implicit float resolver (YAML 1.1).
+func isPyYAMLFloat(_ s: String) -> Bool {
+    s.wholeMatch(of: /[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)/) != nil
 }
 
 /// The write handler: appends libyaml's output to the session's buffer.

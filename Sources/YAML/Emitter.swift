@@ -64,7 +64,10 @@ extension Node {
     /// looks like a timestamp `2024-01-31...` or a number `1.2.3`, `0x1G`); starts with an indicator
     /// (`- ? : , [ ] { } # & * ! | > ' " % @` and backquote) or a document marker (`---`, `...`);
     /// contains `: ` or ` #`, or ends with `:`.
-    /// Literal when it contains `\n` (and none of the above except the multi-line part).
+    /// Checked in this order: a tab, control character or non-`\n` line break → double-quoted; else a
+    /// `\n` → literal block (libyaml itself falls back to double quotes when a line has trailing spaces);
+    /// else the rules above → double-quoted; else plain. Emoji and other non-BMP characters are written
+    /// as `\U` escapes by libyaml 0.2.5 (it only treats BMP characters as printable) — still exact.
     public static func textStyle(_ s: String) -> ScalarStyle {
         if s.isEmpty { return .doubleQuoted }
         let scalars = s.unicodeScalars

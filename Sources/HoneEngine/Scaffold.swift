@@ -1,6 +1,7 @@
 import Foundation
 import Git
 import HoneModel
+import HoneLoading
 
 /// `hone init` and `hone group create|edit`: files users would otherwise write by hand.
 public enum Scaffold {

@@ -201,7 +201,8 @@ enum Decoders {
         return .cancel
     }
 
-    static func run(_ key: ObjectKey, _ root: Node, project: Project?, report: FileReport) -> RunSpec? {
+    static func run(_ key: ObjectKey, _ root: Node, context c: ReferenceContext, report: FileReport) -> RunSpec? {
+        let project = c.project
         guard var f = Fields(root, what: "a Run", report: report), header(&f, expected: "Run") else { return nil }
         let description = f.string("description", lenient: true)
         let pool = name(&f, "pool") ?? project?.defaultPool ?? "local"
@@ -216,12 +217,20 @@ enum Decoders {
         let oc = onChange(&f)
         let pub = publish(&f)
         f.finish()
+        c.checkGroup(&f, key)
+        c.checkPool(&f, pool)
+        c.checkVersion(&f, "baseModel", .model, base)
+        c.checkVersion(&f, "trainDataset", .dataset, train)
+        c.checkVersion(&f, "validationDataset", .dataset, val)
+        c.checkVersion(&f, "runtime", .runtime, runtime)
+        c.checkPublish(&f, key, pub)
         guard !report.hasErrors, let base, let train, let handler else { return nil }
         return RunSpec(key: key, description: description, pool: pool, baseModel: base, trainDataset: train, validationDataset: val,
                        runtime: runtime, handler: handler, params: params, owner: owner, rerun: rerun, onChange: oc, publish: pub)
     }
 
-    static func eval(_ key: ObjectKey, _ root: Node, project: Project?, report: FileReport) -> EvalSpec? {
+    static func eval(_ key: ObjectKey, _ root: Node, context c: ReferenceContext, report: FileReport) -> EvalSpec? {
+        let project = c.project
         guard var f = Fields(root, what: "an Eval", report: report), header(&f, expected: "Eval") else { return nil }
         let description = f.string("description", lenient: true)
         let pool = name(&f, "pool") ?? project?.defaultPool ?? "local"
@@ -282,13 +291,20 @@ enum Decoders {
         }
         let syncedFrom = f.string("syncedFrom")
         f.finish()
+        c.checkGroup(&f, key)
+        c.checkPool(&f, pool)
+        c.checkVersion(&f, "model", .model, model)
+        c.checkVersion(&f, "dataset", .dataset, dataset)
+        c.checkVersion(&f, "runtime", .runtime, runtime)
+        if case .group = key.scope { c.checkSibling(&f, key, field: "fromRun", kind: .run, name: fromRun) }
+        c.checkSibling(&f, key, field: "baseline", kind: .eval, name: baseline)
         guard !report.hasErrors, let handler, let dataset else { return nil }
         return EvalSpec(key: key, description: description, pool: pool, model: model, fromRun: fromRun, handler: handler, dataset: dataset,
                         runtime: runtime, params: params, autoRelease: autoRelease, debug: debug, rerun: rerun, onChange: oc, owner: owner,
                         gates: gates, baseline: baseline, syncedFrom: syncedFrom)
     }
 
-    static func view(_ key: ObjectKey, _ root: Node, report: FileReport) -> ViewSpec? {
+    static func view(_ key: ObjectKey, _ root: Node, context c: ReferenceContext, report: FileReport) -> ViewSpec? {
         guard var f = Fields(root, what: "a View", report: report), header(&f, expected: "View") else { return nil }
         var view = ViewSpec(key: key)
         func checkColumn(_ c: String, _ mark: Mark, _ what: String) -> Bool {
@@ -338,6 +354,7 @@ enum Decoders {
         view.isDefault = f.bool("default") ?? false
         view.visible = f.bool("visible") ?? true
         f.finish()
+        c.checkGroup(&f, key)
         return report.hasErrors ? nil : view
     }
 }

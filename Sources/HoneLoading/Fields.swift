@@ -156,7 +156,8 @@ struct Fields {
     /// Reports keys nobody asked for, with the closest known key.
     mutating func finish(context: String = "") {
         for p in node.pairs ?? [] {
-            guard let k = p.key.scalar, !known.contains(k) else { continue }
+            // Literal secrets are reported once, by the secret scan.
+            guard let k = p.key.scalar, !known.contains(k), !secretKeys.contains(k.lowercased()) else { continue }
             error("unknown field \"\(context)\(k)\"\(NearMiss.hint(for: k, among: known))", at: p.key.mark)
         }
     }

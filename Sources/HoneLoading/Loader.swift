@@ -120,16 +120,17 @@ public struct Loader {
         }
         let project = result.desired.project
 
+        // Pass 1: what everything else refers to (versions, groups), and the object files' trees.
+        var objects: [(ObjectKey, String, Node)] = []
+        var objectFiles: Set<ObjectKey> = []
+        var groupFiles: Set<String> = []
         for path in paths where path != Layout.projectFile {
-            let place = Classifier.place(of: path)
-            switch place {
+            switch Classifier.place(of: path) {
             case .project, .ignored, .statusAttachment: continue
             case .misplaced(let message):
                 result.diagnostics.append(Diagnostic(.warning, path: path, mark: .none, message: message))
-                continue
             case .invalidName(let message):
                 result.diagnostics.append(Diagnostic(path: path, mark: .none, message: message))
-                continue
             case .status(let key):
                 guard includeStatus, let root = try parse(path) else { continue }
                 if let status = StatusCodec.decode(key, root, report: reports[path]!) { result.recorded.statuses[key] = status }
@@ -139,22 +140,36 @@ public struct Loader {
                     result.desired.versions[kind, default: [:]][ref] = v
                 }
             case .group(let name):
+                groupFiles.insert(name)
                 guard let root = try parse(path) else { continue }
                 if let g = Decoders.group(name, root, report: reports[path]!) { result.desired.groups[name] = g }
             case .object(let key):
+                objectFiles.insert(key)
                 guard let root = try parse(path) else { result.invalidObjects.insert(key); continue }
                 result.nodes[path] = root
-                let report = reports[path]!
-                switch key.kind {
-                case .run: if let r = Decoders.run(key, root, project: project, report: report) { result.desired.runs[key] = r }
-                case .eval: if let e = Decoders.eval(key, root, project: project, report: report) { result.desired.evals[key] = e }
-                case .view: if let v = Decoders.view(key, root, report: report) { result.desired.views[key] = v }
-                }
-                if report.hasErrors { result.invalidObjects.insert(key) }
+                objects.append((key, path, root))
             }
         }
 
-        References.check(&result, reports: &reports)
+        // Pass 2: runs, evals and views, with every reference checked where it is written.
+        var publishes: [String: [(PublishAs, ObjectKey)]] = [:]
+        for (key, _, root) in objects where key.kind == .run {
+            if let m = root["publish"]?["model"]?.scalar {
+                publishes[m, default: []].append((root["publish"]?["as"]?.scalar == "version" ? .version : .new, key))
+            }
+        }
+        let context = ReferenceContext(project: project, versions: result.desired.versions, groups: Set(result.desired.groups.keys),
+                                       groupFiles: groupFiles, objectFiles: objectFiles, publishes: publishes)
+        for (key, path, root) in objects {
+            let report = reports[path]!
+            switch key.kind {
+            case .run: if let r = Decoders.run(key, root, context: context, report: report) { result.desired.runs[key] = r }
+            case .eval: if let e = Decoders.eval(key, root, context: context, report: report) { result.desired.evals[key] = e }
+            case .view: if let v = Decoders.view(key, root, context: context, report: report) { result.desired.views[key] = v }
+            }
+            if report.hasErrors { result.invalidObjects.insert(key) }
+        }
+        References.checkViews(&result, reports: reports)
 
         // Source lines for every diagnostic that points into a file.
         for path in reports.keys.sorted() { result.diagnostics += reports[path]!.items }

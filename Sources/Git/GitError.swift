@@ -21,9 +21,12 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
         "\(function) failed (\(code), class \(errorClass)): \(message)"
     }
 
-    /// A compare-and-swap lost: the ref's tip was not the expected one (`GIT_EMODIFIED`),
-    /// or a ref that had to be absent exists (`GIT_EEXISTS`).
-    public var isConflict: Bool { code == -15 || code == -4 }
+    /// A compare-and-swap lost: the ref's tip was not the expected one (`GIT_EMODIFIED`, -15), a ref that had
+    /// to be absent exists (`GIT_EEXISTS`, -4), or another writer held the ref's lock file at that instant
+    /// (`GIT_ELOCKED`, -14). In every case: re-read the tip and retry.
+    public var isConflict: Bool { code == -15 || code == -4 || code == -14 }
+    /// A lock file (`<ref>.lock`, `index.lock`) was held by another writer (`GIT_ELOCKED`).
+    public var isLocked: Bool { code == -14 }
     /// A push was rejected because it would not fast-forward the remote ref (`GIT_ENONFASTFORWARD`).
     public var isNonFastForward: Bool { code == -11 }
     /// The object, ref, path or remote does not exist (`GIT_ENOTFOUND`).

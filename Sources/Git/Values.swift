@@ -40,6 +40,23 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible, Comparable 
     public static func < (a: ObjectID, b: ObjectID) -> Bool { a.hex < b.hex }
 }
 
+/// Encoded as its 40-hex string.
+extension ObjectID: Codable {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let id = ObjectID(hex: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a 40-hex object id: \(text)")
+        }
+        self = id
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+}
+
 private func isHexDigit(_ c: UInt8) -> Bool {
     (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
 }

@@ -1,0 +1,88 @@
+import Foundation
+internal import CGit2
+
+/// State shared with the C callbacks of one fetch or push (passed as their payload).
+private final class RemoteCallbacks {
+    var credentialAttempts = 0
+    var rejected: [(ref: String, status: String)] = []
+}
+
+/// Credentials: offer the SSH agent once for SSH remotes; otherwise let libgit2 fail with its own error.
+private let credentialCallback: git_credential_acquire_cb = { out, _, usernameFromURL, allowed, payload in
+    guard let payload else { return GIT_PASSTHROUGH.rawValue }
+    let state = Unmanaged<RemoteCallbacks>.fromOpaque(payload).takeUnretainedValue()
+    state.credentialAttempts += 1
+    guard state.credentialAttempts == 1, allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 else {
+        return GIT_PASSTHROUGH.rawValue
+    }
+    if let usernameFromURL { return git_credential_ssh_key_from_agent(out, usernameFromURL) }
+    return git_credential_ssh_key_from_agent(out, "git")
+}
+
+/// A rejected ref is reported only here (`git_remote_push` itself succeeds): record it.
+private let pushUpdateReferenceCallback: git_push_update_reference_cb = { refname, status, payload in
+    guard let status, let payload else { return 0 }
+    let state = Unmanaged<RemoteCallbacks>.fromOpaque(payload).takeUnretainedValue()
+    state.rejected.append((refname.map { String(cString: $0) } ?? "?", String(cString: status)))
+    return 0
+}
+
+extension Repository {
+    /// Fetches `remote` with its configured refspecs (updating `refs/remotes/<remote>/*`).
+    public func fetch(remote name: String) throws {
+        let remote = try lookupRemote(name)
+        defer { git_remote_free(remote) }
+        let state = RemoteCallbacks()
+        var opts = git_fetch_options()
+        try check(git_fetch_options_init(&opts, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
+        opts.callbacks.credentials = credentialCallback
+        opts.callbacks.payload = Unmanaged.passUnretained(state).toOpaque()
+        try withExtendedLifetime(state) {
+            try check(git_remote_fetch(remote, nil, &opts, nil), "git_remote_fetch")
+        }
+    }
+
+    /// Pushes `refspecs` (`refs/heads/main:refs/heads/main`, `+refs/…` to force) to `remote`. A ref the remote
+    /// rejects throws: `isNonFastForward` (code -11) when it would not fast-forward, as libgit2 finds
+    /// before sending or as the remote reports.
+    public func push(remote name: String, refspecs: [String]) throws {
+        let remote = try lookupRemote(name)
+        defer { git_remote_free(remote) }
+        let state = RemoteCallbacks()
+        var opts = git_push_options()
+        try check(git_push_options_init(&opts, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
+        opts.callbacks.credentials = credentialCallback
+        opts.callbacks.push_update_reference = pushUpdateReferenceCallback
+        opts.callbacks.payload = Unmanaged.passUnretained(state).toOpaque()
+        try withExtendedLifetime(state) {
+            try withStrarray(refspecs) { specs in
+                try check(git_remote_push(remote, specs, &opts), "git_remote_push")
+            }
+        }
+        if let first = state.rejected.first {
+            let text = state.rejected.map { "\($0.ref) rejected: \($0.status)" }.joined(separator: "; ")
+            let lower = first.status.lowercased()
+            let nonFastForward = lower.contains("non-fast-forward") || lower.contains("nonfastforward")
+                || lower.contains("fetch first") || lower.contains("stale info")
+            throw GitError(code: nonFastForward ? GIT_ENONFASTFORWARD.rawValue : GIT_ERROR.rawValue,
+                           errorClass: Int32(GIT_ERROR_REFERENCE.rawValue), message: text,
+                           function: "git_remote_push")
+        }
+    }
+
+    /// The fetch URL of `remote`; nil when there is no such remote.
+    public func remoteURL(_ name: String) throws -> String? {
+        var remote: OpaquePointer?
+        let rc = git_remote_lookup(&remote, handle, name)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "git_remote_lookup")
+        defer { git_remote_free(remote) }
+        return git_remote_url(remote).map { String(cString: $0) }
+    }
+
+    private func lookupRemote(_ name: String) throws -> OpaquePointer {
+        var remote: OpaquePointer?
+        try check(git_remote_lookup(&remote, handle, name), "git_remote_lookup")
+        return remote!
+    }
+}

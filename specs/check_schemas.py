@@ -13,6 +13,7 @@ Files are read as YAML 1.1 like hone reads them, except that timestamps stay str
 timestamp type). Checks that need more than one file (references, pools, one default view) are
 `hone validate`'s.
 """
+import difflib
 import glob
 import json
 import os
@@ -136,12 +137,28 @@ def validator(name):
 
 
 def describe(err):
+    """One readable line per schema error, close to the loader's own messages."""
     where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
     last = err.absolute_path[-1] if err.absolute_path else None
+    desc = err.schema.get("description") if isinstance(err.schema, dict) else None
     if isinstance(last, str) and last.lower() in SECRET_KEYS and err.validator == "type":
         return "%s: literal secret in \"%s\": %s" % (where, last, SECRET_HINT)
-    if err.validator == "additionalProperties":
-        return "%s: %s" % (where, err.message.replace("Additional properties are not allowed", "unknown field"))
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        props = err.schema.get("properties", {})
+        patterns = list(err.schema.get("patternProperties", {}))
+        extra = [k for k in err.instance if k not in props and not any(re.search(p, str(k)) for p in patterns)]
+        out = []
+        for k in extra:
+            near = difflib.get_close_matches(str(k), list(props), n=1, cutoff=0.6)
+            out.append("unknown field \"%s\"%s" % (k, " (did you mean \"%s\"?)" % near[0] if near else ""))
+        return "%s: %s" % (where, "; ".join(out) or err.message)
+    if err.validator in ("anyOf", "oneOf", "not"):
+        shown = "" if isinstance(err.instance, (dict, list)) else "%r: " % (err.instance,)
+        return "%s: %s%s" % (where, shown, desc or "not valid here")
+    if err.validator == "required" and desc:
+        return "%s: %s" % (where, desc)
+    if err.validator == "pattern" and desc:
+        return "%s: %s (%s)" % (where, err.message, desc)
     return "%s: %s" % (where, err.message)
 
 

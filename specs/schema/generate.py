@@ -162,7 +162,8 @@ pool = obj({
     "workdir": string("A directory every Slurm node can read and write. Required for slurm pools."),
 }, desc="A resource pool.",
     allOf=[{"if": {"required": ["executor"], "properties": {"executor": {"const": "slurm"}}},
-            "then": {"required": ["workdir"], "properties": {"workdir": {"type": "string"}}}}])
+            "then": {"required": ["workdir"], "properties": {"workdir": {"type": "string"}},
+                     "description": "a slurm pool needs \"workdir\": a directory every Slurm node can read and write"}}])
 
 project = schema(
     "hone Project (hone.yaml)",
@@ -293,14 +294,15 @@ eval_ = schema("hone Eval (groups/<group>/evals/<eval>.yaml, evaluations/<eval>.
     "baseline": name("An eval in the same scope this one is compared with (gates using `baseline`)."),
     "syncedFrom": string("Written by `hone sync`: where this copy came from (support/e or evaluations/e)."),
 }, ["dataset", "handler"], defs={"json": JSON_DEF},
-    anyOf=[{"required": ["model"]}, {"required": ["fromRun"]}],
     allOf=[
+        {"anyOf": [{"required": ["model"]}, {"required": ["fromRun"]}],
+         "description": "an eval needs one of \"model\" (a registry version, name@version) or \"fromRun\" (a run of this group)"},
         {"not": {"required": ["model", "fromRun"],
                  "properties": {"model": {"type": "string"}, "fromRun": {"type": "string"}}},
-         "description": "an eval takes exactly one of model and fromRun, not both"},
+         "description": "an eval takes exactly one of \"model\" and \"fromRun\", not both"},
         {"if": {"properties": {"gates": {"additionalProperties": {"not": {"pattern": "baseline"}}}}},
-         "else": {"required": ["baseline"], "properties": {"baseline": {"type": "string"}}},
-         "description": "a gate that compares with the baseline needs `baseline`"},
+         "else": {"required": ["baseline"], "properties": {"baseline": {"type": "string"}},
+                  "description": "a gate compares with the baseline, but this eval names no \"baseline\""}},
     ])
 
 # View filter values, per column (FilterParser in Decoders.swift).
@@ -309,19 +311,21 @@ ORDERED_NUM = r"^\s*(>=|<=|>|<)\s*" + NUM + r"\s*$"
 ORDERED_DATE = r"^\s*(>=|<=|>|<)\s*" + DATE + r"\s*$"
 PHASE_VALUE = r"^\s*(!=|=)?\s*(" + "|".join(PHASES) + r"|.*\*.*)\s*$"
 
-filter_value_plain = {"anyOf": [t("number"), t("boolean"), t("string", pattern=EQ_OR_NE)]}
+filter_value_plain = {"anyOf": [t("number"), t("boolean"), t("string", pattern=EQ_OR_NE)],
+                      "description": "a value (equality; `*` and `?` are globs) or `!=value`; no ordered comparison on this column"}
 
 
-def ordered(pattern):
-    return {"anyOf": [t("number"), t("boolean"), t("string", pattern=EQ_OR_NE), t("string", pattern=pattern)]}
+def ordered(pattern, what):
+    return {"anyOf": [t("number"), t("boolean"), t("string", pattern=EQ_OR_NE), t("string", pattern=pattern)],
+            "description": "a value (equality; `*`, `?` globs), `!=value`, or `>=`, `<=`, `>`, `<` followed by " + what}
 
 
 view_filter_props = {c: filter_value_plain for c in COLUMNS}
 for c in NUMERIC_COLUMNS:
-    view_filter_props[c] = ordered(ORDERED_NUM)
+    view_filter_props[c] = ordered(ORDERED_NUM, "a number")
 for c in TEMPORAL_COLUMNS:
-    view_filter_props[c] = ordered(ORDERED_DATE)
-view_filter_props["phase"] = t("string", pattern=PHASE_VALUE)
+    view_filter_props[c] = ordered(ORDERED_DATE, "a date like 2026-01-31 or 2026-01-31T12:00:00Z")
+view_filter_props["phase"] = t("string", pattern=PHASE_VALUE, description="a phase (Pending, Running, Succeeded, Failed, Cancelled), `!=` a phase, or a glob with `*`")
 
 COLUMN = {"anyOf": [t("string", enum=COLUMNS), t("string", pattern=r"^metrics\..+")],
           "description": "A built-in column or metrics.<key>."}
@@ -337,7 +341,7 @@ view = schema("hone View (groups/<group>/views/<view>.yaml, evaluations/views/<v
                "description": "column → value. A plain value is equality; `!=v`, `>=n`, `<=n`, `>n`, `<n`; `*` and `?` are globs. "
                               "Ordered comparisons apply to metrics.<key>, duration, cost, attempt (numbers) and createdAt, finishedAt (dates).",
                "properties": view_filter_props,
-               "patternProperties": {r"^metrics\..+": ordered(ORDERED_NUM), **SECRET_RULE},
+               "patternProperties": {r"^metrics\..+": ordered(ORDERED_NUM, "a number"), **SECRET_RULE},
                "additionalProperties": False},
     "sort": obj({
         "by": {"anyOf": COLUMN["anyOf"], "default": "createdAt", "description": "Sort column."},

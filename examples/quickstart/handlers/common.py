@@ -113,6 +113,17 @@ def log_likelihoods(model: dict, X: np.ndarray, Y: np.ndarray, chunk: int = 4096
     return lls, hits
 
 
+def complete(model: dict, prompt: str, n: int = 80) -> str:
+    """Greedy continuation of `prompt` (deterministic), for a look at the model in logs."""
+    C = model["config"]["context"]
+    ids = list(encode(prompt))
+    for _ in range(n):
+        ctx = ([_INDEX[PAD]] * C + ids)[-C:]
+        logp, _ = forward(model, np.array([ctx], dtype=np.int32))
+        ids.append(int(logp[0].argmax()))
+    return decode(ids[len(prompt):])
+
+
 def mean_loss(model: dict, X: np.ndarray, Y: np.ndarray) -> float:
     """Mean negative log-likelihood (nats per character)."""
     if len(Y) == 0:
@@ -258,7 +269,7 @@ def load_job(expected_kind: str) -> dict:
     if not isinstance(job, dict):
         raise InputError(f"{path}: the job must be a JSON object")
     kind = job.get("kind")
-    if kind and kind != expected_kind:
+    if kind and str(kind).lower() != expected_kind:
         raise InputError(f"{path}: this handler runs '{expected_kind}' jobs, got kind {kind!r}")
     if not job.get("outputDir"):
         raise InputError(f"{path}: missing 'outputDir'")

@@ -49,6 +49,9 @@ PARAMS = {
     "log_every": (None, int, "steps between metrics lines (default: ~25 lines per run)"),
 }
 
+# the start of a text, completed greedily before and after training (shown in the log)
+PROMPT = "Agent: Hi Dana, thank you "
+
 
 def main() -> None:
     t0 = time.time()
@@ -97,6 +100,7 @@ def main() -> None:
                f"batch {p['batch']}, lr {p['lr']}, seed {p['seed']}")
     base_val = val_loss()
     common.log(f"base model: val_loss {base_val:.4f}" if base_val is not None else "no validation dataset")
+    common.log(f"base model says:  {PROMPT!r} -> {common.complete(model, PROMPT)!r}")
 
     rng = np.random.default_rng(p["seed"])
     opt = common.Adam(model, p["lr"])
@@ -164,6 +168,7 @@ def main() -> None:
     common.log(f"done in {time.time() - t0:.1f}s: train_loss {summary['train_loss']}"
                + (f", val_loss {base_val:.4f} -> {final_val:.4f} "
                   f"(perplexity {math.exp(base_val):.2f} -> {math.exp(final_val):.2f})" if final_val is not None else ""))
+    common.log(f"fine-tuned says:  {PROMPT!r} -> {common.complete(model, PROMPT)!r}")
     common.log(f"wrote {out}/model.npz, metrics.jsonl, summary.json")
 
 

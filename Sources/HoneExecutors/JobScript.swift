@@ -178,7 +178,9 @@ public enum JobScript {
             # Secrets arrive in the environment only; every value is redacted from the log as ***.
             HONE_SECRET_NAMES=\(quote(secretNames.joined(separator: " ")))
             HONE_REDACT=\(quote(redactProgram))
-            exec 3> >(trap '' TERM INT HUP; exec awk -v names="$HONE_SECRET_NAMES" "$HONE_REDACT" >> "$HONE_LOG")
+            hone_awk_opts=()  # mawk buffers its input unless interactive: the log must stream (hone logs --follow)
+            case $(awk -W version 2>&1 < /dev/null | head -n 1) in *mawk*) hone_awk_opts=(-W interactive) ;; esac
+            exec 3> >(trap '' TERM INT HUP; exec awk "${hone_awk_opts[@]}" -v names="$HONE_SECRET_NAMES" "$HONE_REDACT" >> "$HONE_LOG")
             hone_filter=$!
             bash -c "$HONE_COMMAND" >&3 2>&3 3>&- < /dev/null &
             hone_child=$!

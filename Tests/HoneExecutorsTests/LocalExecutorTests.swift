@@ -278,6 +278,15 @@ final class LocalExecutorTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(checked, 5)
     }
 
+    func testRedactedLogStreamsWhileTheJobRuns() throws {
+        let command = #"echo "early $PW"; sleep 3; echo late"#
+        try executor.launch(makeJob("stream", command, secrets: ["PW": "pa55"]))
+        XCTAssertTrue(waitUntil(2.5) { log("stream").contains("early ***\n") }, "log: \(log("stream"))")
+        XCTAssertTrue(try isRunning("stream"))
+        XCTAssertEqual(exitCode(try waitFinished("stream")), .some(0))
+        XCTAssertEqual(log("stream"), "early ***\nlate\n")
+    }
+
     func testEnvironmentValuesArriveIntact() throws {
         let tricky = "a 'single' \"double\" $HOME `date` \\back; $(echo no) \n second line"
         let command = #"printf '%s' "$TRICKY" > "$OUT/tricky"; printf '%s' "$PLAIN" > "$OUT/plain"; echo 'it''s' "$""#

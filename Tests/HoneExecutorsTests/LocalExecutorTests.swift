@@ -106,6 +106,12 @@ final class LocalExecutorTests: XCTestCase {
         XCTAssertTrue(log("ok").contains("to-stdout\n"))
         XCTAssertTrue(log("ok").contains("to-stderr\n"))
         XCTAssertEqual(executor.logFile(for: "ok").lastPathComponent, "task.log")
+        let record = JobRecord.read(executor.jobDirectory(for: "ok"))
+        XCTAssertTrue(record.started && record.ended)
+        XCTAssertEqual(record.exitCode, 0)
+        XCTAssertEqual(record.pid, Int32(pid))
+        XCTAssertEqual(record.pgid, Int32(pid))
+        XCTAssertEqual(record.startedAt, startedAt)
     }
 
     func testExitCodeIsRecorded() throws {

@@ -66,7 +66,7 @@ install_slurm() {
 pid_alive() {
     local f="$1" pid state
     [ -s "$f" ] || return 1
-    pid="$(tr -dc '0-9' <"$f" 2>/dev/null || true)"
+    pid="$(tr -dc '0-9' 2>/dev/null <"$f" || true)"
     [ -n "$pid" ] || return 1
     [ -r "/proc/$pid/stat" ] || return 1
     # The state field follows the ")" closing the command name.
@@ -77,7 +77,7 @@ pid_alive() {
 stop_pidfile() {
     local f="$1" name="$2" pid i
     if ! pid_alive "$f"; then rm -f "$f"; return 0; fi
-    pid="$(tr -dc '0-9' <"$f" 2>/dev/null || true)"
+    pid="$(tr -dc '0-9' 2>/dev/null <"$f" || true)"
     kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 100); do   # up to 10 s
         pid_alive "$f" || { rm -f "$f"; log "stopped $name ($pid)"; return 0; }

@@ -169,11 +169,13 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
             return .running(executorId: slurmId, startedAt: acct.startedAt)
         }
         // 4. Slurm has forgotten it: what the job script left behind is all there is.
+        let dir = jobDirectory(for: id)
         if let code = exitFile {
-            return .finished(executorId: slurmId, exitCode: code, startedAt: nil, finishedAt: modificationDate(of: id),
-                             reason: code == 0 ? "COMPLETED" : "FAILED")
+            return .finished(executorId: slurmId, exitCode: code, startedAt: SlurmJobFiles.startedAt(in: dir),
+                             finishedAt: SlurmJobFiles.finishedAt(in: dir), reason: code == 0 ? "COMPLETED" : "FAILED")
         }
-        return .finished(executorId: slurmId, exitCode: nil, startedAt: nil, finishedAt: nil, reason: "UNKNOWN")
+        return .finished(executorId: slurmId, exitCode: nil, startedAt: SlurmJobFiles.startedAt(in: dir),
+                         finishedAt: nil, reason: "Lost")
     }
 
     public func cancel(id: String) throws {
@@ -288,11 +290,6 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
             }
         }
         return nil
-    }
-
-    func modificationDate(of id: String) -> Date? {
-        let url = jobDirectory(for: id).appendingPathComponent("exitcode")
-        return (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
     }
 
     // MARK: Parsing

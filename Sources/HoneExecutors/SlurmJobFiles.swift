@@ -1,24 +1,37 @@
 import Foundation
 
-/// The files of one job that the Slurm executor reads or writes, and the job script it submits.
-/// TEMPORARY: a minimal script until JobScript (branch `exec`) is merged; then this delegates to it.
+/// The files of one job that the Slurm executor reads or writes, and the job script it submits
+/// (the same run.sh as the local executor's: JobScript).
 enum SlurmJobFiles {
-    static func logFile(in dir: URL) -> URL { dir.appendingPathComponent("task.log") }
+    /// `<jobdir>/task.log`: runtime creation output, then the handler's stdout+stderr.
+    static func logFile(in dir: URL) -> URL { dir.appendingPathComponent(JobScript.Files.log) }
 
     /// The exit status the job script wrote to `<jobdir>/exitcode`, if any.
     static func exitCode(in dir: URL) -> Int32? {
-        guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent("exitcode").path) else { return nil }
+        let url = dir.appendingPathComponent(JobScript.Files.exitCode)
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
         return Int32(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// When the job script wrote its exit code (`<jobdir>/finished`, epoch seconds).
+    static func finishedAt(in dir: URL) -> Date? {
+        let url = dir.appendingPathComponent(JobScript.Files.finished)
+        guard let data = FileManager.default.contents(atPath: url.path),
+              let seconds = TimeInterval(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return nil }
+        return Date(timeIntervalSince1970: seconds)
+    }
+
+    /// When the job script began (`<jobdir>/started`, epoch seconds).
+    static func startedAt(in dir: URL) -> Date? {
+        let url = dir.appendingPathComponent(JobScript.Files.started)
+        guard let data = FileManager.default.contents(atPath: url.path),
+              let seconds = TimeInterval(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return nil }
+        return Date(timeIntervalSince1970: seconds)
+    }
+
     static func renderScript(_ job: JobSpec, jobDirectory dir: URL, runtimeCache: URL) -> String {
-        func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        var lines = ["#!/bin/bash", "cd \(q(dir.appendingPathComponent("src").path)) 2>/dev/null || cd \(q(dir.path))"]
-        for (k, v) in job.environment.sorted(by: { $0.key < $1.key }) { lines.append("export \(k)=\(q(v))") }
-        lines.append("bash -c \(q(job.command)) >>\(q(logFile(in: dir).path)) 2>&1")
-        lines.append("rc=$?")
-        lines.append("echo $rc > \(q(dir.appendingPathComponent("exitcode").path))")
-        lines.append("exit $rc")
-        return lines.joined(separator: "\n") + "\n"
+        JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache)
     }
 }

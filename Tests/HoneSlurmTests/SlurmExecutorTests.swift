@@ -146,7 +146,7 @@ final class SlurmExecutorTests: XCTestCase {
         let job0 = spec("ok", "")
         let dir = try prepare(ex, job0)
         let result = dir.appendingPathComponent("out/result.txt")
-        let job = spec("ok", #"echo "hello from $HONE_GREETING"; echo "secret-length=${#HONE_SECRET}"; echo done > "$RESULT_FILE""#,
+        let job = spec("ok", #"echo "hello from $HONE_GREETING"; echo "secret-length=${#HONE_SECRET}"; echo "secret=$HONE_SECRET"; echo done > "$RESULT_FILE""#,
                        env: ["HONE_GREETING": "slurm", "RESULT_FILE": result.path],
                        secrets: ["HONE_SECRET": "s3cr3t-value"])
         let slurmId = try ex.launch(job)
@@ -162,6 +162,7 @@ final class SlurmExecutorTests: XCTestCase {
         let log = try String(contentsOf: ex.logFile(for: job.id), encoding: .utf8)
         XCTAssertTrue(log.contains("hello from slurm"), log)
         XCTAssertTrue(log.contains("secret-length=12"), "the secret must reach the job through sbatch's environment: \(log)")
+        XCTAssertTrue(log.contains("secret=***"), "the secret is redacted from the log: \(log)")
         // The secret is never written to disk in the job directory.
         for file in try FileManager.default.subpathsOfDirectory(atPath: dir.path) {
             let content = (try? String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)) ?? ""

@@ -199,6 +199,7 @@ final class SlurmExecutorTests: XCTestCase {
         try ex.cancel(id: job.id)
         let end = try waitFinished(ex, job.id, timeout: 30)
         XCTAssertEqual(end.reason, "CANCELLED", diagnostics(ex, job.id))
+        XCTAssertNotEqual(end.exitCode, 0)
         Thread.sleep(forTimeInterval: 0.5)
         let before = (try? Data(contentsOf: ticks))?.count ?? 0
         Thread.sleep(forTimeInterval: 2)
@@ -225,6 +226,11 @@ final class SlurmExecutorTests: XCTestCase {
         XCTAssertEqual(end.exitCode, 0)
         XCTAssertEqual(try namedIds(ex, job.id), [first])
         XCTAssertEqual(ex.sacctIds(name: job.id), [first], "the job completion log holds exactly one job")
+        // The jobcomp fallback poll uses once slurmctld has purged the job (after MinJobAge).
+        let acct = ex.sacctInfo(first, name: job.id)
+        XCTAssertEqual(acct?.state, "COMPLETED")
+        XCTAssertEqual(acct?.exitCode, 0)
+        XCTAssertNotNil(acct?.finishedAt)
         // Launching after the end starts nothing either.
         XCTAssertEqual(try ex.launch(job), first)
         XCTAssertEqual(try namedIds(ex, job.id), [first])

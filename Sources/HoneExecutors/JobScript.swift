@@ -74,9 +74,10 @@ public enum JobScript {
           hone_write finished "$(date +%s)"
         }
         hone_sig=0
-        trap 'hone_sig=15' TERM
-        trap 'hone_sig=2' INT
-        trap 'hone_sig=1' HUP
+        hone_trapped=0
+        trap 'hone_sig=15; hone_trapped=1' TERM
+        trap 'hone_sig=2; hone_trapped=1' INT
+        trap 'hone_sig=1; hone_trapped=1' HUP
         trap 'hone_finish $?' EXIT
         hone_stop_if_signalled() {
           if [ "$hone_sig" != 0 ]; then hone_say "stopped by signal $hone_sig"; exit $((128 + hone_sig)); fi
@@ -115,7 +116,7 @@ public enum JobScript {
               mkdir -p -- "$HONE_RUNTIME_CACHE" || { echo "cannot create $HONE_RUNTIME_CACHE"; return 1; }
               exec 8>>"$HONE_RUNTIME_CACHE/.$HONE_RUNTIME_DIGEST.lock" || return 1
               if ! flock -n 8; then
-                echo "hone: waiting for another job creating runtime $HONE_RUNTIME_DIGEST"
+                echo "hone: runtime $HONE_RUNTIME_DIGEST is being built by another job: waiting for it"
                 flock 8 || return 1
               fi
               [ -e "$HONE_VENV/.hone-complete" ] && return 0
@@ -177,7 +178,9 @@ public enum JobScript {
             # Secrets arrive in the environment only; every value is redacted from the log as ***.
             HONE_SECRET_NAMES=\(quote(secretNames.joined(separator: " ")))
             HONE_REDACT=\(quote(redactProgram))
-            exec 3> >(trap '' TERM INT HUP; exec awk -v names="$HONE_SECRET_NAMES" "$HONE_REDACT" >> "$HONE_LOG")
+            hone_awk_opts=()  # mawk buffers its input unless interactive: the log must stream (hone logs --follow)
+            case $(awk -W version 2>&1 < /dev/null | head -n 1) in *mawk*) hone_awk_opts=(-W interactive) ;; esac
+            exec 3> >(trap '' TERM INT HUP; exec awk "${hone_awk_opts[@]}" -v names="$HONE_SECRET_NAMES" "$HONE_REDACT" >> "$HONE_LOG")
             hone_filter=$!
             bash -c "$HONE_COMMAND" >&3 2>&3 3>&- < /dev/null &
             hone_child=$!
@@ -188,11 +191,15 @@ public enum JobScript {
         s += """
         # Wait for the handler; a trapped signal interrupts `wait` while the handler may still be running.
         while :; do
+          hone_trapped=0
           wait "$hone_child"; hone_code=$?
-          kill -0 "$hone_child" 2>/dev/null || break
+          [ "$hone_trapped" = 1 ] || break                  # the handler ended
+          kill -0 "$hone_child" 2>/dev/null && continue     # interrupted: still running
+          # Interrupted, and the handler ended meanwhile: collect its status if wait did not already.
+          wait "$hone_child" 2>/dev/null; hone_rc=$?
+          case $hone_rc in 127|255|-*) ;; *) hone_code=$hone_rc ;; esac
+          break
         done
-        wait "$hone_child" 2>/dev/null; hone_rc=$?
-        [ "$hone_rc" = 127 ] || hone_code=$hone_rc
 
         """
         if !secretNames.isEmpty {

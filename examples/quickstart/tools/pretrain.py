@@ -167,7 +167,8 @@ def main() -> int:
     })
     with open(args.out, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    print(f"wrote {os.path.relpath(args.out, ROOT)} ({os.path.getsize(args.out)} bytes)")
+    shown = os.path.relpath(args.out, ROOT)
+    print(f"wrote {args.out if shown.startswith('..') else shown} ({os.path.getsize(args.out)} bytes)")
     print(f"sha256: {digest}   (goes into models/tiny-char/<version>.yaml)")
     print(json.dumps({"seconds": round(time.time() - t0, 1)}))
     return 0

@@ -18,24 +18,24 @@ let package = Package(
         // The system libgit2 (Debian libgit2-dev), plus inline C for its variadic options call.
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         // YAML node trees with source marks (libyaml event API) and a deterministic emitter.
-        .target(name: "YAML", dependencies: ["CYAML"]),
+        .target(name: "YAML", dependencies: ["CYAML"], exclude: ["README.md"]),
         // Git repositories through libgit2: refs, trees, blobs, commits, CAS, revwalk, diff, push.
-        .target(name: "Git", dependencies: ["CGit2"]),
+        .target(name: "Git", dependencies: ["CGit2"], exclude: ["README.md"]),
         // Plain values for every kind, diagnostics, names and digests; no I/O.
-        .target(name: "HoneModel", dependencies: ["YAML"]),
+        .target(name: "HoneModel", dependencies: ["YAML"], exclude: ["README.md"]),
         // Files (working tree or commit) → model values and diagnostics.
-        .target(name: "HoneLoading", dependencies: ["HoneModel", "YAML", "Git"]),
+        .target(name: "HoneLoading", dependencies: ["HoneModel", "YAML", "Git"], exclude: ["README.md"]),
         // Pure planning: spec digests, job ids, desired vs recorded → Plan, and its renderers.
-        .target(name: "HonePlanning", dependencies: ["HoneModel", "HoneLoading"]),
+        .target(name: "HonePlanning", dependencies: ["HoneModel", "HoneLoading"], exclude: ["README.md"]),
         // Where jobs run: the Executor protocol, the local process pool and Slurm.
-        .target(name: "HoneExecutors", dependencies: ["HoneModel"]),
+        .target(name: "HoneExecutors", dependencies: ["HoneModel"], exclude: ["README.md"]),
         // Reconcile: load → plan → apply → record → commit; publish, history, compare, views.
-        .target(name: "HoneEngine", dependencies: ["HoneModel", "HoneLoading", "HonePlanning", "HoneExecutors", "YAML", "Git"]),
+        .target(name: "HoneEngine", dependencies: ["HoneModel", "HoneLoading", "HonePlanning", "HoneExecutors", "YAML", "Git"], exclude: ["README.md"]),
         // The command-line interface as a library, so tests can call it in-process too.
         .target(name: "HoneCLI", dependencies: [
             "HoneEngine", "HonePlanning", "HoneLoading", "HoneModel", "YAML", "Git",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], exclude: ["README.md"]),
         // The `hone` executable: a thin entry point over HoneCLI.
         .executableTarget(name: "hone", dependencies: ["HoneCLI"]),
 

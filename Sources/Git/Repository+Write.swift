@@ -8,6 +8,18 @@ extension Repository {
     /// commit, allowed only while the branch does not exist. A message without a final newline gets one.
     public func writeCommit(branch: String, parent: ObjectID?, changes: [String: FileChange], message: String,
                             author: Signature, committer: Signature? = nil) throws -> ObjectID {
+        try createCommit(updateRef: Repository.fullRefName(branch), parent: parent, changes: changes, message: message,
+                         author: author, committer: committer)
+    }
+
+    /// Like `writeCommit`, but moves no ref: the caller publishes the commit (e.g. by compare-and-swap).
+    public func writeCommitDetached(parent: ObjectID?, changes: [String: FileChange], message: String,
+                                    author: Signature, committer: Signature? = nil) throws -> ObjectID {
+        try createCommit(updateRef: nil, parent: parent, changes: changes, message: message, author: author, committer: committer)
+    }
+
+    private func createCommit(updateRef: String?, parent: ObjectID?, changes: [String: FileChange], message: String,
+                              author: Signature, committer: Signature?) throws -> ObjectID {
         var index: OpaquePointer?
         try check(git_index_new(&index), "git_index_new")
         defer { git_index_free(index) }
@@ -65,7 +77,7 @@ extension Repository {
         var commitID = git_oid()
         var parents: [OpaquePointer?] = parentCommit.map { [$0] } ?? []
         try parents.withUnsafeMutableBufferPointer { buf in
-            try check(git_commit_create(&commitID, handle, Repository.fullRefName(branch), authorSig, committerSig,
+            try check(git_commit_create(&commitID, handle, updateRef, authorSig, committerSig,
                                         nil, text, tree, buf.count, buf.baseAddress),
                       "git_commit_create")
         }

@@ -1,0 +1,42 @@
+# hone: `make demo` (the main job) and `make test` (everything CI runs). Both install what is missing.
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+SLURM_DIR ?= /tmp/hone-slurm-tests
+
+.PHONY: deps build release demo test test-swift test-python slurm-start slurm-stop bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+demo: release
+	@scripts/demo.sh
+
+# Tests need an identity for the git CLI that builds fixtures, and a real Slurm cluster.
+test: deps
+	@scripts/install-deps.sh --test
+	swift build --build-tests
+	@HONE_SLURM_DIR=$(SLURM_DIR) scripts/slurm-cluster.sh start || { echo "*** could not start the test Slurm cluster: the Slurm tests will fail ***"; }
+	@set -o pipefail; status=0; \
+	  export GIT_AUTHOR_NAME="hone tests" GIT_AUTHOR_EMAIL=tests@localhost GIT_COMMITTER_NAME="hone tests" GIT_COMMITTER_EMAIL=tests@localhost; \
+	  export HONE_SLURM_TEST_DIR=$(SLURM_DIR) SLURM_CONF=$(SLURM_DIR)/slurm.conf; \
+	  swift test --skip-build 2>&1 | tee .build/swift-test.log || status=1; \
+	  $(MAKE) --no-print-directory test-python || status=1; \
+	  HONE_SLURM_DIR=$(SLURM_DIR) scripts/slurm-cluster.sh stop >/dev/null 2>&1 || true; \
+	  exit $$status
+
+test-python:
+	cd examples/quickstart && python3 -m pytest -q tests
+	@if [ -f specs/check_schemas.py ]; then python3 specs/check_schemas.py; fi
+	@if [ -f specs/test_schemas.py ]; then python3 -m pytest -q specs/test_schemas.py; fi
+
+bench: release
+	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b"; done
+
+clean:
+	rm -rf .build

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import HoneEngine
+import HoneModel
+
+struct Reconcile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Launch what the files ask for and commit the outcome back.",
+        discussion: """
+        Acts on a commit (HEAD of the checked-out branch by default), never on uncommitted edits. For each \
+        run and eval it records the intent (a Pending status with the job's deterministic id) in a commit \
+        before launching, then adopts running jobs and collects finished ones: statuses, capped task logs, \
+        events, metrics and per-sample results are committed with one `Hone-Action:` trailer per action. \
+        Without --wait it launches and returns; the next reconcile collects. A reconciler killed at any \
+        moment loses nothing: the next one adopts what is running and launches nothing twice.
+        """)
+
+    @OptionGroup var repo: RepoOptions
+    @Option(help: ArgumentHelp("The branch (or its tip) to reconcile (default: the checked-out branch).", valueName: "REF")) var ref: String?
+    @Flag(help: "Keep reconciling until nothing is running or waiting on running work.") var wait = false
+    @Option(help: ArgumentHelp("With --wait: stop after this long (90s, 15m, 2h).", valueName: "D")) var timeout: String?
+    @Option(help: ArgumentHelp("Push after each commit; on a rejected push fetch, re-apply and retry.", valueName: "REMOTE")) var push: String?
+    @Flag(help: "Write files to the working tree only; commit nothing.") var noCommit = false
+    @Flag(help: "Remove statuses and results of deleted specs.") var prune = false
+    @Option(help: ArgumentHelp("How long to wait for another reconcile's lock (seconds).", valueName: "SECONDS")) var lockTimeout: Double = 30
+    @Option(help: ArgumentHelp("Seconds between polls with --wait.", valueName: "SECONDS")) var pollInterval: Double = 1
+
+    func validate() throws {
+        if let t = timeout, Duration.parse(t) == nil { throw ValidationError("--timeout \(t): expected a duration like 90s, 15m or 2h") }
+        if timeout != nil && !wait { throw ValidationError("--timeout only applies with --wait") }
+        if noCommit && push != nil { throw ValidationError("--push needs commits: it cannot be used with --no-commit") }
+    }
+
+    func run() throws {
+        var options = ReconcileOptions()
+        options.ref = ref
+        options.wait = wait
+        if let t = timeout, case .seconds(let s)? = Duration.parse(t) { options.timeout = TimeInterval(s) }
+        options.push = push
+        options.noCommit = noCommit
+        options.prune = prune
+        options.lockTimeout = lockTimeout
+        options.pollInterval = pollInterval
+        let reconciler = try Reconciler(workspace: repo.workspace(), options: options, progress: { printError("hone: " + $0) })
+        let summary = try reconciler.run()
+        let finished = summary.finished.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
+        print("reconciled: \(summary.launched.count) launched, \(summary.finished.count) finished\(finished.isEmpty ? "" : " (" + finished.joined(separator: ", ") + ")"), \(summary.commits.count) commit\(summary.commits.count == 1 ? "" : "s")")
+        if !summary.errors.isEmpty {
+            printError("\(summary.errors.count) invalid object\(summary.errors.count == 1 ? "" : "s") skipped (see above)")
+            throw ExitCode.failure
+        }
+    }
+}

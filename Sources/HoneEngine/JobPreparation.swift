@@ -1,0 +1,127 @@
+import Foundation
+import Git
+import HoneExecutors
+import HoneLoading
+import HoneModel
+
+/// Why a job could not be prepared: recorded as a failed attempt with this event, never thrown at the user.
+struct PreparationFailure: Error {
+    var reason: String
+    var message: String
+}
+
+/// Turns a Pending status into a ready job directory (design §3): `src/` (the tree of the spec's
+/// commit), `inputs/` (verified against their sha256), `out/`, and `job.json`; returns the JobSpec.
+struct JobPreparation {
+    let repository: Repository
+    let desired: DesiredState
+    let recorded: [ObjectKey: ObjectStatus]
+    let store: ArtifactStore
+    let environment: [String: String]
+
+    func prepare(_ status: ObjectStatus, directory: URL) throws -> JobSpec {
+        let fm = FileManager.default
+        try? fm.removeItem(at: directory.appendingPathComponent("src"))
+        try? fm.removeItem(at: directory.appendingPathComponent("out"))
+        try fm.createDirectory(at: directory.appendingPathComponent("out"), withIntermediateDirectories: true)
+        try fm.createDirectory(at: directory.appendingPathComponent("inputs"), withIntermediateDirectories: true)
+        let src = directory.appendingPathComponent("src")
+        guard let commitHex = status.specCommit, let commit = ObjectID(hex: commitHex) else {
+            throw PreparationFailure(reason: "NoSpecCommit", message: "the status records no spec commit to snapshot")
+        }
+        // The handler runs the code exactly as committed beside the spec.
+        for entry in try repository.tree(of: commit) where !entry.path.hasPrefix("status/") {
+            let url = src.appendingPathComponent(entry.path)
+            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try repository.readBlob(entry.blob).write(to: url)
+            if entry.executable { chmod(url.path, 0o755) }
+        }
+
+        var job: [String: JSONValue] = [
+            "kind": .string(status.key.kind.rawValue), "object": .string(status.key.display), "id": .string(status.id),
+            "attempt": .int(status.attempt), "params": .object(status.params),
+            "outputDir": .string(directory.appendingPathComponent("out").path),
+        ]
+        var env: [String: String] = [:]
+        var secrets: [String: String] = [:]
+        var runtimeRef: VersionRef? = nil
+        var timeLimit: Int? = nil
+        let task: String
+        let command: String
+
+        switch status.key.kind {
+        case .run:
+            guard let run = desired.runs[status.key] else { throw PreparationFailure(reason: "SpecMissing", message: "the run's spec is gone") }
+            task = "train"
+            command = run.handler
+            job["baseModel"] = try input(.model, run.baseModel, src: src, directory: directory)
+            job["trainDataset"] = try input(.dataset, run.trainDataset, src: src, directory: directory)
+            if let v = run.validationDataset { job["validationDataset"] = try input(.dataset, v, src: src, directory: directory) }
+            runtimeRef = run.runtime
+            if let h = desired.project?.pools[run.pool]?.maxHours { timeLimit = Int(h * 3600) }
+        case .eval:
+            guard let eval = desired.evals[status.key] else { throw PreparationFailure(reason: "SpecMissing", message: "the eval's spec is gone") }
+            task = "evaluate"
+            command = eval.handler
+            if let m = eval.model {
+                job["model"] = try input(.model, m, src: src, directory: directory)
+            } else if let runKey = eval.fromRunKey {
+                guard let rs = recorded[runKey], rs.phase == .succeeded, let m = rs.model, let uri = m.uri, let sha = m.sha256 else {
+                    throw PreparationFailure(reason: "RunNotReady", message: "run \(runKey.display) has no succeeded model")
+                }
+                let path = try verified(uri: uri, sha256: sha, what: "draft model of \(runKey.display)", src: src)
+                job["model"] = .object(["name": .string(m.name), "version": .string(m.version), "path": .string(path.path),
+                                        "fromRun": .string(runKey.display), "sha256": .string(sha)])
+            }
+            job["dataset"] = try input(.dataset, eval.dataset, src: src, directory: directory)
+            runtimeRef = eval.runtime
+            timeLimit = eval.autoRelease
+            if eval.debug.enabled {
+                env["HONE_DEBUG"] = "1"
+                guard let password = environment[eval.debug.passwordEnv], !password.isEmpty else {
+                    throw PreparationFailure(reason: "DebugPasswordMissing",
+                                             message: "debug mode is on but \(eval.debug.passwordEnv) is not set where hone runs: set it (never in git) and reconcile again")
+                }
+                secrets[eval.debug.passwordEnv] = password
+                env["HONE_DEBUG_PASSWORD_ENV"] = eval.debug.passwordEnv
+            }
+        case .view:
+            throw PreparationFailure(reason: "NotAJob", message: "views do not run")
+        }
+        var runtime: RuntimeSetup? = nil
+        if let r = runtimeRef, let v = desired.version(.runtime, r) {
+            runtime = RuntimeSetup(digest: v.digest, python: v.python, requirements: v.requirements,
+                                   systemSitePackages: v.systemSitePackages, environment: v.env)
+            job["runtime"] = .object(["name": .string(r.name), "version": .string(r.version)])
+        }
+        let jobFile = directory.appendingPathComponent("job.json")
+        try Workspace.atomicWrite(jobFile, Data((JSONValue.object(job).prettyJSON + "\n").utf8))
+        env["HONE_JOB"] = jobFile.path
+        env["HONE_JOB_ID"] = status.id
+        return JobSpec(id: status.id, object: status.key.display, task: task, command: command, environment: env,
+                       secretEnvironment: secrets, runtime: runtime, timeLimitSeconds: timeLimit)
+    }
+
+    /// A version's artifact, checked against its sha256 before any job reads it.
+    func input(_ kind: VersionKind, _ ref: VersionRef, src: URL, directory: URL) throws -> JSONValue {
+        guard let v = desired.version(kind, ref), let uri = v.uri, let sha = v.sha256 else {
+            throw PreparationFailure(reason: "InputMissing", message: "\(kind.noun) version \(ref) is not in the repository")
+        }
+        let path = try verified(uri: uri, sha256: sha, what: "\(kind.noun) \(ref)", src: src)
+        return .object(["name": .string(ref.name), "version": .string(ref.version), "path": .string(path.path), "sha256": .string(sha)])
+    }
+
+    func verified(uri: String, sha256: String, what: String, src: URL) throws -> URL {
+        guard let url = store.resolve(uri, snapshot: src) else {
+            throw PreparationFailure(reason: "InputUnreadable", message: "\(what): hone cannot read uri \(uri)")
+        }
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw PreparationFailure(reason: "InputMissing", message: "\(what): \(uri) does not exist (\(url.path))")
+        }
+        let actual = try store.digest(of: url)
+        guard actual == sha256 else {
+            throw PreparationFailure(reason: "InputDigestMismatch", message: "\(what): \(uri) has sha256 \(actual), but its version says \(sha256)")
+        }
+        return url
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Git
+import HoneLoading
+import HoneModel
+import HonePlanning
+
+/// Loads a repository and plans it; for pull requests, only the objects a change touches.
+public struct PlanRequest {
+    public var ref: String?
+    public var base: String?
+    public var now: Date
+    public init(ref: String?, base: String?, now: Date = Date()) { self.ref = ref; self.base = base; self.now = now }
+}
+
+public struct PlanOutcome {
+    public var plan: Plan
+    public var load: LoadResult
+    /// With --base: the objects the change touches.
+    public var scope: Set<ObjectKey>?
+}
+
+extension Workspace {
+    public func plan(_ request: PlanRequest) throws -> PlanOutcome {
+        var ref = request.ref
+        var changedPaths: [String]? = nil
+        if let base = request.base {
+            let repo = try requireRepository()
+            if ref == nil { ref = "HEAD" }
+            let baseID: ObjectID
+            do { baseID = try repo.resolve(base) } catch { throw HoneError("cannot resolve --base \(base): \(error)") }
+            let headID = try repo.resolve(ref!)
+            changedPaths = try repo.diff(from: baseID, to: headID).flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }
+        }
+        let load = try self.load(ref: ref)
+        var plan = Planner(load, now: request.now).plan()
+        plan.errors = load.errors + plan.errors
+        plan.warnings = load.warnings
+        var scope: Set<ObjectKey>? = nil
+        if let changedPaths {
+            let s = PullRequestScope.objects(touchedBy: changedPaths, desired: load.desired, recorded: load.recorded)
+            scope = s
+            plan.actions = plan.actions.filter { s.contains($0.key) }
+            let changed = Set(changedPaths)
+            let scopePaths = Set(s.map(\.specPath))
+            plan.errors = plan.errors.filter { d in changed.contains(d.path) || scopePaths.contains(d.path) || d.path == Layout.projectFile }
+        }
+        return PlanOutcome(plan: plan, load: load, scope: scope)
+    }
+}
+
+/// Which objects a set of changed paths touches: changed specs, specs whose versions changed,
+/// evals of changed runs, and statuses of deleted specs.
+public enum PullRequestScope {
+    public static func objects(touchedBy paths: [String], desired: DesiredState, recorded: RecordedState) -> Set<ObjectKey> {
+        let changed = Set(paths)
+        var out: Set<ObjectKey> = []
+        let all = Set(desired.runs.keys).union(desired.evals.keys).union(recorded.statuses.keys)
+        for k in all where changed.contains(k.specPath) { out.insert(k) }
+        func versionPath(_ kind: VersionKind, _ r: VersionRef?) -> String? { r.map { "\(kind.folder)/\($0.name)/\($0.version).yaml" } }
+        for (k, r) in desired.runs {
+            let refs = [versionPath(.model, r.baseModel), versionPath(.dataset, r.trainDataset), versionPath(.dataset, r.validationDataset), versionPath(.runtime, r.runtime)]
+            if refs.contains(where: { $0.map(changed.contains) ?? false }) { out.insert(k) }
+        }
+        for (k, e) in desired.evals {
+            let refs = [versionPath(.model, e.model), versionPath(.dataset, e.dataset), versionPath(.runtime, e.runtime)]
+            if refs.contains(where: { $0.map(changed.contains) ?? false }) { out.insert(k) }
+            if let r = e.fromRunKey, out.contains(r) { out.insert(k) }
+        }
+        return out
+    }
+}

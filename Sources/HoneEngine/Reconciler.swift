@@ -1,0 +1,459 @@
+import Foundation
+import Git
+import HoneExecutors
+import HoneLoading
+import HoneModel
+import HonePlanning
+import YAML
+
+public struct ReconcileOptions {
+    public var ref: String?
+    public var wait = false
+    public var timeout: TimeInterval?
+    public var push: String?
+    public var noCommit = false
+    public var prune = false
+    public var lockTimeout: TimeInterval = 30
+    public var pollInterval: TimeInterval = 1
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    public init() {}
+}
+
+public struct ReconcileSummary {
+    public var commits: [ObjectID] = []
+    public var launched: [String] = []
+    public var finished: [String: Phase] = [:]
+    public var errors: [Diagnostic] = []
+    public var timedOut = false
+}
+
+/// Logs are committed capped: the last 256 KiB, with a note; the full log stays in the store.
+let logCap = 256 * 1024
+
+/// `hone reconcile`: load → plan → record intent → launch → poll → collect → commit, step by step,
+/// never recording state past an action that was not confirmed (gitops-engine / Flux style).
+public final class Reconciler {
+    let workspace: Workspace
+    let repository: Repository
+    let options: ReconcileOptions
+    let progress: (String) -> Void
+    let recorder: Recorder
+    let branch: String
+    private var executors: [String: Executor] = [:]
+    private var summary = ReconcileSummary()
+    private var waitingNoted: Set<String> = []
+
+    public init(workspace: Workspace, options: ReconcileOptions, progress: @escaping (String) -> Void) throws {
+        self.workspace = workspace
+        self.options = options
+        self.progress = progress
+        repository = try workspace.requireRepository()
+        let current = try repository.currentBranch()
+        if let ref = options.ref {
+            // Reconcile records onto a branch: --ref must name one (or be its tip).
+            if (try? repository.referenceTarget("refs/heads/\(ref)")) != nil { branch = ref }
+            else if let c = current, let tip = try repository.headCommit(), (try? repository.resolve(ref)) == tip { branch = c }
+            else { throw HoneError("reconcile records statuses onto a branch: --ref \(ref) is neither a branch nor the tip of the checked-out branch") }
+        } else {
+            guard let c = current else { throw HoneError("HEAD is detached: check out the branch to reconcile (reconcile commits statuses onto it)") }
+            branch = c
+        }
+        recorder = Recorder(workspace: workspace, repository: repository, branch: branch, syncWorkTree: branch == current,
+                            noCommit: options.noCommit, push: options.push, progress: progress)
+    }
+
+    public func run() throws -> ReconcileSummary {
+        let lock = try RepositoryLock(root: workspace.root, timeout: options.lockTimeout)
+        defer { withExtendedLifetime(lock) {} }
+        guard recorder.tip != nil else { throw HoneError("branch \(branch) has no commits yet: commit the repository's files first") }
+        if recorder.syncWorkTree { try checkWorkTree() }
+        let deadline = options.timeout.map { Date().addingTimeInterval($0) }
+        while true {
+            let busy = try pass()
+            if !options.wait || !busy { break }
+            if let d = deadline, Date() >= d {
+                summary.timedOut = true
+                progress("timeout reached with work still running: a later `hone reconcile` collects it")
+                break
+            }
+            Thread.sleep(forTimeInterval: options.pollInterval)
+        }
+        summary.commits = recorder.commits
+        return summary
+    }
+
+    /// Refuses uncommitted spec edits (reconcile acts on commits); repairs status files that a killed
+    /// reconciler left between a commit and the working tree.
+    func checkWorkTree() throws {
+        let specPrefixes = ["hone.yaml", "models", "datasets", "runtimes", "groups", "evaluations"]
+        let dirty = try repository.changedPaths(under: specPrefixes).filter { !$0.hasPrefix(".hone/") }
+        if !dirty.isEmpty && !options.noCommit {
+            throw HoneError("""
+            uncommitted changes to spec files:
+            \(dirty.prefix(10).map { "  \($0)" }.joined(separator: "\n"))\(dirty.count > 10 ? "\n  … and \(dirty.count - 10) more" : "")
+            reconcile acts on commits, never on uncommitted edits: commit them (git add … && git commit) or stash them, then run it again
+            """)
+        }
+        let statusDirty = try repository.changedPaths(under: ["status"])
+        guard !statusDirty.isEmpty, let tip = recorder.tip, !options.noCommit else { return }
+        var restore: [String: FileChange] = [:]
+        for p in statusDirty {
+            if let data = try repository.blob(at: p, in: tip) { restore[p] = .write(data) } else { restore[p] = .delete }
+        }
+        progress("restoring \(statusDirty.count) status file(s) in the working tree to match \(branch) (hone owns status/)")
+        try recorder.writeWorkTree(restore)
+    }
+
+    func executor(for poolName: String, project: Project?) throws -> Executor {
+        if let e = executors[poolName] { return e }
+        guard let pool = project?.pools[poolName] else { throw HoneError("pool \(poolName) is not defined in hone.yaml") }
+        let e: Executor
+        switch pool.executor {
+        case .local:
+            e = LocalExecutor(jobsRoot: workspace.url(".hone/jobs"), runtimeCache: workspace.url(".hone/runtimes"))
+        case .slurm:
+            let workdir = pool.workdir.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : workspace.url($0) } ?? workspace.url(".hone/slurm")
+            e = SlurmExecutor(settings: SlurmPoolSettings(partition: pool.partition, gres: pool.gres, cpusPerTask: pool.cpusPerTask, mem: pool.mem,
+                                                          account: pool.account, qos: pool.qos, constraint: pool.constraint,
+                                                          extraArgs: pool.extraArgs, workdir: workdir),
+                              environment: options.environment)
+        }
+        executors[poolName] = e
+        return e
+    }
+
+    func load() throws -> LoadResult {
+        if options.noCommit { return try Loader(source: WorkingTreeSource(root: workspace.root)).load() }
+        return try Loader(source: CommitSource(repository: repository, commit: recorder.tip!)).load()
+    }
+
+    // MARK: One pass
+
+    /// Returns whether work is still going on (jobs running or queued, or evals waiting on them).
+    func pass() throws -> Bool {
+        let load = try load()
+        let now = Date()
+        let plan = Planner(load, now: now).plan()
+        let specCommit = recorder.tip?.hex
+        let errors = load.errors + plan.errors
+        for e in errors where !summary.errors.contains(e) {
+            summary.errors.append(e)
+            progress(e.description)
+        }
+        var statuses = load.recorded.statuses
+        let store = ArtifactStore(project: load.desired.project, repositoryRoot: workspace.root)
+        let project = load.desired.project
+
+        // Step 1: intent. Statuses for new attempts, cancellations, publishes, prunes — committed before launching.
+        var intent = ChangeSet()
+        for a in plan.actions {
+            switch a.action {
+            case .create, .rerun:
+                if let old = a.supersedes, let previous = statuses[a.key] {
+                    try? executor(for: previous.pool, project: project).cancel(id: old)
+                    progress("cancelled \(a.key.display) attempt \(previous.attempt): superseded by a spec change")
+                }
+                var s = newStatus(a, load: load, specCommit: specCommit, previous: statuses[a.key], now: now)
+                if let old = a.supersedes, let previous = statuses[a.key] {
+                    s.events.insert(contentsOf: previous.events, at: 0)
+                    s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "Superseded",
+                                                message: "attempt \(previous.attempt) (\(old)) cancelled: the spec changed (onChange: cancel)"))
+                }
+                statuses[a.key] = s
+                try writeStatus(s, into: &intent)
+                intent.action(a.action.rawValue, a.key, id: s.id, line: "\(a.action.rawValue) \(a.key.display) attempt \(s.attempt): \(a.reason)")
+            case .cancel:
+                guard var s = statuses[a.key] else { continue }
+                let released = a.reason.hasPrefix("auto-release")
+                try? executor(for: s.pool, project: project).cancel(id: s.id)
+                try collectLogs(&s, store: store, project: project, into: &intent)
+                finish(&s, phase: .cancelled, at: now, project: project)
+                s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: released ? "AutoReleased" : "Deleted",
+                                            message: released ? "released after \(s.autoRelease.map { Duration.format($0) } ?? "?"): job cancelled" : "the spec was deleted: job cancelled"))
+                statuses[a.key] = s
+                try writeStatus(s, into: &intent)
+                intent.action("cancel", a.key, id: s.id, line: "cancel \(a.key.display): \(a.reason)")
+            case .publish:
+                guard var s = statuses[a.key], let run = load.desired.runs[a.key], let to = a.publishAs else { continue }
+                try Publisher.publish(run: run, status: &s, as: to, at: now, into: &intent)
+                statuses[a.key] = s
+                try writeStatus(s, into: &intent)
+                intent.action("publish", a.key, id: s.id, line: "publish \(a.key.display) as \(to)")
+            case .prune:
+                guard options.prune, let s = statuses[a.key] else { continue }
+                intent.delete(a.key.statusPath)
+                for path in try repository.tree(of: recorder.tip!, under: a.key.statusFolder).map(\.path) { intent.delete(path) }
+                statuses[a.key] = nil
+                intent.action("prune", a.key, id: s.id, line: "prune \(a.key.display): spec deleted")
+            case .poll, .blocked, .noop:
+                continue
+            }
+        }
+        try recorder.record(intent, subject: "hone: " + describe(intent))
+        if !intent.isEmpty { CrashPoint.hit("after-intent-commit") }
+
+        // Step 2: advance every active attempt: launch what is queued, adopt what runs, collect what ended.
+        var step = ChangeSet()
+        var cleanup: [URL] = []
+        let active = statuses.values.filter { $0.phase.isActive }.sorted { ($0.createdAt ?? "", $0.key) < ($1.createdAt ?? "", $1.key) }
+        var running: [String: Int] = [:]
+        for s in active where s.phase == .running || s.tasks.first?.executorId != nil { running[s.pool, default: 0] += 1 }
+        for var s in active {
+            let exec = try executor(for: s.pool, project: project)
+            let state: JobState
+            do { state = try exec.poll(id: s.id) } catch {
+                progress("cannot poll \(s.key.display) (\(s.id)): \(error)")
+                continue
+            }
+            let before = s
+            switch state {
+            case .notFound:
+                if s.phase == .running || s.tasks.first?.executorId != nil {
+                    // Launched before, and now without a trace: the job is lost.
+                    finish(&s, phase: .failed, at: now, project: project)
+                    s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "Lost", message: "the executor has no trace of job \(s.id)", task: s.tasks.first?.name))
+                    break
+                }
+                let limit = project?.pools[s.pool]?.maxParallel ?? 1
+                if running[s.pool, default: 0] >= limit {
+                    if !s.events.contains(where: { $0.reason == "Queued" }) {
+                        s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Queued", message: "pool \(s.pool) runs at most \(limit) job\(limit == 1 ? "" : "s") at a time: waiting for a free slot"))
+                    }
+                    break
+                }
+                try launch(&s, exec: exec, load: load, statuses: statuses, store: store, now: now, project: project)
+                if s.phase.isActive { running[s.pool, default: 0] += 1 }
+            case .pending(let executorId, let reason):
+                if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
+                if !waitingNoted.contains(s.id) {
+                    waitingNoted.insert(s.id)
+                    progress("\(s.key.display): pending on \(s.pool) (\(reason))")
+                }
+            case .running(let executorId, let startedAt):
+                if s.phase != .running { markRunning(&s, executorId: executorId, startedAt: startedAt ?? now) }
+                if let r = s.releaseAt, let at = Timestamp.date(r), at <= now {
+                    try exec.cancel(id: s.id)
+                    try collectLogs(&s, store: store, project: project, into: &step)
+                    finish(&s, phase: .cancelled, at: now, project: project)
+                    s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "AutoReleased",
+                                                message: "released after \(s.autoRelease.map { Duration.format($0) } ?? "?"): job cancelled", task: s.tasks.first?.name))
+                    step.action("cancel", s.key, id: s.id, line: "auto-release \(s.key.display)")
+                    progress("auto-released \(s.key.display) (\(s.id))")
+                }
+            case .finished(let executorId, let exitCode, let startedAt, let finishedAt, let reason):
+                CrashPoint.hit("before-collect")
+                if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
+                if s.startedAt == nil { s.startedAt = Timestamp.string(startedAt ?? now) }
+                let dir = exec.jobDirectory(for: s.id)
+                try collect(&s, exitCode: exitCode, reason: reason, finishedAt: finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),
+                            store: store, project: project, into: &step)
+                if !(s.debugEnabled && s.phase == .failed) { cleanup.append(dir) }
+                step.action("collect", s.key, id: s.id, line: "\(s.key.display) \(s.phase.rawValue.lowercased())")
+                summary.finished[s.key.display] = s.phase
+                progress("\(s.key.display): \(s.phase.rawValue)\(s.tasks.first?.exitCode.map { " (exit \($0))" } ?? "")")
+            }
+            if s != before {
+                statuses[s.key] = s
+                try writeStatus(s, into: &step)
+                if before.phase != s.phase && !step.trailers.contains(where: { $0.contains(" \(s.key.display) ") || $0.hasSuffix(" \(s.key.display)") }) {
+                    step.action(s.phase == .running ? "start" : s.phase.rawValue.lowercased(), s.key, id: s.id, line: "\(s.key.display) is \(s.phase.rawValue.lowercased())")
+                }
+            }
+        }
+        try recorder.record(step, subject: "hone: " + describe(step))
+        // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
+        for dir in cleanup { try? FileManager.default.removeItem(at: dir.appendingPathComponent("src")) }
+
+        let stillActive = statuses.values.contains { $0.phase.isActive }
+        // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
+        let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses), invalidObjects: load.invalidObjects, now: now).plan()
+        let startable = replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
+        return stillActive || startable
+    }
+
+    func describe(_ c: ChangeSet) -> String {
+        var counts: [String: Int] = [:]
+        for t in c.trailers { counts[String(t.dropFirst("Hone-Action: ".count).split(separator: " ").first ?? ""), default: 0] += 1 }
+        return counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", ")
+    }
+
+    // MARK: Status transitions
+
+    func newStatus(_ a: PlannedAction, load: LoadResult, specCommit: String?, previous: ObjectStatus?, now: Date) -> ObjectStatus {
+        let key = a.key
+        var s = ObjectStatus(key: key, id: a.id!, phase: .pending, pool: a.pool ?? "local", handler: "", attempt: a.attempt ?? 1, specDigest: a.specDigest ?? "")
+        s.createdAt = Timestamp.string(now)
+        s.specCommit = specCommit
+        s.inputs = a.inputs
+        let task: String
+        if let run = load.desired.runs[key] {
+            task = "train"
+            s.handler = run.handler; s.params = run.params; s.rerun = run.rerun
+            s.owner = run.owner ?? lastAuthor(key) ?? load.desired.project?.owner
+            s.baseModel = run.baseModel.description; s.trainDataset = run.trainDataset.description
+            s.validationDataset = run.validationDataset?.description; s.runtime = run.runtime?.description
+        } else if let eval = load.desired.evals[key] {
+            task = "evaluate"
+            s.handler = eval.handler; s.params = eval.params; s.rerun = eval.rerun
+            s.owner = eval.owner ?? lastAuthor(key) ?? load.desired.project?.owner
+            if let m = eval.model { s.evalModel = m.description }
+            else if let r = eval.fromRunKey, let rs = load.recorded.statuses[r] {
+                s.evalModel = "\(rs.model?.name ?? r.name)@\(rs.model?.version ?? "draft") (draft of \(r.display) attempt \(rs.attempt))"
+            }
+            s.dataset = eval.dataset.description; s.runtime = eval.runtime?.description
+            s.autoRelease = eval.autoRelease; s.debugEnabled = eval.debug.enabled
+        } else { task = "task" }
+        s.tasks = [TaskStatus(name: task, phase: .pending, log: key.statusFolder + "\(task).log")]
+        s.events = [StatusEvent(at: Timestamp.string(now), reason: a.action == .create ? "Scheduled" : "Rescheduled",
+                                message: "attempt \(s.attempt) (\(s.id)) scheduled on pool \(s.pool): \(a.reason)")]
+        return s
+    }
+
+    func lastAuthor(_ key: ObjectKey) -> String? {
+        guard let tip = recorder.tip, let c = try? repository.lastCommit(touching: key.specPath, from: tip) else { return nil }
+        return c.author.name
+    }
+
+    func launch(_ s: inout ObjectStatus, exec: Executor, load: LoadResult, statuses: [ObjectKey: ObjectStatus], store: ArtifactStore, now: Date, project: Project?) throws {
+        let dir = exec.jobDirectory(for: s.id)
+        let prep = JobPreparation(repository: repository, desired: load.desired, recorded: statuses, store: store, environment: options.environment)
+        do {
+            let job = try prep.prepare(s, directory: dir)
+            let executorId = try exec.launch(job)
+            CrashPoint.hit("after-launch")
+            summary.launched.append(s.id)
+            progress("launched \(s.key.display) attempt \(s.attempt) (\(s.id)) on pool \(s.pool)")
+            s.tasks[0].executorId = executorId
+            s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Launched", message: "\(s.tasks[0].name) submitted to \(s.pool) as \(executorId)", task: s.tasks[0].name))
+            if let state = try? exec.poll(id: s.id), case .running(_, let startedAt) = state {
+                markRunning(&s, executorId: executorId, startedAt: startedAt ?? now)
+            }
+        } catch let f as PreparationFailure {
+            finish(&s, phase: .failed, at: now, project: project)
+            s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: f.reason, message: f.message, task: s.tasks[0].name))
+            progress("\(s.key.display) failed before starting: \(f.message)")
+        } catch let e as ExecutorError {
+            finish(&s, phase: .failed, at: now, project: project)
+            s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "LaunchFailed", message: e.description, task: s.tasks[0].name))
+            progress("\(s.key.display) could not be launched: \(e)")
+        }
+    }
+
+    func markRunning(_ s: inout ObjectStatus, executorId: String, startedAt: Date) {
+        s.phase = .running
+        s.startedAt = s.startedAt ?? Timestamp.string(startedAt)
+        s.tasks[0].phase = .running
+        s.tasks[0].executorId = executorId
+        s.tasks[0].startedAt = s.startedAt
+        if let r = s.autoRelease, s.key.kind == .eval, let st = Timestamp.date(s.startedAt!) {
+            s.releaseAt = Timestamp.string(st.addingTimeInterval(TimeInterval(r)))
+        }
+        s.events.append(StatusEvent(at: Timestamp.string(startedAt), reason: "Started", message: "\(s.tasks[0].name) is running (\(executorId))", task: s.tasks[0].name))
+    }
+
+    func finish(_ s: inout ObjectStatus, phase: Phase, at: Date, project: Project?) {
+        s.phase = phase
+        s.finishedAt = Timestamp.string(at)
+        if let st = s.startedAt.flatMap(Timestamp.date) {
+            s.durationSeconds = max(0, (at.timeIntervalSince(st) * 10).rounded() / 10)
+            if let rate = project?.pools[s.pool]?.costPerHour { s.cost = rate * s.durationSeconds! / 3600 }
+        } else { s.durationSeconds = 0; s.cost = 0 }
+        for i in s.tasks.indices where s.tasks[i].phase.isActive {
+            s.tasks[i].phase = phase
+            s.tasks[i].finishedAt = s.finishedAt
+        }
+    }
+
+    func collect(_ s: inout ObjectStatus, exitCode: Int32?, reason: String, finishedAt: Date, directory: URL, logFile: URL,
+                 store: ArtifactStore, project: Project?, into changes: inout ChangeSet) throws {
+        let fm = FileManager.default
+        let out = directory.appendingPathComponent("out")
+        let cancelledBySlurm = reason == "CANCELLED" || reason == "PREEMPTED"
+        var phase: Phase = exitCode == 0 && reason != "TIMEOUT" && !cancelledBySlurm ? .succeeded : .failed
+        if cancelledBySlurm { phase = .cancelled }
+        let task = s.tasks[0].name
+        s.tasks[0].exitCode = exitCode.map(Int.init)
+        try collectLogs(&s, store: store, project: project, into: &changes, logFile: logFile)
+        // Metrics and results are committed beside the status.
+        if let summaryData = fm.contents(atPath: out.appendingPathComponent("summary.json").path) {
+            if let v = try? JSONValue.parse(summaryData), let o = v.objectValue { s.metrics = o }
+            else { s.events.append(StatusEvent(at: Timestamp.string(finishedAt), type: .warning, reason: "BadSummary", message: "summary.json is not a JSON object: metrics left empty", task: task)) }
+        }
+        if let curve = fm.contents(atPath: out.appendingPathComponent("metrics.jsonl").path) {
+            changes.write(s.key.statusFolder + "metrics.jsonl", data: curve)
+        }
+        if s.key.kind == .eval, let results = fm.contents(atPath: out.appendingPathComponent("results.jsonl").path) {
+            changes.write(s.key.statusFolder + "results.jsonl", data: results)
+            s.resultsPath = s.key.statusFolder + "results.jsonl"
+            s.resultsRows = results.split(separator: UInt8(ascii: "\n")).filter { !$0.allSatisfy { $0 == 32 } }.count
+        }
+        if phase == .succeeded && s.key.kind == .run {
+            if let stored = try store.storeModel(from: out) {
+                let name = s.model?.name ?? s.key.name
+                s.model = ModelOutput(name: name, version: "draft-\(s.attempt)", uri: stored.uri, sha256: stored.sha256, published: false)
+            } else {
+                phase = .failed
+                s.events.append(StatusEvent(at: Timestamp.string(finishedAt), type: .warning, reason: "NoModel", message: "the handler exited 0 but wrote no model file into outputDir", task: task))
+            }
+        }
+        finish(&s, phase: phase, at: finishedAt, project: project)
+        if phase == .succeeded {
+            s.events.append(StatusEvent(at: Timestamp.string(finishedAt), reason: "Succeeded", message: "\(task) exited 0 after \(Duration.span(s.durationSeconds ?? 0))", task: task))
+        } else if phase == .cancelled {
+            s.events.append(StatusEvent(at: Timestamp.string(finishedAt), type: .warning, reason: "Cancelled", message: "the executor cancelled the job (\(reason))", task: task))
+        } else {
+            let tail = (try? String(contentsOf: logFile, encoding: .utf8)).map { Reconciler.lastLines($0, 8) } ?? ""
+            let why: String
+            switch exitCode {
+            case .some(Int32(JobScript.runtimeFailedExitCode)): why = "the runtime environment could not be created"
+            case .some(let c): why = "\(task) exited with status \(c)\(reason != "Completed" && reason != "Failed" && reason != "COMPLETED" && reason != "FAILED" ? " (\(reason))" : "")"
+            case .none: why = "\(task) ended without an exit status (\(reason))"
+            }
+            s.events.append(StatusEvent(at: Timestamp.string(finishedAt), type: .warning, reason: reason == "TIMEOUT" ? "TimeLimit" : "Failed",
+                                        message: why + (tail.isEmpty ? "" : "; last lines of the log:\n" + tail), task: task))
+            if s.debugEnabled, s.key.kind == .eval {
+                s.debugWorkdir = directory.path
+                s.events.append(StatusEvent(at: Timestamp.string(finishedAt), reason: "DebugKept",
+                                            message: "debug mode: the job's folder \(directory.path) is kept until \(s.releaseAt ?? "the release time")", task: task))
+            }
+        }
+    }
+
+    /// The capped log into git (tail kept), the full log into the store.
+    func collectLogs(_ s: inout ObjectStatus, store: ArtifactStore, project: Project?, into changes: inout ChangeSet, logFile: URL? = nil) throws {
+        let task = s.tasks.first?.name ?? "task"
+        let file: URL
+        if let logFile { file = logFile } else {
+            guard let e = try? executor(for: s.pool, project: project) else { return }
+            file = e.logFile(for: s.id)
+        }
+        guard let data = FileManager.default.contents(atPath: file.path) else { return }
+        let full = (try? store.storeLog(file, id: s.id, task: task)) ?? "(not stored)"
+        var text: Data
+        if data.count > logCap {
+            let cut = data.count - logCap
+            text = Data("[hone: the first \(cut) bytes of this log were cut to keep the last \(logCap / 1024) KiB; the full log is \(full)]\n".utf8)
+            var tail = data.suffix(logCap)
+            while let first = tail.first, first & 0xC0 == 0x80 { tail = tail.dropFirst() }  // start on a UTF-8 boundary
+            text.append(tail)
+        } else { text = data }
+        let path = s.key.statusFolder + "\(task).log"
+        changes.write(path, data: text)
+        s.tasks[0].log = path
+    }
+
+    static func lastLines(_ text: String, _ n: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).suffix(n + 1).joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func writeStatus(_ s: ObjectStatus, into changes: inout ChangeSet) throws {
+        changes.write(s.key.statusPath, try YAMLEmitter.emit(StatusCodec.encode(s)))
+    }
+}
+
+extension RecordedState {
+    init(statuses: [ObjectKey: ObjectStatus]) {
+        self.init()
+        self.statuses = statuses
+    }
+}

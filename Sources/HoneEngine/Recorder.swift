@@ -1,0 +1,165 @@
+import Foundation
+import Git
+import HoneLoading
+import HoneModel
+import YAML
+
+/// The files one step changes, and the trailers that say why (`Hone-Action: create support/x id=…`).
+struct ChangeSet {
+    var files: [String: FileChange] = [:]
+    var trailers: [String] = []
+    var lines: [String] = []
+    var isEmpty: Bool { files.isEmpty }
+
+    mutating func write(_ path: String, _ text: String) { files[path] = .write(Data(text.utf8)) }
+    mutating func write(_ path: String, data: Data) { files[path] = .write(data) }
+    mutating func delete(_ path: String) { files[path] = .delete }
+    mutating func action(_ verb: String, _ key: ObjectKey, id: String?, line: String) {
+        trailers.append("Hone-Action: \(verb) \(key.display)\(id.map { " id=\($0)" } ?? "")")
+        lines.append(line)
+    }
+    mutating func merge(_ other: ChangeSet) {
+        files.merge(other.files) { _, b in b }
+        trailers += other.trailers
+        lines += other.lines
+    }
+}
+
+/// Commits change sets onto a branch (libgit2's race guard), then mirrors them into the index and the
+/// working tree so `git status` stays clean; optionally pushes, re-applying onto the remote's tip
+/// when it moved. With `noCommit` it only writes the working tree.
+final class Recorder {
+    let workspace: Workspace
+    let repository: Repository
+    let branch: String
+    let syncWorkTree: Bool
+    let noCommit: Bool
+    let push: String?
+    let progress: (String) -> Void
+    private(set) var commits: [ObjectID] = []
+
+    init(workspace: Workspace, repository: Repository, branch: String, syncWorkTree: Bool, noCommit: Bool, push: String?, progress: @escaping (String) -> Void) {
+        self.workspace = workspace; self.repository = repository; self.branch = branch
+        self.syncWorkTree = syncWorkTree; self.noCommit = noCommit; self.push = push; self.progress = progress
+    }
+
+    var tip: ObjectID? { try? repository.referenceTarget("refs/heads/\(branch)") }
+
+    /// Writes the change set as one commit (or only to the working tree with --no-commit).
+    func record(_ changes: ChangeSet, subject: String) throws {
+        guard !changes.isEmpty else { return }
+        if noCommit {
+            try writeWorkTree(changes.files)
+            return
+        }
+        let message = subject + "\n\n" + changes.lines.map { "- \($0)" }.joined(separator: "\n") + "\n\n" + changes.trailers.joined(separator: "\n") + "\n"
+        let signature = hone(repository.defaultSignature())
+        var attempt = 0
+        var id: ObjectID
+        while true {
+            let parent = tip
+            do {
+                id = try repository.writeCommit(branch: branch, parent: parent, changes: changes.files, message: message, author: signature, committer: signature)
+                break
+            } catch let e as GitError where e.isConflict && attempt < 20 {
+                attempt += 1   // someone committed meanwhile: our files are hone's own, so re-apply on the new tip
+                usleep(50_000)
+            }
+        }
+        commits.append(id)
+        CrashPoint.hit("mid-commit")
+        if syncWorkTree { try writeWorkTree(changes.files) }
+        if let remote = push { try pushWithRetry(remote: remote, commit: id, changes: changes, message: message, signature: signature) }
+    }
+
+    private func hone(_ s: Signature) -> Signature {
+        // Commits by hone are authored as the user running it, marked so CI can skip them.
+        Signature(name: s.name, email: s.email, time: Date())
+    }
+
+    func writeWorkTree(_ files: [String: FileChange]) throws {
+        for (path, change) in files.sorted(by: { $0.key < $1.key }) {
+            let url = workspace.url(path)
+            switch change {
+            case .write(let data, _): try Workspace.atomicWrite(url, data)
+            case .delete:
+                try? FileManager.default.removeItem(at: url)
+                Recorder.removeEmptyParents(of: url, upTo: workspace.root)
+            }
+        }
+        if !noCommit { try repository.stage(paths: files.keys.sorted()) }
+    }
+
+    static func removeEmptyParents(of url: URL, upTo root: URL) {
+        var dir = url.deletingLastPathComponent()
+        while dir.path.count > root.path.count, (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.isEmpty == true {
+            try? FileManager.default.removeItem(at: dir)
+            dir = dir.deletingLastPathComponent()
+        }
+    }
+
+    /// Pushes; on a non-fast-forward, fetches, re-applies this commit's files on the remote tip
+    /// (dropping statuses the remote holds for a newer attempt) and tries again.
+    private func pushWithRetry(remote: String, commit: ObjectID, changes: ChangeSet, message: String, signature: Signature) throws {
+        var current = commit
+        var files = changes.files
+        for attempt in 1...6 {
+            do {
+                try repository.push(remote: remote, refspecs: ["refs/heads/\(branch):refs/heads/\(branch)"])
+                return
+            } catch let e as GitError where e.isNonFastForward || e.message.contains("fetch first") || e.message.contains("non-fast-forward") {
+                guard attempt < 6 else { throw HoneError("push to \(remote) still rejected after \(attempt) tries: \(e)") }
+                progress("push rejected (the remote moved): fetching \(remote) and re-applying")
+                try repository.fetch(remote: remote)
+                guard let remoteTip = try repository.referenceTarget("refs/remotes/\(remote)/\(branch)") else { throw e }
+                let ourParent = try repository.commit(current).parents.first
+                files = try dropStale(files, remoteTip: remoteTip)
+                let rebased = try repository.writeCommitDetached(parent: remoteTip, changes: files, message: message, author: signature)
+                try repository.compareAndSwap(ref: "refs/heads/\(branch)", to: rebased, expected: current)
+                // Bring what the remote added into the working tree as well.
+                if syncWorkTree {
+                    let theirs = try repository.diff(from: ourParent, to: remoteTip)
+                    var remoteFiles: [String: FileChange] = [:]
+                    for d in theirs {
+                        if let old = d.oldPath, d.status == .deleted || d.status == .renamed { remoteFiles[old] = .delete }
+                        if let new = d.newPath, d.status != .deleted, let data = try repository.blob(at: new, in: rebased) { remoteFiles[new] = .write(data) }
+                    }
+                    for (p, c) in files { remoteFiles[p] = c }
+                    try writeWorkTree(remoteFiles)
+                }
+                current = rebased
+                commits.append(rebased)
+            }
+        }
+    }
+
+    /// Status files whose remote copy records a newer attempt are the remote's to keep.
+    private func dropStale(_ files: [String: FileChange], remoteTip: ObjectID) throws -> [String: FileChange] {
+        var out = files
+        for (path, change) in files where path.hasPrefix("status/") && path.hasSuffix(".yaml") {
+            guard case .write(let data, _) = change, let theirs = try repository.blob(at: path, in: remoteTip) else { continue }
+            let mine = Recorder.attempt(in: data), remote = Recorder.attempt(in: theirs)
+            if let r = remote, let m = mine, r > m {
+                out[path] = nil
+                progress("kept \(path) from the remote: it records attempt \(r), newer than ours (\(m))")
+            }
+        }
+        return out
+    }
+
+    static func attempt(in data: Data) -> Int? {
+        YAMLParser.parse([UInt8](data)).root?["attempt"]?.scalar.flatMap { Int($0) }
+    }
+}
+
+/// Test hook: `HONE_CRASH_AT=<point>` kills the reconciler (SIGKILL) the first time it reaches that
+/// point, to prove that a reconciler killed anywhere loses nothing and launches nothing twice.
+/// Points: after-intent-commit, after-launch, before-collect, mid-commit.
+enum CrashPoint {
+    nonisolated(unsafe) static var point = ProcessInfo.processInfo.environment["HONE_CRASH_AT"]
+    static func hit(_ name: String) {
+        guard point == name else { return }
+        FileHandle.standardError.write(Data("hone: HONE_CRASH_AT=\(name): killing myself\n".utf8))
+        kill(getpid(), SIGKILL)
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs jobs as detached processes on this machine: each job is `bash run.sh` (see `JobScript`) in its own
+/// session and process group, so the reconciler dying (even kill -9) does not touch it. Everything the
+/// executor knows lives in the job directory, so a new reconciler adopts what an old one launched.
+/// Polling spawns no process: it reads small files, probes the job's flock and signals with `kill(pid, 0)`.
+public final class LocalExecutor: Executor, Sendable {
+    public let jobsRoot: URL
+    public let runtimeCache: URL
+    /// How long `cancel` waits after SIGTERM before SIGKILL.
+    public let terminationGrace: TimeInterval
+
+    /// `jobsRoot`: `<repo>/.hone/jobs`; `runtimeCache`: `<repo>/.hone/runtimes`.
+    public init(jobsRoot: URL, runtimeCache: URL, terminationGrace: TimeInterval = 3) {
+        self.jobsRoot = jobsRoot
+        self.runtimeCache = runtimeCache
+        self.terminationGrace = terminationGrace
+    }
+
+    public func jobDirectory(for id: String) -> URL {
+        jobsRoot.appendingPathComponent(id, isDirectory: true)
+    }
+
+    public func logFile(for id: String) -> URL {
+        jobDirectory(for: id).appendingPathComponent(JobScript.Files.log)
+    }
+
+    // MARK: launch
+
+    public func launch(_ job: JobSpec) throws -> String {
+        try Self.checkId(job.id)
+        let dir = jobDirectory(for: job.id)
+        if let existing = launchedId(dir) { return existing }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let script = dir.appendingPathComponent(JobScript.Files.script)
+        let text = JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache)
+        try Self.writeAtomically(text, to: script, mode: 0o755)
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in job.secretEnvironment { environment[k] = v }
+        let pid = try Self.spawnDetached(script: script, environment: environment)
+        // The script records its own pid too; whichever comes first wins (they agree unless a duplicate
+        // launch lost the race, in which case the first one's pid is the right one).
+        Self.writeExclusively("\(pid) \(pid)\n", to: dir.appendingPathComponent(JobScript.Files.pid))
+        return readPid(dir)?.pid ?? String(pid)
+    }
+
+    /// The command that detaches run.sh: `setsid` (not a group leader here, so it does not fork) makes run.sh
+    /// the leader of a new session and process group; `$!` is therefore its pid and pgid. The intermediate
+    /// bash exits at once and is reaped by the caller; run.sh is adopted by init. Inherited descriptors above
+    /// 2 are closed so the job never holds the reconciler's files (or locks).
+    static let detachCommand = #"""
+    for hone_fd in /proc/$$/fd/*; do hone_fd=${hone_fd##*/}; case $hone_fd in ''|*[!0-9]*) ;; *) [ "$hone_fd" -gt 2 ] && eval "exec $hone_fd>&-" 2>/dev/null;; esac; done
+    setsid bash "$1" </dev/null >/dev/null 2>&1 &
+    echo "$!"
+    """#
+
+    static func spawnDetached(script: URL, environment: [String: String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", detachCommand, "hone-launch", script.path]
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { throw ExecutorError("cannot start \(script.path): \(error)") }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard process.terminationStatus == 0, let pid = Int32(text), pid > 0 else {
+            throw ExecutorError("cannot start \(script.path): launcher exited with status \(process.terminationStatus)")
+        }
+        return pid
+    }
+
+    /// The executor id of a job that was launched already (its pid), nil when it never was.
+    private func launchedId(_ dir: URL) -> String? {
+        if let p = readPid(dir) { return p.pid }
+        if exists(dir, JobScript.Files.started) || exists(dir, JobScript.Files.exitCode) { return "unknown" }
+        return nil
+    }
+
+    // MARK: poll
+
+    public func poll(id: String) throws -> JobState {
+        try Self.checkId(id)
+        let dir = jobDirectory(for: id)
+        if let done = finishedState(dir) { return done }
+        let pid = readPid(dir)
+        let executorId = pid?.pid ?? "unknown"
+        let started = exists(dir, JobScript.Files.started)
+        if pid == nil && !started && !exists(dir, JobScript.Files.script) { return .notFound }
+        if started {
+            if Self.lockHeld(dir.appendingPathComponent(JobScript.Files.lock)) {
+                return .running(executorId: executorId, startedAt: readDate(dir, JobScript.Files.started))
+            }
+            // run.sh writes its exit code before it releases the lock: look again.
+            if let done = finishedState(dir) { return done }
+            return lost(dir, executorId)
+        }
+        if let pid, let n = Int32(pid.pid), Self.processAlive(n) {
+            return .pending(executorId: executorId, reason: "Starting")
+        }
+        if exists(dir, JobScript.Files.started) || exists(dir, JobScript.Files.exitCode) {
+            return try poll(id: id)  // it moved on while we looked
+        }
+        if pid == nil, let written = modificationDate(dir, JobScript.Files.script), Date().timeIntervalSince(written) < 60 {
+            return .pending(executorId: executorId, reason: "Launching")  // between run.sh written and launched
+        }
+        return lost(dir, executorId)
+    }
+
+    private func finishedState(_ dir: URL) -> JobState? {
+        guard let text = read(dir, JobScript.Files.exitCode) else { return nil }
+        let code = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return .finished(executorId: readPid(dir)?.pid ?? "unknown", exitCode: code,
+                         startedAt: readDate(dir, JobScript.Files.started),
+                         finishedAt: readDate(dir, JobScript.Files.finished),
+                         reason: code == 0 ? "Completed" : "Failed")
+    }
+
+    /// Gone without an exit code (killed -9 with its whole group, machine rebooted...).
+    private func lost(_ dir: URL, _ executorId: String) -> JobState {
+        .finished(executorId: executorId, exitCode: nil, startedAt: readDate(dir, JobScript.Files.started),
+                  finishedAt: modificationDate(dir, JobScript.Files.log), reason: "Lost")
+    }
+
+    // MARK: cancel
+
+    public func cancel(id: String) throws {
+        try Self.checkId(id)
+        let dir = jobDirectory(for: id)
+        guard let pid = readPid(dir), let pgid = Int32(pid.pgid), pgid > 1 else { return }
+        let lockHeld = Self.lockHeld(dir.appendingPathComponent(JobScript.Files.lock))
+        let started = exists(dir, JobScript.Files.started)
+        // Signal only a group that is provably this job's: its lock is held (run.sh or a process it started
+        // is alive), or it has not started yet and its launcher pid is alive. A finished or lost job's pgid
+        // may have been reused by now.
+        let alive = lockHeld || (!started && Int32(pid.pid).map(Self.processAlive) == true)
+        guard alive else { return }
+        var lastSignal = SIGTERM
+        Self.signalGroup(pgid, SIGTERM)
+        if !Self.waitGone(pgid, timeout: terminationGrace) {
+            lastSignal = SIGKILL
+            Self.signalGroup(pgid, SIGKILL)
+            _ = Self.waitGone(pgid, timeout: 2)
+        }
+        if !exists(dir, JobScript.Files.exitCode) {
+            // run.sh could not record it (killed before it could): record it for it.
+            let now = Int(Date().timeIntervalSince1970)
+            try? Self.writeAtomically("\(128 + lastSignal)\n", to: dir.appendingPathComponent(JobScript.Files.exitCode))
+            try? Self.writeAtomically("\(now)\n", to: dir.appendingPathComponent(JobScript.Files.finished))
+        }
+    }
+
+    /// SIGs the process group and any process of the job's session that left the group.
+    static func signalGroup(_ pgid: Int32, _ sig: Int32) {
+        _ = kill(-pgid, sig)
+        for p in members(pgid) where p.pgrp != pgid { _ = kill(p.pid, sig) }
+    }
+
+    /// Waits until no live (non-zombie) process belongs to the job's group or session.
+    static func waitGone(_ pgid: Int32, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if !groupAlive(pgid) { return true }
+            if Date() >= deadline { return false }
+            usleep(50_000)
+        }
+    }
+
+    static func groupAlive(_ pgid: Int32) -> Bool {
+        if FileManager.default.fileExists(atPath: "/proc/self/stat") { return !members(pgid).isEmpty }
+        return kill(-pgid, 0) == 0 || errno == EPERM
+    }
+
+    /// Live processes whose process group or session is `pgid` (Linux /proc; empty elsewhere).
+    static func members(_ pgid: Int32) -> [(pid: Int32, pgrp: Int32)] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var result: [(Int32, Int32)] = []
+        for entry in entries {
+            guard let pid = Int32(entry), let stat = procStat(pid) else { continue }
+            if stat.state != "Z" && (stat.pgrp == pgid || stat.session == pgid) { result.append((pid, stat.pgrp)) }
+        }
+        return result
+    }
+
+    /// State, process group and session of a process from /proc/<pid>/stat.
+    static func procStat(_ pid: Int32) -> (state: Character, pgrp: Int32, session: Int32)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count >= 4, let state = fields[0].first, let pgrp = Int32(fields[2]), let sid = Int32(fields[3])
+        else { return nil }
+        return (state, pgrp, sid)
+    }
+
+    /// The process exists and is not a zombie.
+    static func processAlive(_ pid: Int32) -> Bool {
+        guard pid > 0 else { return false }
+        if kill(pid, 0) != 0 && errno != EPERM { return false }
+        if let stat = procStat(pid), stat.state == "Z" { return false }
+        return true
+    }
+
+    /// Whether someone holds the job's flock. Only probed once `started` exists (or at cancel): taking the lock
+    /// for an instant then cannot make a legitimate first run.sh give up.
+    static func lockHeld(_ url: URL) -> Bool {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            _ = flock(fd, LOCK_UN)
+            return false
+        }
+        return errno == EWOULDBLOCK
+    }
+
+    // MARK: files
+
+    static func checkId(_ id: String) throws {
+        guard !id.isEmpty, id != ".", id != "..", !id.contains("/"), !id.contains("\0") else {
+            throw ExecutorError("invalid job id '\(id)'")
+        }
+    }
+
+    private func exists(_ dir: URL, _ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path)
+    }
+
+    private func read(_ dir: URL, _ name: String) -> String? {
+        try? String(contentsOfFile: dir.appendingPathComponent(name).path, encoding: .utf8)
+    }
+
+    private func readDate(_ dir: URL, _ name: String) -> Date? {
+        guard let text = read(dir, name), let seconds = Double(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return nil }
+        return Date(timeIntervalSince1970: seconds)
+    }
+
+    private func modificationDate(_ dir: URL, _ name: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(name).path))?[.modificationDate] as? Date
+    }
+
+    private func readPid(_ dir: URL) -> (pid: String, pgid: String)? {
+        guard let text = read(dir, JobScript.Files.pid) else { return nil }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        guard let first = parts.first, Int32(first) != nil else { return nil }
+        return (first, parts.count > 1 ? parts[1] : first)
+    }
+
+    static func writeAtomically(_ text: String, to url: URL, mode: Int = 0o644) throws {
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        try Data(text.utf8).write(to: tmp)
+        _ = chmod(tmp.path, mode_t(mode))
+        guard rename(tmp.path, url.path) == 0 else {
+            let e = errno
+            unlink(tmp.path)
+            throw ExecutorError("cannot write \(url.path): \(String(cString: strerror(e)))")
+        }
+    }
+
+    /// Writes `url` only if it does not exist yet (write a temporary file, hard-link it into place).
+    @discardableResult
+    static func writeExclusively(_ text: String, to url: URL) -> Bool {
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).x.tmp")
+        guard (try? Data(text.utf8).write(to: tmp)) != nil else { return false }
+        defer { unlink(tmp.path) }
+        return link(tmp.path, url.path) == 0
+    }
+}

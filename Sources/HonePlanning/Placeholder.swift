@@ -1,1 +1,0 @@
-// HonePlanning: see README.md

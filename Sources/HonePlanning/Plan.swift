@@ -1,0 +1,75 @@
+import HoneModel
+
+/// What reconcile would do, as plain data (Terraform's `internal/plans`): computed by the pure
+/// planner, rendered by separate text / markdown / JSON views, applied by the engine.
+public struct Plan: Sendable {
+    public var actions: [PlannedAction]
+    public var errors: [Diagnostic]
+    public var warnings: [Diagnostic]
+
+    public init(actions: [PlannedAction] = [], errors: [Diagnostic] = [], warnings: [Diagnostic] = []) {
+        self.actions = actions; self.errors = errors; self.warnings = warnings
+    }
+
+    /// Actions that change something (not `noop`).
+    public var changes: [PlannedAction] { actions.filter { $0.action != .noop } }
+    public var hasChanges: Bool { actions.contains { $0.action != .noop && $0.action != .blocked } || actions.contains { $0.action == .blocked } }
+
+    /// Sum of the known cost bounds of the work this plan starts (create, rerun, blocked).
+    public var estimatedCost: Double {
+        actions.filter(\.startsWork).compactMap(\.costEstimate).reduce(0, +)
+    }
+    /// Actions that start work without a known cost bound.
+    public var unknownCostCount: Int { actions.filter { $0.startsWork && $0.costEstimate == nil }.count }
+
+    public func count(_ a: ActionKind) -> Int { actions.filter { $0.action == a }.count }
+}
+
+public enum ActionKind: String, Sendable, CaseIterable {
+    case create, rerun, poll, cancel, publish, prune, blocked, noop
+    public var symbol: String {
+        switch self {
+        case .create: return "+"
+        case .rerun: return "~"
+        case .poll: return "…"
+        case .cancel: return "x"
+        case .publish: return "^"
+        case .prune: return "-"
+        case .blocked: return "!"
+        case .noop: return "="
+        }
+    }
+}
+
+public struct PlannedAction: Sendable, Equatable {
+    public var key: ObjectKey
+    public var action: ActionKind
+    public var reason: String
+    /// The job id this action launches (create, rerun) or acts on (poll, cancel, publish, prune).
+    public var id: String?
+    public var attempt: Int?
+    public var specDigest: String?
+    /// Inputs' digests for the attempt (recorded in its status).
+    public var inputs: [String: String]
+    public var pool: String?
+    /// Upper bound of the cost in the pool's currency; nil when unknown (`costNote` says why).
+    public var costEstimate: Double?
+    public var costNote: String?
+    /// The running attempt this one replaces, cancelled first (onChange: cancel).
+    public var supersedes: String?
+    /// Gates that `hone check` will evaluate once results exist.
+    public var gates: [String]
+    /// For publish: the version to write (`support-bot@v2`).
+    public var publishAs: VersionRef?
+
+    public init(key: ObjectKey, action: ActionKind, reason: String, id: String? = nil, attempt: Int? = nil, specDigest: String? = nil,
+                inputs: [String: String] = [:], pool: String? = nil, costEstimate: Double? = nil, costNote: String? = nil,
+                supersedes: String? = nil, gates: [String] = [], publishAs: VersionRef? = nil) {
+        self.key = key; self.action = action; self.reason = reason; self.id = id; self.attempt = attempt
+        self.specDigest = specDigest; self.inputs = inputs; self.pool = pool; self.costEstimate = costEstimate
+        self.costNote = costNote; self.supersedes = supersedes; self.gates = gates; self.publishAs = publishAs
+    }
+
+    public var kindName: String { key.kind == .run ? "Run" : key.kind == .eval ? "Eval" : "View" }
+    public var startsWork: Bool { action == .create || action == .rerun || action == .blocked }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import HoneModel
+
+/// Renderings of a Plan. Each is a pure function of the plan; none decides anything.
+public enum PlanViews {
+    static let order: [ActionKind] = [.create, .rerun, .cancel, .publish, .poll, .blocked, .prune]
+
+    public static func money(_ d: Double) -> String { String(format: "$%.2f", d) }
+
+    /// "3 to create, 1 to rerun, 2 blocked, est. cost $4.20".
+    public static func summary(_ plan: Plan) -> String {
+        var parts: [String] = []
+        for a in order {
+            let n = plan.count(a)
+            guard n > 0 else { continue }
+            switch a {
+            case .create, .rerun, .cancel, .publish, .poll, .prune: parts.append("\(n) to \(a.rawValue)")
+            case .blocked: parts.append("\(n) blocked")
+            case .noop: break
+            }
+        }
+        if parts.isEmpty { parts.append("nothing to do") }
+        let noop = plan.count(.noop)
+        if noop > 0 { parts.append("\(noop) unchanged") }
+        var cost = "est. cost \(money(plan.estimatedCost))"
+        if plan.unknownCostCount > 0 { cost += " + \(plan.unknownCostCount) of unknown cost" }
+        parts.append(cost)
+        if !plan.errors.isEmpty { parts.append("\(plan.errors.count) error\(plan.errors.count == 1 ? "" : "s")") }
+        return parts.joined(separator: ", ")
+    }
+
+    static func costText(_ a: PlannedAction) -> String {
+        guard a.startsWork else { return "" }
+        if let c = a.costEstimate { return c == 0 ? "$0" : "≤ " + money(c) }
+        return "?"
+    }
+
+    // MARK: text
+
+    public static func text(_ plan: Plan, showUnchanged: Bool = false) -> String {
+        var out = ""
+        for d in plan.errors { out += d.description + "\n" }
+        let rows = plan.actions.filter { showUnchanged || $0.action != .noop }
+            .sorted { (order.firstIndex(of: $0.action) ?? 99, $0.key) < (order.firstIndex(of: $1.action) ?? 99, $1.key) }
+        if !rows.isEmpty {
+            let w0 = rows.map { $0.key.display.count }.max() ?? 0
+            for a in rows {
+                let cost = costText(a)
+                out += "  \(a.action.symbol) \(a.key.display.padding(toLength: w0, withPad: " ", startingAt: 0))  \(a.kindName.padding(toLength: 4, withPad: " ", startingAt: 0))  \(a.action.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  \(a.reason)\(cost.isEmpty ? "" : "  [\(cost)]")\n"
+                for g in a.gates { out += "      gate: \(g)\n" }
+            }
+        }
+        out += summary(plan) + "\n"
+        return out
+    }
+
+    // MARK: JSON (design §4; stable)
+
+    public static func json(_ plan: Plan) -> JSONValue {
+        let actions: [JSONValue] = plan.actions.map { a in
+            var o: [String: JSONValue] = [
+                "object": .string(a.key.objectPath), "kind": .string(a.kindName), "action": .string(a.action.rawValue), "reason": .string(a.reason),
+            ]
+            if let id = a.id { o["id"] = .string(id) }
+            if let at = a.attempt { o["attempt"] = .int(at) }
+            if let p = a.pool { o["pool"] = .string(p) }
+            if let d = a.specDigest { o["specDigest"] = .string(d) }
+            if a.startsWork { o["estimatedCost"] = a.costEstimate.map(JSONValue.double) ?? .null }
+            if let s = a.supersedes { o["supersedes"] = .string(s) }
+            if !a.gates.isEmpty { o["gates"] = .array(a.gates.map(JSONValue.string)) }
+            if let p = a.publishAs { o["publishAs"] = .string(p.description) }
+            return .object(o)
+        }
+        let errors: [JSONValue] = plan.errors.map { d in
+            .object(["path": .string(d.path), "line": .int(d.line), "column": .int(d.column), "message": .string(d.message)])
+        }
+        return .object(["actions": .array(actions), "errors": .array(errors), "estimatedCost": .double(plan.estimatedCost)])
+    }
+
+    // MARK: markdown (a pull-request comment)
+
+    public static let markdownLimit = 65_000
+
+    public static func markdown(_ plan: Plan, title: String = "hone plan") -> String {
+        var head = "### \(title)\n\n**\(summary(plan))**\n\n"
+        if !plan.errors.isEmpty {
+            head += "#### ❌ Errors\n\n```\n" + plan.errors.map(\.description).joined(separator: "\n") + "\n```\n\n"
+        }
+        let changes = plan.actions.filter { $0.action != .noop }
+        if changes.isEmpty {
+            head += "No changes: every run and eval matches its recorded state.\n"
+            return head
+        }
+        var groups: [String: [PlannedAction]] = [:]
+        for a in changes { groups[a.key.scope.folder, default: []].append(a) }
+        var body = ""
+        var omitted = 0
+        for g in groups.keys.sorted() {
+            let rows = groups[g]!.sorted { (order.firstIndex(of: $0.action) ?? 99, $0.key) < (order.firstIndex(of: $1.action) ?? 99, $1.key) }
+            var section = "#### `\(g)`\n\n"
+            let table = "| | object | kind | action | reason | cost |\n|---|---|---|---|---|---|\n" + rows.map { a in
+                "| \(a.action.symbol) | `\(a.key.name)` | \(a.kindName) | **\(a.action.rawValue)** | \(escape(a.reason))\(a.gates.isEmpty ? "" : "<br>gates: " + a.gates.map { "`\($0)`" }.joined(separator: ", ")) | \(costText(a)) |"
+            }.joined(separator: "\n") + "\n\n"
+            if rows.count > 20 {
+                section += "<details><summary>\(rows.count) actions</summary>\n\n" + table + "</details>\n\n"
+            } else {
+                section += table
+            }
+            if head.count + body.count + section.count > markdownLimit - 200 {
+                omitted += rows.count
+                continue
+            }
+            body += section
+        }
+        if omitted > 0 {
+            body += "_\(omitted) more actions left out to keep this comment under \(markdownLimit) characters: run `hone plan` to see them all._\n"
+        }
+        return head + body
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+}

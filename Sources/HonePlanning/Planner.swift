@@ -1,0 +1,220 @@
+import Foundation
+import HoneLoading
+import HoneModel
+
+/// Desired state + recorded state → Plan. Pure: no I/O, no clock (the caller passes `now`).
+public struct Planner {
+    public var desired: DesiredState
+    public var recorded: RecordedState
+    public var invalidObjects: Set<ObjectKey>
+    public var now: Date
+
+    public init(desired: DesiredState, recorded: RecordedState, invalidObjects: Set<ObjectKey> = [], now: Date) {
+        self.desired = desired; self.recorded = recorded; self.invalidObjects = invalidObjects; self.now = now
+    }
+
+    public init(_ load: LoadResult, now: Date) {
+        self.init(desired: load.desired, recorded: load.recorded, invalidObjects: load.invalidObjects, now: now)
+    }
+
+    /// Who will publish which model: model name → publishing runs, in name order.
+    var publishers: [String: [ObjectKey]] {
+        var out: [String: [ObjectKey]] = [:]
+        for (k, r) in desired.runs.sorted(by: { $0.key < $1.key }) { if let p = r.publish { out[p.model, default: []].append(k) } }
+        return out
+    }
+
+    public func plan() -> Plan {
+        var plan = Plan()
+        let cycles = findCycles()
+        var inCycle: Set<ObjectKey> = []
+        for cycle in cycles {
+            inCycle.formUnion(cycle)
+            let names = (cycle + [cycle[0]]).map(\.display).joined(separator: " → ")
+            plan.errors.append(Diagnostic(path: cycle[0].specPath, mark: .none, message: "dependency cycle: \(names) (each waits for a model another publishes)"))
+        }
+        var runActions: [ObjectKey: PlannedAction] = [:]
+        for key in desired.runs.keys.sorted() {
+            if inCycle.contains(key) {
+                runActions[key] = PlannedAction(key: key, action: .blocked, reason: "in a dependency cycle")
+            } else {
+                runActions[key] = planRun(desired.runs[key]!, errors: &plan.errors)
+            }
+        }
+        plan.actions += desired.runs.keys.sorted().map { runActions[$0]! }
+        for key in desired.evals.keys.sorted() {
+            plan.actions.append(planEval(desired.evals[key]!, runActions: runActions, errors: &plan.errors))
+        }
+        // Recorded objects whose spec is gone (and not merely invalid).
+        for (key, status) in recorded.statuses.sorted(by: { $0.key < $1.key }) {
+            guard desired.runs[key] == nil && desired.evals[key] == nil, !invalidObjects.contains(key) else { continue }
+            if status.phase.isActive {
+                plan.actions.append(PlannedAction(key: key, action: .cancel, reason: "spec deleted while \(status.phase.rawValue.lowercased()): cancel attempt \(status.attempt)", id: status.id, attempt: status.attempt, pool: status.pool))
+            } else {
+                plan.actions.append(PlannedAction(key: key, action: .prune, reason: "spec deleted: status and results are removed with --prune", id: status.id, attempt: status.attempt, pool: status.pool))
+            }
+        }
+        return plan
+    }
+
+    // MARK: Runs
+
+    /// A model version that does not exist yet but a run will publish: the run that publishes it.
+    func pendingPublisher(_ ref: VersionRef) -> ObjectKey? {
+        guard desired.version(.model, ref) == nil else { return nil }
+        return publishers[ref.name]?.first
+    }
+
+    func planRun(_ run: RunSpec, errors: inout [Diagnostic]) -> PlannedAction {
+        let key = run.key
+        let status = recorded.statuses[key]
+        var inputs: [String: String] = [:]
+        var waits: [String] = []
+        func input(_ kind: VersionKind, _ ref: VersionRef?) {
+            guard let ref else { return }
+            if let v = desired.version(kind, ref) { inputs[SpecDigest.inputKey(kind, ref)] = v.digest }
+            else if kind == .model, let p = pendingPublisher(ref) { waits.append("\(ref), which \(p.display) will publish") }
+        }
+        input(.model, run.baseModel)
+        input(.dataset, run.trainDataset)
+        input(.dataset, run.validationDataset)
+        input(.runtime, run.runtime)
+        let digest = SpecDigest.digest(canonical: SpecDigest.canonical(run), inputs: inputs)
+        let pool = desired.project?.pools[run.pool]
+        var cost: Double? = nil
+        var costNote: String? = nil
+        if let pool {
+            if pool.costPerHour == 0 { cost = 0 }
+            else if let h = pool.maxHours { cost = pool.costPerHour * h }
+            else { costNote = "unknown: pool \(pool.name) sets no maxHours" }
+        }
+        return decide(key: key, status: status, digest: digest, inputs: inputs, rerun: run.rerun, onChange: run.onChange,
+                      waits: waits, pool: run.pool, cost: cost, costNote: costNote, gates: [], publish: run.publish, errors: &errors)
+    }
+
+    // MARK: Evals
+
+    func planEval(_ eval: EvalSpec, runActions: [ObjectKey: PlannedAction], errors: inout [Diagnostic]) -> PlannedAction {
+        let key = eval.key
+        let status = recorded.statuses[key]
+        var inputs: [String: String] = [:]
+        var waits: [String] = []
+        if let m = eval.model {
+            if let v = desired.version(.model, m) { inputs[SpecDigest.inputKey(.model, m)] = v.digest }
+            else if let p = pendingPublisher(m) { waits.append("\(m), which \(p.display) will publish") }
+        }
+        if let runKey = eval.fromRunKey {
+            let runAction = runActions[runKey]
+            let runStatus = recorded.statuses[runKey]
+            if let a = runAction, a.action == .create || a.action == .rerun || a.action == .blocked {
+                waits.append("run \(runKey.display) (\(a.action.rawValue) pending)")
+            } else if let s = runStatus, s.phase == .succeeded, let sha = s.model?.sha256 {
+                inputs[SpecDigest.runInputKey(runKey)] = sha
+            } else if let s = runStatus {
+                waits.append("run \(runKey.display) to succeed (attempt \(s.attempt) is \(s.phase.rawValue))")
+            } else {
+                waits.append("run \(runKey.display) to succeed (never run)")
+            }
+        }
+        if let v = desired.version(.dataset, eval.dataset) { inputs[SpecDigest.inputKey(.dataset, eval.dataset)] = v.digest }
+        if let r = eval.runtime, let v = desired.version(.runtime, r) { inputs[SpecDigest.inputKey(.runtime, r)] = v.digest }
+        let digest = SpecDigest.digest(canonical: SpecDigest.canonical(eval), inputs: inputs)
+        let pool = desired.project?.pools[eval.pool]
+        var cost: Double? = nil
+        var costNote: String? = nil
+        if let pool {
+            if pool.costPerHour == 0 { cost = 0 }
+            else if let r = eval.autoRelease { cost = pool.costPerHour * Double(r) / 3600 }
+            else if let h = pool.maxHours { cost = pool.costPerHour * h }
+            else { costNote = "unknown: autoRelease is off and pool \(pool.name) sets no maxHours" }
+        }
+        let gates = eval.gates.map { "\($0.metric) \($0.expression)" }
+        var action = decide(key: key, status: status, digest: digest, inputs: inputs, rerun: eval.rerun, onChange: eval.onChange,
+                            waits: waits, pool: eval.pool, cost: cost, costNote: costNote, gates: gates, publish: nil, errors: &errors)
+        // Auto-release: a job past its release time is cancelled (recorded as AutoReleased).
+        if action.action == .poll, let s = status, let r = s.releaseAt, let at = Timestamp.date(r), at <= now {
+            action.action = .cancel
+            action.reason = "auto-release time \(r) has passed (autoRelease \(s.autoRelease.map { Duration.format($0) } ?? "?"))"
+        }
+        if action.startsWork, let r = eval.autoRelease {
+            action.reason += "; released after \(Duration.format(r))"
+        }
+        return action
+    }
+
+    // MARK: Shared decision
+
+    func decide(key: ObjectKey, status: ObjectStatus?, digest: String, inputs: [String: String], rerun: Int, onChange: OnChange,
+                waits: [String], pool: String, cost: Double?, costNote: String?, gates: [String], publish: PublishRequest?,
+                errors: inout [Diagnostic]) -> PlannedAction {
+        func action(_ a: ActionKind, _ reason: String, attempt: Int? = nil, supersedes: String? = nil) -> PlannedAction {
+            let id = attempt.map { SpecDigest.jobID(key, digest: digest, attempt: $0) } ?? status?.id
+            return PlannedAction(key: key, action: a, reason: reason, id: id, attempt: attempt ?? status?.attempt, specDigest: digest,
+                                 inputs: inputs, pool: pool, costEstimate: a == .create || a == .rerun || a == .blocked ? cost : nil,
+                                 costNote: costNote, supersedes: supersedes, gates: gates)
+        }
+        guard let status else {
+            if !waits.isEmpty { return action(.blocked, "waits for " + waits.joined(separator: "; ")) }
+            return action(.create, "new \(key.kind.rawValue): never run", attempt: 1)
+        }
+        // Versions are immutable: a recorded input whose digest changed is an error, not a rerun.
+        for (k, recordedDigest) in status.inputs.sorted(by: { $0.key < $1.key }) where !k.hasPrefix("runs/") {
+            if let now = inputs[k], now != recordedDigest {
+                errors.append(Diagnostic(path: k + ".yaml", mark: .none,
+                                         message: "versions are immutable: \(key.display) attempt \(status.attempt) used \(k) with sha256 \(recordedDigest), the file now says \(now); publish a new version instead of changing this one"))
+                return action(.blocked, "input \(k) changed its digest (versions are immutable)")
+            }
+        }
+        let specChanged = status.specDigest != digest
+        let rerunRaised = rerun > status.rerun
+        if specChanged || rerunRaised {
+            let why = rerunRaised && !specChanged ? "rerun raised to \(rerun)" : rerunRaised ? "spec changed and rerun raised" : "spec changed"
+            if !waits.isEmpty { return action(.blocked, "\(why); waits for " + waits.joined(separator: "; ")) }
+            if status.phase.isActive {
+                if onChange == .wait {
+                    return action(.poll, "\(why); attempt \(status.attempt) is \(status.phase.rawValue.lowercased()) and finishes first (onChange: wait)")
+                }
+                return action(.rerun, "\(why): cancels running attempt \(status.attempt) (Superseded), then starts attempt \(status.attempt + 1)",
+                              attempt: status.attempt + 1, supersedes: status.id)
+            }
+            return action(.rerun, "\(why) since attempt \(status.attempt) (\(status.phase.rawValue))", attempt: status.attempt + 1)
+        }
+        if status.phase.isActive {
+            return action(.poll, "attempt \(status.attempt) is \(status.phase.rawValue.lowercased())")
+        }
+        if status.phase == .succeeded, let publish, status.publishedAs == nil {
+            var a = action(.publish, "succeeded; publish into model \(publish.model) as \(publish.as_ == .new ? "a new model" : "a new version")")
+            a.publishAs = nextVersion(model: publish.model)
+            return a
+        }
+        return action(.noop, "attempt \(status.attempt) \(status.phase.rawValue.lowercased()); spec unchanged")
+    }
+
+    /// The version a publish into `model` creates: one past the highest `vN`.
+    public func nextVersion(model: String) -> VersionRef {
+        let n = (desired.versions[.model] ?? [:]).keys.filter { $0.name == model }
+            .compactMap { $0.version.hasPrefix("v") ? Int($0.version.dropFirst()) : nil }.max() ?? 0
+        return VersionRef(name: model, version: "v\(n + 1)")
+    }
+
+    // MARK: Cycles
+
+    /// Runs that wait on each other through published base models. Each cycle in path order.
+    func findCycles() -> [[ObjectKey]] {
+        var edges: [ObjectKey: ObjectKey] = [:]
+        for (k, r) in desired.runs { if let p = pendingPublisher(r.baseModel) { edges[k] = p } }
+        var cycles: [[ObjectKey]] = []
+        var done: Set<ObjectKey> = []
+        for start in edges.keys.sorted() where !done.contains(start) {
+            var path: [ObjectKey] = []
+            var cur: ObjectKey? = start
+            while let c = cur, !done.contains(c) {
+                if let i = path.firstIndex(of: c) { cycles.append(Array(path[i...])); break }
+                path.append(c)
+                cur = edges[c]
+            }
+            done.formUnion(path)
+        }
+        return cycles
+    }
+}

@@ -199,9 +199,9 @@ def check_repository(root, out=print):
 
 
 def default_roots():
-    roots = [d for d in sorted(glob.glob(os.path.join(ROOT, "examples", "*"))) if os.path.isdir(d)]
-    roots += [d for d in sorted(glob.glob(os.path.join(SPECS, "fixtures", "*"))) if os.path.isfile(os.path.join(d, "hone.yaml"))]
-    return roots
+    """Every hone repository (a folder with hone.yaml) under examples/*/ and specs/fixtures/*/."""
+    candidates = sorted(glob.glob(os.path.join(ROOT, "examples", "*"))) + sorted(glob.glob(os.path.join(SPECS, "fixtures", "*")))
+    return [d for d in candidates if os.path.isfile(os.path.join(d, "hone.yaml"))]
 
 
 def main(argv):

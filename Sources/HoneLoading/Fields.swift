@@ -7,6 +7,9 @@ import YAML
 struct Fields {
     let node: Node
     private(set) var known: [String] = []
+    /// Required fields found missing, reported by `finish()` unless an unknown key is their misspelling
+    /// (then the unknown key, with its "did you mean", is the one diagnostic).
+    private var missing: [(keys: [String], message: String, mark: Mark)] = []
     let report: FileReport
 
     init?(_ node: Node, what: String, report: FileReport) {
@@ -28,9 +31,20 @@ struct Fields {
     }
 
     mutating func require(_ key: String) -> Node? {
-        let v = raw(key)
-        if v == nil || v!.isNullScalar { error("missing required field \"\(key)\"", at: node.mark) ; return nil }
+        guard let v = raw(key) else {
+            missing.append(([key], "missing required field \"\(key)\"", node.mark))
+            return nil
+        }
+        if v.isNullScalar {
+            error("missing value for the required field \"\(key)\"", at: v.mark)
+            return nil
+        }
         return v
+    }
+
+    /// A problem about absent keys, reported by `finish()` unless an unknown key is a misspelling of one of them.
+    mutating func missing(_ keys: [String], _ message: String, at mark: Mark) {
+        missing.append((keys, message, mark))
     }
 
     /// A string field. Plain scalars that a YAML 1.1 reader would take as another type (`no`, `0123`,
@@ -153,13 +167,21 @@ struct Fields {
         }
     }
 
-    /// Reports keys nobody asked for, with the closest known key.
+    /// Reports keys nobody asked for, with the closest known key, and the required fields that are missing
+    /// (a misspelled required key is one problem: the unknown key, not also the missing one).
     mutating func finish(context: String = "") {
+        var suggested: Set<String> = []
         for p in node.pairs ?? [] {
             // Literal secrets are reported once, by the secret scan.
-            guard let k = p.key.scalar, !known.contains(k), !secretKeys.contains(k.lowercased()) else { continue }
-            error("unknown field \"\(context)\(k)\"\(NearMiss.hint(for: k, among: known))", at: p.key.mark)
+            guard let k = p.key.scalar, !known.contains(k), !Secrets.isLiteralSecret(key: k, value: p.value) else { continue }
+            let suggestion = NearMiss.suggestion(for: k, among: known)
+            if let suggestion { suggested.insert(suggestion) }
+            error("unknown field \"\(context)\(k)\"\(suggestion.map { " (did you mean \"\($0)\"?)" } ?? "")", at: p.key.mark)
         }
+        for m in missing where !m.keys.contains(where: suggested.contains) {
+            error(m.message, at: m.mark)
+        }
+        missing = []
     }
 }
 
@@ -176,6 +198,8 @@ final class FileReport {
     }
     var hasErrors: Bool { items.contains { $0.isError } }
     var errorCount: Int { items.filter(\.isError).count }
+    /// Marks where errors were already reported (so that a later check does not repeat one).
+    func hasError(at mark: Mark) -> Bool { items.contains { $0.isError && $0.line == mark.line && $0.column == mark.column } }
 }
 
 extension Node {

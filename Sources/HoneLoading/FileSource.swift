@@ -15,10 +15,13 @@ public protocol FileSource {
 public enum Layout {
     public static let topFolders = ["models", "datasets", "runtimes", "groups", "evaluations", "status"]
     public static let projectFile = "hone.yaml"
+    /// hone.yaml and what is under the top-level folders, except hidden files and folders (`.gitkeep`,
+    /// editor temp files): the same rule for the working tree and for commits.
     public static func isInLayout(_ path: String) -> Bool {
         if path == projectFile { return true }
         guard let slash = path.firstIndex(of: "/") else { return false }
-        return topFolders.contains(String(path[..<slash]))
+        guard topFolders.contains(String(path[..<slash])) else { return false }
+        return !path.contains("/.")
     }
 }
 
@@ -43,7 +46,7 @@ public struct WorkingTreeSource: FileSource {
 
     private func walk(_ dir: URL, prefix: String, into out: inout [String]) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
-        for name in names.sorted() where !name.hasPrefix(".") || name.hasSuffix(".yaml") {
+        for name in names.sorted() where !name.hasPrefix(".") {
             let url = dir.appendingPathComponent(name)
             var isDir: ObjCBool = false
             FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)

@@ -124,6 +124,7 @@ public struct Loader {
         var objects: [(ObjectKey, String, Node)] = []
         var objectFiles: Set<ObjectKey> = []
         var groupFiles: Set<String> = []
+        var versionFiles: Set<String> = []
         for path in paths where path != Layout.projectFile {
             switch Classifier.place(of: path) {
             case .project, .ignored, .statusAttachment: continue
@@ -135,6 +136,7 @@ public struct Loader {
                 guard includeStatus, let root = try parse(path) else { continue }
                 if let status = StatusCodec.decode(key, root, report: reports[path]!) { result.recorded.statuses[key] = status }
             case .version(let kind, let ref):
+                versionFiles.insert(path)
                 guard let root = try parse(path) else { continue }
                 if let v = Decoders.version(kind, ref: ref, root, report: reports[path]!) {
                     result.desired.versions[kind, default: [:]][ref] = v
@@ -158,16 +160,45 @@ public struct Loader {
                 publishes[m, default: []].append((root["publish"]?["as"]?.scalar == "version" ? .version : .new, key))
             }
         }
-        let context = ReferenceContext(project: project, versions: result.desired.versions, groups: Set(result.desired.groups.keys),
-                                       groupFiles: groupFiles, objectFiles: objectFiles, publishes: publishes)
+        let context = ReferenceContext(project: project, versions: result.desired.versions, versionFiles: versionFiles,
+                                       groups: Set(result.desired.groups.keys), groupFiles: groupFiles, objectFiles: objectFiles,
+                                       publishes: publishes)
         for (key, path, root) in objects {
             let report = reports[path]!
             switch key.kind {
-            case .run: if let r = Decoders.run(key, root, context: context, report: report) { result.desired.runs[key] = r }
-            case .eval: if let e = Decoders.eval(key, root, context: context, report: report) { result.desired.evals[key] = e }
+            case .run:
+                if let r = Decoders.run(key, root, context: context, report: report) {
+                    // A run on a broken version file: reported there, skipped here.
+                    if [r.baseModel, r.trainDataset].allSatisfy({ result.desired.version($0 == r.baseModel ? .model : .dataset, $0) != nil || context.willBePublished($0, $0 == r.baseModel ? .model : .dataset) }),
+                       r.validationDataset.map({ result.desired.version(.dataset, $0) != nil }) ?? true,
+                       r.runtime.map({ result.desired.version(.runtime, $0) != nil }) ?? true {
+                        result.desired.runs[key] = r
+                    } else { result.invalidObjects.insert(key) }
+                }
+            case .eval:
+                if let e = Decoders.eval(key, root, context: context, report: report) {
+                    if e.model.map({ result.desired.version(.model, $0) != nil || context.willBePublished($0, .model) }) ?? true,
+                       result.desired.version(.dataset, e.dataset) != nil,
+                       e.runtime.map({ result.desired.version(.runtime, $0) != nil }) ?? true {
+                        result.desired.evals[key] = e
+                    } else { result.invalidObjects.insert(key) }
+                }
             case .view: if let v = Decoders.view(key, root, context: context, report: report) { result.desired.views[key] = v }
             }
             if report.hasErrors { result.invalidObjects.insert(key) }
+        }
+
+        // Objects of a group without groups/<g>/group.yaml: one problem per group, its objects skipped.
+        var orphans: [String: [ObjectKey]] = [:]
+        for key in objectFiles { if case .group(let g) = key.scope, !groupFiles.contains(g) { orphans[g, default: []].append(key) } }
+        for (g, keys) in orphans.sorted(by: { $0.key < $1.key }) {
+            let n = keys.count
+            result.diagnostics.append(Diagnostic(path: "groups/\(g)/group.yaml", mark: .none,
+                message: "group \"\(g)\" has no groups/\(g)/group.yaml, so its \(n) file\(n == 1 ? "" : "s") cannot be used: create it with `hone group create \(g) --description …`"))
+            for key in keys {
+                result.invalidObjects.insert(key)
+                result.desired.runs[key] = nil; result.desired.evals[key] = nil; result.desired.views[key] = nil
+            }
         }
         References.checkViews(&result, reports: reports)
 
@@ -177,18 +208,26 @@ public struct Loader {
             let d = result.diagnostics[i]
             if let bytes = texts[d.path] { result.diagnostics[i].sourceLine = Loader.line(d.line, of: bytes) }
         }
-        result.diagnostics.sort { ($0.path, $0.line, $0.column) < ($1.path, $1.line, $1.column) }
+        result.diagnostics = result.diagnostics.enumerated()
+            .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
+            .map(\.element)
         return result
     }
 
+    /// The text of line `n` (1-based), without its line break or a leading byte-order mark.
     static func line(_ n: Int, of bytes: [UInt8]) -> String? {
         var current = 1
         var start = 0
+        var end: Int? = nil
         for (i, b) in bytes.enumerated() where b == 10 {
-            if current == n { return String(decoding: bytes[start..<i], as: UTF8.self) }
+            if current == n { end = i; break }
             current += 1
             start = i + 1
         }
-        return current == n && start <= bytes.count ? String(decoding: bytes[start...], as: UTF8.self) : nil
+        guard current == n, start <= bytes.count else { return nil }
+        var slice = bytes[start..<(end ?? bytes.count)]
+        if slice.last == 13 { slice = slice.dropLast() }
+        if start == 0, slice.starts(with: [0xEF, 0xBB, 0xBF]) { slice = slice.dropFirst(3) }
+        return String(decoding: slice, as: UTF8.self)
     }
 }

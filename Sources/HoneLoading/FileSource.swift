@@ -41,7 +41,7 @@ public struct WorkingTreeSource: FileSource {
             guard fm.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else { continue }
             walk(dir, prefix: top, into: &out)
         }
-        return out
+        return out.sorted()
     }
 
     private func walk(_ dir: URL, prefix: String, into out: inout [String]) {

@@ -92,7 +92,7 @@ public struct Loader {
 
     public func load(includeStatus: Bool = true) throws -> LoadResult {
         var result = LoadResult()
-        let paths = try source.listFiles()
+        let paths = try source.listFiles().sorted()
         result.files = paths
         var texts: [String: [UInt8]] = [:]
         var reports: [String: FileReport] = [:]

@@ -10,16 +10,34 @@ enum Secrets {
     /// `max_tokens: 512` nor `passwordEnv: NAME`.
     static let suffixes = ["password", "passwd", "token", "secret", "apikey", "accesskey", "privatekey"]
 
-    static func normalized(_ key: String) -> String {
-        String(key.lowercased().unicodeScalars.filter { $0 != "_" && $0 != "-" && $0 != "." })
+    /// Every secret key ends in one of these letters (d, n, t, y, s, e: password, token, secret, apikey, credentials…).
+    static func mightBeSecret(_ key: String) -> Bool {
+        guard let last = key.utf8.last else { return false }
+        switch last | 0x20 {
+        case UInt8(ascii: "d"), UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "y"), UInt8(ascii: "s"), UInt8(ascii: "e"): return true
+        default: return false
+        }
     }
 
+
     static func isLiteralSecret(key: String, value: Node) -> Bool {
-        guard let text = value.scalar, !value.isNullScalar, !text.isEmpty else { return false }
-        let k = normalized(key)
-        if exact.contains(k) { return true }
+        guard mightBeSecret(key), let text = value.scalar, !text.isEmpty, !value.isNullScalar else { return false }
+        if exact.contains(where: { ends(key, with: $0, whole: true) }) { return true }
         guard value.resolvedType == .string else { return false }
-        return suffixes.contains { k.hasSuffix($0) }
+        return suffixes.contains { ends(key, with: $0, whole: false) }
+    }
+
+    /// Whether `key`, lowercased and without `_`, `-` and `.`, ends with (or, when `whole`, is) `word`.
+    static func ends(_ key: String, with word: String, whole: Bool) -> Bool {
+        var k = key.utf8.reversed().makeIterator()
+        for w in word.utf8.reversed() {
+            var c: UInt8
+            repeat { guard let next = k.next() else { return false }; c = next } while c == 95 || c == 45 || c == 46
+            if c >= 65 && c <= 90 { c += 32 }
+            if c != w { return false }
+        }
+        if whole { while let c = k.next() { if c != 95 && c != 45 && c != 46 { return false } } }
+        return true
     }
 }
 
@@ -28,20 +46,29 @@ enum Secrets {
 enum Decoders {
     static let secretHint = "secrets never go into git: name an environment variable instead (for debug mode: `passwordEnv: HONE_DEBUG_PASSWORD`) and set it where hone runs"
 
-    /// Flags literal secrets anywhere in a file, each once, at its key.
-    static func scanSecrets(_ node: Node, report: FileReport, path: String = "") {
+    /// Flags literal secrets anywhere in a file, each once, at its key. The dotted path of a key is
+    /// only put together when a secret is found.
+    static func scanSecrets(_ node: Node, report: FileReport, path: [Substring] = []) {
         switch node.content {
         case .mapping(let pairs):
             for p in pairs {
-                guard let k = p.key.scalar else { continue }
-                let here = path.isEmpty ? k : "\(path).\(k)"
+                guard case .scalar(let k, _) = p.key.content else { continue }
                 if Secrets.isLiteralSecret(key: k, value: p.value) {
+                    let here = (path + [Substring(k)]).joined(separator: ".")
                     report.error("literal secret in \"\(here)\": \(secretHint)", at: p.key.mark)
+                } else if case .scalar = p.value.content {
+                    continue
                 } else {
-                    scanSecrets(p.value, report: report, path: here)
+                    scanSecrets(p.value, report: report, path: path + [Substring(k)])
                 }
             }
-        case .sequence(let items): items.forEach { scanSecrets($0, report: report, path: path + "[]") }
+        case .sequence(let items):
+            for item in items {
+                if case .scalar = item.content { continue }
+                var here = path
+                if let last = here.popLast() { here.append(last + "[]") } else { here.append("[]") }
+                scanSecrets(item, report: report, path: here)
+            }
         case .scalar: break
         }
     }

@@ -148,6 +148,19 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(Node.resolvePlain("１２"), .string, "non-ASCII digits are text")
     }
 
+    func testFastResolverAgreesWithTheReference() {
+        var corpus = ["", "~", "~x", "null", "Null", "NULL", "nul", "nulls", "yes", "Yes", "YES", "yEs", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+                      "OFF", "true", "True", "TRUE", "false", "False", "FALSE", "y", "Y", "n", "N", "t", "f", "o", "tiny-char@v1", "v1",
+                      "0", "00", "0123", "-0", "+0", "+", "-", ".", "..", "_", "__", "_1", "1_000", "-1_0", "0b", "0b101", "0b102", "0x", "0x1F",
+                      "0xg", "-0x1f", "1:30", "1:", ":1", "1::2", "12:30:45", "1.5", "1.", ".5", "1.2.3", "1e3", "1E3", "1e+3", "1e-3", "1e",
+                      "1e+", "e3", "1.0e-5", "-.inf", ".inf", "+.inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN", "-.nan", "1_0.5", "3e3e3",
+                      "1x", "0o17", "12abc", "１２", "+.5", "-1.5e10", "2026-01-01", "python3", "numpy>=1.26", "=", "<<", "é", "1 2"]
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789+-._eExXbo:~nNyYaf ")
+        for _ in 0..<5000 { corpus.append(String((0..<Int.random(in: 0...6, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })) }
+        for s in corpus { XCTAssertEqual(Node.resolvePlain(s), Reference.resolvePlain(s), "\"\(s)\"") }
+    }
+
     // MARK: duplicate keys
 
     func testDuplicateKeyOneErrorFirstWins() {
@@ -318,3 +331,64 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(inner["c"]!.mark, Mark(line: 3, column: 17))
     }
 }
+
+/// The resolver as it was before the byte-level rewrite: the fast one must agree with it.
+enum Reference {
+    /// YAML 1.1 (PyYAML's) implicit resolvers for plain scalars.
+    static func resolvePlain(_ s: String) -> ResolvedType {
+        if s.isEmpty || s == "~" || s == "null" || s == "Null" || s == "NULL" { return .null }
+        switch s {
+        case "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+             "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N":
+            // PyYAML reads y/n as strings, other YAML 1.1 readers as bools: strings here, and the
+            // emitter quotes them so no reader can take them for bools.
+            return (s == "y" || s == "Y" || s == "n" || s == "N") ? .string : .bool
+        default: break
+        }
+        if isYAMLInt(s) { return .int }
+        if isYAMLFloat(s) { return .float }
+        return .string
+    }
+
+    static func isYAMLInt(_ s: String) -> Bool {
+        var t = Substring(s)
+        if t.first == "+" || t.first == "-" { t = t.dropFirst() }
+        if t.isEmpty { return false }
+        let body = t.replacingOccurrences(of: "_", with: "")
+        if body.isEmpty { return false }
+        if body.hasPrefix("0b") { return body.count > 2 && body.dropFirst(2).allSatisfy { $0 == "0" || $0 == "1" } }
+        if body.hasPrefix("0x") { return body.count > 2 && body.dropFirst(2).allSatisfy { $0.isHexDigit } }
+        if body.allSatisfy({ $0.isASCII && $0.isNumber }) { return true }  // includes 0123 (octal in 1.1)
+        // sexagesimal 1:30
+        if body.contains(":") {
+            let parts = body.split(separator: ":", omittingEmptySubsequences: false)
+            return parts.count >= 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+        }
+        return false
+    }
+
+    static func isYAMLFloat(_ s: String) -> Bool {
+        let lower = s.lowercased()
+        if [".inf", "+.inf", "-.inf", ".nan"].contains(lower) { return true }
+        var t = Substring(s.replacingOccurrences(of: "_", with: ""))
+        if t.first == "+" || t.first == "-" { t = t.dropFirst() }
+        // [0-9]*\.[0-9]*([eE][-+][0-9]+)? with at least one digit; also 1e3 (YAML 1.2 / many readers).
+        var mantissa = t
+        var exponent: Substring? = nil
+        if let e = t.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = t[..<e]
+            exponent = t[t.index(after: e)...]
+        }
+        let digitsDots = mantissa.allSatisfy { ($0.isASCII && $0.isNumber) || $0 == "." }
+        let dots = mantissa.filter { $0 == "." }.count
+        let hasDigit = mantissa.contains { $0.isASCII && $0.isNumber }
+        guard digitsDots, dots <= 1, hasDigit else { return false }
+        if let exp = exponent {
+            var x = exp
+            if x.first == "+" || x.first == "-" { x = x.dropFirst() }
+            return !x.isEmpty && x.allSatisfy { $0.isASCII && $0.isNumber }
+        }
+        return dots == 1
+    }
+}
+

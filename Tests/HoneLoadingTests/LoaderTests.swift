@@ -107,13 +107,24 @@ final class LoaderTests: XCTestCase {
         check([botEval: "kind: Eval\nmodel: support-bot@v1\nhandler: yes\ndataset: tickets-test@v1\n"],
               [Expect(botEval, 3, 10, "write \"yes\" in quotes")])
         check([run: runFile("pool: 0123")], [Expect(run, 5, 7, "\"pool\" must be a string, but 0123 reads as a number")], invalid: [evalPath])
-        r = check([run: runFile("params: {flag: yes, n: 0x10, big: 1e3, none: ~, s: 'on'}")], [])
+        r = check([run: runFile("params: {flag: true, n: 0x10, big: 1e3, none: ~, s: 'on', u: 1_000, f: 1.5e-3, neg: -7}")], [])
         let p = r.desired.runs.values.first!.params
         XCTAssertEqual(p["flag"], .bool(true))
-        XCTAssertEqual(p["n"], .int(16) == p["n"] ? .int(16) : p["n"])
+        XCTAssertEqual(p["n"], .int(16))
         XCTAssertEqual(p["big"], .double(1000))
         XCTAssertEqual(p["none"], .null)
         XCTAssertEqual(p["s"], .string("on"))
+        XCTAssertEqual(p["u"], .int(1000))
+        XCTAssertEqual(p["f"], .double(0.0015))
+        XCTAssertEqual(p["neg"], .int(-7))
+        // Forms that YAML readers take differently are errors in free-form params.
+        check([run: runFile("params: {flag: yes, mode: 0123, t: 1:30, ok: \"yes\", list: [on]}")], [
+            Expect(run, 5, 16, "\"params.flag\": yes is a boolean for some YAML readers"),
+            Expect(run, 5, 27, "\"params.mode\": 0123 is octal (83)"),
+            Expect(run, 5, 36, "\"params.t\": 1:30 is a base-60 number (90)"),
+            Expect(run, 5, 60, "\"params.list[0]\": on is a boolean"),
+        ], invalid: [evalPath])
+        check([run: runFile("rerun: 010")], [Expect(run, 5, 8, "\"rerun\": 010 is octal (8)")], invalid: [evalPath])
     }
 
     // MARK: fields

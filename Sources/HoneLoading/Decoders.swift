@@ -48,18 +48,22 @@ enum Decoders {
 
     /// Flags literal secrets anywhere in a file, each once, at its key. The dotted path of a key is
     /// only put together when a secret is found.
-    static func scanSecrets(_ node: Node, report: FileReport, path: [Substring] = []) {
+    static func scanSecrets(_ node: Node, report: FileReport) {
+        scanSecrets(node) { report.error($0, at: $1) }
+    }
+
+    static func scanSecrets(_ node: Node, path: [Substring] = [], found: (String, Mark) -> Void) {
         switch node.content {
         case .mapping(let pairs):
             for p in pairs {
                 guard case .scalar(let k, _) = p.key.content else { continue }
                 if Secrets.isLiteralSecret(key: k, value: p.value) {
                     let here = (path + [Substring(k)]).joined(separator: ".")
-                    report.error("literal secret in \"\(here)\": \(secretHint)", at: p.key.mark)
+                    found("literal secret in \"\(here)\": \(secretHint)", p.key.mark)
                 } else if case .scalar = p.value.content {
                     continue
                 } else {
-                    scanSecrets(p.value, report: report, path: path + [Substring(k)])
+                    scanSecrets(p.value, path: path + [Substring(k)], found: found)
                 }
             }
         case .sequence(let items):
@@ -67,7 +71,7 @@ enum Decoders {
                 if case .scalar = item.content { continue }
                 var here = path
                 if let last = here.popLast() { here.append(last + "[]") } else { here.append("[]") }
-                scanSecrets(item, report: report, path: here)
+                scanSecrets(item, path: here, found: found)
             }
         case .scalar: break
         }

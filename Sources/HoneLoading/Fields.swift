@@ -93,7 +93,7 @@ struct Fields {
         let magnitude: Int?
         if t.hasPrefix("0x") { magnitude = Int(t.dropFirst(2), radix: 16) }
         else if t.hasPrefix("0b") { magnitude = Int(t.dropFirst(2), radix: 2) }
-        else if t.contains(":") {
+        else if t.utf8.contains(58) {
             return (nil, "\(s) is a base-60 number (\(t.split(separator: ":").reduce(0) { $0 * 60 + (Int($1) ?? 0) })) for some YAML readers and text for others: write the number, or \"\(s)\" in quotes")
         } else if t.count > 1 && t.hasPrefix("0") {
             let octal = Int(t, radix: 8).map { " (\($0))" } ?? ""

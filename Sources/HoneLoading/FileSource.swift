@@ -65,13 +65,22 @@ public struct WorkingTreeSource: FileSource {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: max(Int(st.st_size), 0))
+        let size = max(Int(st.st_size), 0)
+        var bytes = [UInt8](repeating: 0, count: size)
         var filled = 0
-        while true {
-            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count))) }
-            let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+        while filled < size {
+            let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + filled, size - filled) }
             if n < 0 { if errno == EINTR { continue }; return nil }
             if n == 0 { break }
+            filled += n
+        }
+        // A file that grew since fstat: read the rest.
+        var more = [UInt8](repeating: 0, count: 4096)
+        while filled == bytes.count {
+            let n = more.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, 4096) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            bytes += more[0..<n]
             filled += n
         }
         bytes.removeSubrange(filled...)

@@ -97,18 +97,39 @@ public struct Loader {
         var texts: [String: [UInt8]] = [:]
         var reports: [String: FileReport] = [:]
 
+        // Read every file hone parses (sequentially: a libgit2 handle is not shared between threads),
+        // then parse them on every core.
+        var toParse: [String] = []
+        let places = paths.map(Classifier.place)
+        for (path, place) in zip(paths, places) {
+            switch place {
+            case .project, .version, .group, .object: toParse.append(path)
+            case .status: if includeStatus { toParse.append(path) }
+            default: break
+            }
+        }
+        var contents: [[UInt8]?] = []
+        contents.reserveCapacity(toParse.count)
+        for path in toParse { contents.append(try source.read(path)) }
+        let documents = Loader.parseAll(contents)
+        var parsed: [String: (bytes: [UInt8], document: YAMLDocument, secrets: [YAMLError])] = [:]
+        parsed.reserveCapacity(toParse.count)
+        for (i, path) in toParse.enumerated() {
+            if let bytes = contents[i], let (doc, secrets) = documents[i] { parsed[path] = (bytes, doc, secrets) }
+        }
+        contents = []
+
         func parse(_ path: String) throws -> Node? {
-            guard let bytes = try source.read(path) else { return nil }
+            guard let (bytes, doc, secrets) = parsed[path] else { return nil }
             texts[path] = bytes
             let report = FileReport(path: path)
             reports[path] = report
-            let doc = YAMLParser.parse(bytes)
             for e in doc.errors { report.error(e.message, at: e.mark, notes: e.notes) }
             guard let root = doc.root else {
                 if doc.errors.isEmpty { report.error("file is empty: expected a mapping with kind: …", at: Mark(line: 1, column: 1)) }
                 return nil
             }
-            Decoders.scanSecrets(root, report: report)
+            for e in secrets { report.error(e.message, at: e.mark) }
             return root
         }
 
@@ -125,8 +146,8 @@ public struct Loader {
         var objectFiles: Set<ObjectKey> = []
         var groupFiles: Set<String> = []
         var versionFiles: Set<String> = []
-        for path in paths where path != Layout.projectFile {
-            switch Classifier.place(of: path) {
+        for (path, place) in zip(paths, places) where path != Layout.projectFile {
+            switch place {
             case .project, .ignored, .statusAttachment: continue
             case .misplaced(let message):
                 result.diagnostics.append(Diagnostic(.warning, path: path, mark: .none, message: message))
@@ -163,29 +184,39 @@ public struct Loader {
         let context = ReferenceContext(project: project, versions: result.desired.versions, versionFiles: versionFiles,
                                        groups: Set(result.desired.groups.keys), groupFiles: groupFiles, objectFiles: objectFiles,
                                        publishes: publishes)
-        for (key, path, root) in objects {
-            let report = reports[path]!
+        // Decoded on every core: each object has its own report; the context is only read.
+        enum Decoded { case run(RunSpec?), eval(EvalSpec?), view(ViewSpec?) }
+        let objectReports = objects.map { reports[$0.1]! }
+        nonisolated(unsafe) let sharedReports = objectReports
+        nonisolated(unsafe) let sharedObjects = objects
+        let decoded: [Decoded] = Loader.parallelMap(objects.count) { i in
+            let (key, _, root) = sharedObjects[i]
+            let report = sharedReports[i]
             switch key.kind {
-            case .run:
-                if let r = Decoders.run(key, root, context: context, report: report) {
-                    // A run on a broken version file: reported there, skipped here.
-                    if [r.baseModel, r.trainDataset].allSatisfy({ result.desired.version($0 == r.baseModel ? .model : .dataset, $0) != nil || context.willBePublished($0, $0 == r.baseModel ? .model : .dataset) }),
-                       r.validationDataset.map({ result.desired.version(.dataset, $0) != nil }) ?? true,
-                       r.runtime.map({ result.desired.version(.runtime, $0) != nil }) ?? true {
-                        result.desired.runs[key] = r
-                    } else { result.invalidObjects.insert(key) }
-                }
-            case .eval:
-                if let e = Decoders.eval(key, root, context: context, report: report) {
-                    if e.model.map({ result.desired.version(.model, $0) != nil || context.willBePublished($0, .model) }) ?? true,
-                       result.desired.version(.dataset, e.dataset) != nil,
-                       e.runtime.map({ result.desired.version(.runtime, $0) != nil }) ?? true {
-                        result.desired.evals[key] = e
-                    } else { result.invalidObjects.insert(key) }
-                }
-            case .view: if let v = Decoders.view(key, root, context: context, report: report) { result.desired.views[key] = v }
+            case .run: return .run(Decoders.run(key, root, context: context, report: report))
+            case .eval: return .eval(Decoders.eval(key, root, context: context, report: report))
+            case .view: return .view(Decoders.view(key, root, context: context, report: report))
             }
-            if report.hasErrors { result.invalidObjects.insert(key) }
+        }
+        func exists(_ kind: VersionKind, _ ref: VersionRef?) -> Bool {
+            guard let ref else { return true }
+            return result.desired.version(kind, ref) != nil || context.willBePublished(ref, kind)
+        }
+        for (i, (key, _, _)) in objects.enumerated() {
+            switch decoded[i] {
+            case .run(let r?):
+                // A run on a broken version file: reported there, skipped here.
+                if exists(.model, r.baseModel) && exists(.dataset, r.trainDataset) && exists(.dataset, r.validationDataset) && exists(.runtime, r.runtime) {
+                    result.desired.runs[key] = r
+                } else { result.invalidObjects.insert(key) }
+            case .eval(let e?):
+                if exists(.model, e.model) && exists(.dataset, e.dataset) && exists(.runtime, e.runtime) {
+                    result.desired.evals[key] = e
+                } else { result.invalidObjects.insert(key) }
+            case .view(let v?): result.desired.views[key] = v
+            default: break
+            }
+            if objectReports[i].hasErrors { result.invalidObjects.insert(key) }
         }
 
         // Objects of a group without groups/<g>/group.yaml: one problem per group, its objects skipped.
@@ -212,6 +243,41 @@ public struct Loader {
             .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
             .map(\.element)
         return result
+    }
+
+    /// Parses files on every core (YAML parsing is pure: one libyaml parser per file).
+    /// Literal secrets are looked for here too, as they need nothing but the tree.
+    static func parseAll(_ contents: [[UInt8]?]) -> [(YAMLDocument, [YAMLError])?] {
+        nonisolated(unsafe) let contents = contents
+        return parallelMap(contents.count) { i in
+            guard let bytes = contents[i] else { return nil }
+            let doc = YAMLParser.parse(bytes)
+            var secrets: [YAMLError] = []
+            if let root = doc.root { Decoders.scanSecrets(root) { secrets.append(YAMLError($0, at: $1)) } }
+            return (doc, secrets)
+        }
+    }
+
+    /// `(0..<n).map(body)` on every core, in order. `body` must only read shared state.
+    static func parallelMap<T>(_ n: Int, _ body: (Int) -> T) -> [T] {
+        guard n > 0 else { return [] }
+        let workers = n < 64 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        if workers == 1 { return (0..<n).map(body) }
+        let out = UnsafeMutableBufferPointer<T?>.allocate(capacity: n)
+        out.initialize(repeating: nil)
+        defer { out.deinitialize(); out.deallocate() }
+        nonisolated(unsafe) let target = out
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var i = w
+                while i < n {
+                    target[i] = body(i)
+                    i += workers
+                }
+            }
+        }
+        return out.map { $0! }
     }
 
     /// The text of line `n` (1-based), without its line break or a leading byte-order mark.

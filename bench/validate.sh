@@ -33,10 +33,13 @@ measure() {
   local best_wall="" best_rss="" status
   for _ in $(seq "$REPEAT"); do
     status=0
+    local start end wall rss
+    start=$(date +%s.%N)
     /usr/bin/time -v -o "$tmp/time" "$@" > "$tmp/out" 2>&1 || status=$?
+    end=$(date +%s.%N)
     if [ "$status" -ne 0 ]; then echo "failed ($status): $*" >&2; tail -5 "$tmp/out" >&2; exit 1; fi
-    local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tmp/time")
+    # Wall time from date(1) (ms resolution; /usr/bin/time rounds to 10 ms), peak RSS from /usr/bin/time.
+    wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }')
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tmp/time")
     if [ -z "$best_wall" ] || awk "BEGIN { exit !($wall < $best_wall) }"; then best_wall=$wall; best_rss=$rss; fi
   done
@@ -56,7 +59,7 @@ row() { # name wall rss floor_wall
     printf "%-34s %8.3f %10.0f %9.1f %9s\n", n, w, fps, r / 1024, ratio }'
 }
 echo
-echo "hone validate: $RUNS runs in $GROUPS_N groups, $files files ($(nproc) cores, best of $REPEAT)"
+echo "hone validate: $RUNS runs in $GROUPS_N groups, $files files ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), best of $REPEAT)"
 printf "%-34s %8s %10s %9s %9s\n" "case" "wall s" "files/s" "RSS MiB" "vs floor"
 row "floor: read files (read(2))" "$fl_fs_w" "$fl_fs_r" ""
 row "hone validate (working tree)" "$wt_w" "$wt_r" "$fl_fs_w"

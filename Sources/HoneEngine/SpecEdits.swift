@@ -240,9 +240,12 @@ public struct SpecEdits {
             try editor.remove("default")
         } else {
             editor = try SpecEditor(text: "kind: View\n", path: key.specPath)
-            try editor.set("sort", .mapping([("by", .string("createdAt")), ("order", .string("desc"))]))
         }
         try SpecEdits.applySettings(settings, to: &editor)
+        // The product's default for a new view: newest first, written out so the file says it.
+        if from == nil && settings.sort == nil {
+            try editor.set("sort", .mapping([("by", .string("createdAt")), ("order", .string("desc"))]))
+        }
         return try apply([SpecChange(path: key.specPath, text: editor.text)])
     }
 

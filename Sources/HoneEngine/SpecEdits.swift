@@ -116,7 +116,9 @@ public struct SpecEdits {
                 throw HoneError("model \"\(model)\" already exists (models/\(model)/\(list.isEmpty ? "" : ": " + list)): use --existing to publish a new version of it, or choose another name")
             }
         case .version:
-            if !onDisk {
+            // Another run publishing M as new makes it exist by then (the loader accepts that too).
+            let comingFromOther = load.desired.runs.values.contains { $0.key != key && $0.publish?.model == model && $0.publish?.as_ == .new }
+            if !onDisk && !comingFromOther {
                 let names = Set((load.desired.versions[.model] ?? [:]).keys.map(\.name))
                 let hint = ObjectAddress.nearest(model, among: Array(names)).map { " (did you mean \($0)?)" } ?? ""
                 throw HoneError("model \"\(model)\" does not exist (no models/\(model)/)\(hint): use --new to publish it as a new model")

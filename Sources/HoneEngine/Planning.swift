@@ -31,7 +31,14 @@ extension Workspace {
             let headID = try repo.resolve(ref!)
             changedPaths = try repo.diff(from: baseID, to: headID).flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }
         }
-        let load = try self.load(ref: ref)
+        let load: LoadResult
+        if let changed = changedPaths, let scopes = PullRequestScope.touchedScopes(changed) {
+            // Only the groups the change touches are parsed: a one-file pull request stays fast on a big repository.
+            let folders = scopes.flatMap { [$0, "status/" + $0] }
+            load = try Loader(source: source(ref: ref), parseOnly: { p in folders.contains { p.hasPrefix($0) } }).load()
+        } else {
+            load = try self.load(ref: ref)
+        }
         var plan = Planner(load, now: request.now).plan()
         plan.errors = load.errors + plan.errors
         plan.warnings = load.warnings
@@ -51,6 +58,25 @@ extension Workspace {
 /// Which objects a set of changed paths touches: changed specs, specs whose versions changed,
 /// evals of changed runs, and statuses of deleted specs.
 public enum PullRequestScope {
+    /// The folders (`groups/g/`, `evaluations/`) holding everything a change can affect, or nil when the
+    /// change reaches further (hone.yaml, or a version edited or deleted rather than added) and
+    /// everything must be read.
+    public static func touchedScopes(_ paths: [String]) -> [String]? {
+        var scopes: Set<String> = []
+        for p in paths {
+            let parts = p.split(separator: "/").map(String.init)
+            switch parts.first {
+            case "groups" where parts.count >= 3: scopes.insert("groups/\(parts[1])/")
+            case "evaluations": scopes.insert("evaluations/")
+            case "status" where parts.count >= 4 && parts[1] == "groups": scopes.insert("groups/\(parts[2])/")
+            case "status" where parts.count >= 2 && parts[1].hasPrefix("evaluations"): scopes.insert("evaluations/")
+            case "models", "datasets", "runtimes", "hone.yaml": return nil
+            default: continue
+            }
+        }
+        return scopes.sorted()
+    }
+
     public static func objects(touchedBy paths: [String], desired: DesiredState, recorded: RecordedState) -> Set<ObjectKey> {
         let changed = Set(paths)
         var out: Set<ObjectKey> = []

@@ -88,7 +88,13 @@ public struct LoadResult: Sendable {
 /// every file is read and checked before anything fails; an invalid object is skipped, never fatal.
 public struct Loader {
     public var source: FileSource
-    public init(source: FileSource) { self.source = source }
+    /// When set, only the run, eval, view and status files it accepts are read and parsed (pull-request
+    /// plans: what did not change is not parsed). Every file is still listed, so references to an
+    /// unparsed object resolve. hone.yaml, versions and groups are always read.
+    public var parseOnly: ((String) -> Bool)?
+    public init(source: FileSource, parseOnly: ((String) -> Bool)? = nil) { self.source = source; self.parseOnly = parseOnly }
+
+    func wanted(_ path: String) -> Bool { parseOnly?(path) ?? true }
 
     public func load(includeStatus: Bool = true) throws -> LoadResult {
         var result = LoadResult()
@@ -103,8 +109,9 @@ public struct Loader {
         let places = paths.map(Classifier.place)
         for (path, place) in zip(paths, places) {
             switch place {
-            case .project, .version, .group, .object: toParse.append(path)
-            case .status: if includeStatus { toParse.append(path) }
+            case .project, .version, .group: toParse.append(path)
+            case .object: if wanted(path) { toParse.append(path) }
+            case .status: if includeStatus && wanted(path) { toParse.append(path) }
             default: break
             }
         }
@@ -168,6 +175,7 @@ public struct Loader {
                 if let g = Decoders.group(name, root, report: reports[path]!) { result.desired.groups[name] = g }
             case .object(let key):
                 objectFiles.insert(key)
+                guard wanted(path) else { continue }
                 guard let root = try parse(path) else { result.invalidObjects.insert(key); continue }
                 result.nodes[path] = root
                 objects.append((key, path, root))

@@ -3,6 +3,7 @@ import Git
 import HoneLoading
 import HoneModel
 import HonePlanning
+import YAML
 
 /// Loads a repository and plans it; for pull requests, only the objects a change touches.
 public struct PlanRequest {
@@ -40,7 +41,7 @@ extension Workspace {
             load = try self.load(ref: ref)
         }
         var plan = Planner(load, now: request.now).plan()
-        plan.errors = load.errors + plan.errors
+        plan.errors = load.errors + (try pointAtSource(plan.errors, ref: ref))
         plan.warnings = load.warnings
         var scope: Set<ObjectKey>? = nil
         if let changedPaths {
@@ -52,6 +53,25 @@ extension Workspace {
             plan.errors = plan.errors.filter { d in changed.contains(d.path) || scopePaths.contains(d.path) || d.path == Layout.projectFile }
         }
         return PlanOutcome(plan: plan, load: load, scope: scope)
+    }
+}
+
+extension Workspace {
+    /// The planner names files, not lines (it is pure): point its diagnostics at the `sha256:` line of a
+    /// version file, with the source line, so they read like every other diagnostic.
+    func pointAtSource(_ diagnostics: [Diagnostic], ref: String?) throws -> [Diagnostic] {
+        let src = try source(ref: ref)
+        return try diagnostics.map { d in
+            guard d.line == 0, d.path.hasSuffix(".yaml"), let bytes = try src.read(d.path) else { return d }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let field = d.message.contains("versions are immutable") ? "sha256" : "kind"
+            guard let node = YAMLParser.parse(text).root?[field] else { return d }
+            var out = d
+            out.line = node.mark.line
+            out.column = node.mark.column
+            out.sourceLine = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(node.mark.line - 1).first.map(String.init)
+            return out
+        }
     }
 }
 

@@ -76,6 +76,13 @@ final class FlowTests: XCTestCase {
         XCTAssertEqual(s.git(["rev-parse", "main"], in: origin), s.git(["rev-parse", "HEAD"], in: a))
         let honeCommits = s.git(["log", "--format=%H", "--grep=Hone-Action:", "\(beforeMerge)..main"], in: origin).split(separator: "\n")
         XCTAssertGreaterThanOrEqual(honeCommits.count, 3, "create ft, collect ft + create ft-test, collect ft-test")
+        // CI skips pushes of hone's commits by their trailer: every commit hone made must carry one.
+        // (Fails today: the commit launching an eval in a later --wait pass is "hone:" with no trailer;
+        // reported to the engine's owner.)
+        let byHone = s.git(["log", "--author=hone@localhost", "--format=%h %s|%(trailers:key=Hone-Action,valueonly,separator=%x2C)", "\(beforeMerge)..main"], in: origin)
+            .split(separator: "\n")
+        XCTAssertFalse(byHone.isEmpty)
+        XCTAssertTrue(byHone.allSatisfy { !$0.hasSuffix("|") }, "hone commits without a Hone-Action trailer:\n\(byHone.joined(separator: "\n"))")
 
         // Reviewers pull and read statuses, logs and results in git.
         s.git(["pull", "-q", "--ff-only"], in: b)

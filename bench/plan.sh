@@ -24,21 +24,33 @@ python3 "$here/generate.py" "$repo" --runs "$RUNS" --groups "$GROUPS_N" >&2
 git -C "$repo" init -q -b main
 git -C "$repo" add -A
 git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "benchmark repository"
-# Recorded state: one Succeeded RunStatus per run, with the id and digest the planner computes.
-"$hone" plan -C "$repo" --format json > "$tmp/plan.json"
-python3 - "$repo" "$tmp/plan.json" <<'PY'
+# Recorded state: a Succeeded status per run and eval, with the id and digest the planner computes
+# (runs first: an eval's digest includes the model its run recorded).
+record() {
+"$hone" plan -C "$repo" --format json > "$tmp/plan.json" || true
+python3 - "$repo" "$tmp/plan.json" "$1" <<'PY'
 import json, os, sys
-repo, plan = sys.argv[1], json.load(open(sys.argv[2]))
+repo, plan, kind = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]
 n = 0
 for a in plan["actions"]:
-    if a["kind"] != "Run" or a["action"] != "create":
+    if a["kind"] != kind or a["action"] != "create":
         continue
     obj = a["object"]                      # groups/g/runs/r
+    parts = obj.split("/")
     path = os.path.join(repo, "status", obj + ".yaml")
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    model = ""
+    if kind == "Run":
+        model = f"""model:
+  name: {parts[3]}
+  version: draft-1
+  uri: store://sha256/{'c' * 64}/model.npz
+  sha256: "{'c' * 64}"
+  published: false
+"""
     with open(path, "w") as f:
-        f.write(f"""kind: RunStatus
-object: {obj.split('/')[1]}/{obj.split('/')[3]}
+        f.write(f"""kind: {kind}Status
+object: {parts[1]}/{parts[3]}
 id: {a['id']}
 phase: Succeeded
 attempt: 1
@@ -48,22 +60,25 @@ createdAt: "2026-01-01T00:00:00Z"
 finishedAt: "2026-01-01T00:10:00Z"
 durationSeconds: 600.0
 pool: {a['pool']}
-handler: python train.py
+{model}handler: python job.py
 params: {{}}
 metrics:
   loss: 0.5
 inputs: {{}}
 tasks:
-- name: train
+- name: task
   phase: Succeeded
   exitCode: 0
 events: []
 """)
     n += 1
-print(f"wrote {n} statuses", file=sys.stderr)
+print(f"wrote {n} {kind} statuses", file=sys.stderr)
 PY
 git -C "$repo" add -A
-git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "recorded statuses"
+git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "recorded $1 statuses"
+}
+record Run
+record Eval
 files=$(git -C "$repo" ls-files | wc -l)
 
 measure() {

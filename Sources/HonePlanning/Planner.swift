@@ -110,6 +110,8 @@ public struct Planner {
                 waits.append("run \(runKey.display) (\(a.action.rawValue) pending)")
             } else if let s = runStatus, s.phase == .succeeded, let sha = s.model?.sha256 {
                 inputs[SpecDigest.runInputKey(runKey)] = sha
+            } else if let s = runStatus, s.phase == .succeeded {
+                waits.append("a model from run \(runKey.display): attempt \(s.attempt) succeeded but recorded none")
             } else if let s = runStatus {
                 waits.append("run \(runKey.display) to succeed (attempt \(s.attempt) is \(s.phase.rawValue))")
             } else {

@@ -93,12 +93,15 @@ public enum EvalSync {
         // The spec: the source's text (comments kept) with syncedFrom, the registry model, and the
         // baseline only when the destination holds a copy of that same baseline.
         guard let specBytes = try source.read(srcKey.specPath) else { throw HoneError("cannot read \(srcKey.specPath)") }
-        var editor = try SpecEditor(text: String(decoding: specBytes, as: UTF8.self), path: srcKey.specPath)
-        if spec.fromRun != nil {
-            try editor.set("model", SpecEditor.scalarText(model.description))
-            try editor.remove("fromRun")
-            notes.append("model: \(model) (the published model of run \(spec.fromRun!))")
+        var specText = String(decoding: specBytes, as: UTF8.self)
+        if let run = spec.fromRun, let line = try SpecEditor(text: specText, path: srcKey.specPath).value("fromRun")?.mark.line {
+            // `fromRun: r` becomes `model: M@V` on the same line, so the file keeps its layout.
+            var lines = specText.components(separatedBy: "\n")
+            lines[line - 1] = "model: \(SpecEditor.scalarText(model.description))  # published from run \(ObjectKey(scope: srcKey.scope, kind: .run, name: run).display)"
+            specText = lines.joined(separator: "\n")
+            notes.append("model: \(model) (the published model of run \(run))")
         }
+        var editor = try SpecEditor(text: specText, path: srcKey.specPath)
         if let b = spec.baseline {
             let srcBaseline = ObjectKey(scope: srcKey.scope, kind: .eval, name: b)
             let there = load.desired.evals[ObjectKey(scope: targetScope, kind: .eval, name: b)]

@@ -88,7 +88,8 @@ public struct MetricHistory: Sendable {
             out += "| metric | trend (oldest → newest) | first | latest |\n|---|---|---:|---:|\n"
             for m in trend {
                 let s = series(m)
-                out += "| \(m) | \(SVGChart.textSparkline(s.map(\.value))) | \(CellText.number(s.first!.value)) | \(CellText.number(s.last!.value)) |\n"
+                let values = entries.reversed().compactMap { e in e.metrics[m].flatMap { $0.doubleValue == nil ? nil : $0 } }
+                out += "| \(m) | \(SVGChart.textSparkline(s.map(\.value))) | \(CellText.of(values.first)) | \(CellText.of(values.last)) |\n"
             }
             out += "\n"
         }

@@ -26,6 +26,7 @@ public enum SVGChart {
     }
 
     public static func label(_ d: Double) -> String {
+        if d == d.rounded() && abs(d) < 1e9 { return String(Int(d)) }
         if d != 0 && (abs(d) >= 1e6 || abs(d) < 1e-3) { return String(format: "%.3g", d) }
         return String(format: "%.4g", d)
     }

@@ -169,7 +169,8 @@ public struct Planner {
         let rerunRaised = rerun > status.rerun
         if specChanged || rerunRaised {
             let why = rerunRaised && !specChanged ? "rerun raised to \(rerun)" : rerunRaised ? "spec changed and rerun raised" : "spec changed"
-            if !waits.isEmpty { return action(.blocked, "\(why); waits for " + waits.joined(separator: "; ")) }
+            // Waiting on an input says more than "changed": without the input the digest cannot match anyway.
+            if !waits.isEmpty { return action(.blocked, "waits for " + waits.joined(separator: "; ")) }
             if status.phase.isActive {
                 if onChange == .wait {
                     return action(.poll, "\(why); attempt \(status.attempt) is \(status.phase.rawValue.lowercased()) and finishes first (onChange: wait)")

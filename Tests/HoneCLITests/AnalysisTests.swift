@@ -336,7 +336,7 @@ final class AnalysisTests: XCTestCase {
         let repo = try AnalysisRepo()
         let unknown = try hone(repo, "compare", "g/a", "g/bb")
         XCTAssertEqual(unknown.status, 1)
-        XCTAssertTrue(unknown.err.contains("no eval g/bb") && unknown.err.contains("did you mean g/b?"), unknown.err)
+        XCTAssertTrue(unknown.err.contains("no eval \"bb\" in groups/g (did you mean g/b?)"), unknown.err)
         let one = try hone(repo, "compare", "g/a")
         XCTAssertNotEqual(one.status, 0)
         XCTAssertTrue(one.err.contains("at least two evals"), one.err)
@@ -383,9 +383,9 @@ final class AnalysisTests: XCTestCase {
 
         let older = try hone(repo, "history", "g/a", "--ref", "HEAD~1", "--format", "json")
         XCTAssertEqual(try AnalysisTests.json(older.out)["entries"]?.arrayValue?.count, 2)
-        let ambiguous = try hone(repo, "history", "g/nope")
-        XCTAssertEqual(ambiguous.status, 1)
-        XCTAssertTrue(ambiguous.err.contains("no run or eval g/nope"), ambiguous.err)
+        let unknown = try hone(repo, "history", "g/nope")
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.err.contains("no run or eval \"nope\" in groups/g"), unknown.err)
     }
 
     // MARK: report

@@ -11,13 +11,13 @@ public enum EvalAnalysis {
         let load = try Loader(source: source).load()
         var keys: [ObjectKey] = []
         for n in names {
-            let k = try ObjectAddress.resolve(n, kinds: [.eval], in: load)
+            let k = try ObjectAddress.parse(n).resolve(in: load, only: .eval)
             if keys.contains(k) { throw HoneError("\(k.display) is named twice") }
             keys.append(k)
         }
         var baselineIndex = 0
         if let b = baseline {
-            let k = try ObjectAddress.resolve(b, kinds: [.eval], in: load)
+            let k = try ObjectAddress.parse(b).resolve(in: load, only: .eval)
             if let i = keys.firstIndex(of: k) { baselineIndex = i } else { keys.insert(k, at: 0) }
         }
         if keys.count < 2 { throw HoneError("name at least two different evals to compare") }
@@ -44,7 +44,7 @@ extension EvalAnalysis {
             start = head
         }
         let load = try Loader(source: CommitSource(repository: repo, commit: start)).load()
-        let key = try ObjectAddress.resolve(object, kinds: [.run, .eval], in: load)
+        let key = try ObjectAddress.parse(object).resolve(in: load)
         return try MetricHistory.read(key, repository: repo, from: start)
     }
 }

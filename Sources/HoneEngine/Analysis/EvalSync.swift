@@ -31,7 +31,7 @@ public enum EvalSync {
     }
 
     public static func plan(load: LoadResult, source: FileSource, from text: String, to destination: Destination, name: String?) throws -> Plan {
-        let srcKey = try ObjectAddress.resolve(text, kinds: [.eval], in: load)
+        let srcKey = try ObjectAddress.parse(text).resolve(in: load, only: .eval)
         switch (srcKey.scope, destination) {
         case (.group, .evaluations), (.evaluations, .group): break
         case (.group, .group):

@@ -2,62 +2,6 @@ import Foundation
 import HoneLoading
 import HoneModel
 
-/// Object addresses typed on the command line: `G/NAME`, `evaluations/NAME`, or a spec path
-/// (`groups/G/evals/NAME.yaml`, `evaluations/NAME.yaml`, `groups/G/runs/NAME.yaml`).
-public enum ObjectAddress {
-    /// The eval or run `text` names. A bare `G/NAME` that is both a run and an eval must be written as a spec path.
-    public static func resolve(_ text: String, kinds: [ObjectKey.Kind], in load: LoadResult) throws -> ObjectKey {
-        var t = text
-        if t.hasSuffix(".yaml") { t.removeLast(5) }
-        if t.hasPrefix("status/") { t.removeFirst(7) }
-        let parts = t.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        var candidates: [ObjectKey] = []
-        if parts.count == 4, parts[0] == "groups", let k = ObjectKey.Kind(rawValue: String(parts[2].dropLast())), parts[2].hasSuffix("s") {
-            candidates = [ObjectKey(scope: .group(parts[1]), kind: k, name: parts[3])]
-        } else if parts.count == 2, parts[0] == "evaluations" {
-            candidates = [ObjectKey(scope: .evaluations, kind: .eval, name: parts[1])]
-        } else if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty {
-            candidates = kinds.map { ObjectKey(scope: .group(parts[0]), kind: $0, name: parts[1]) }
-        } else {
-            let what = kinds.map { $0 == .eval ? "an eval" : "a run" }.joined(separator: " or ")
-            throw HoneError("\"\(text)\" does not name \(what): write G/NAME (a group's) or evaluations/NAME")
-        }
-        candidates = candidates.filter { kinds.contains($0.kind) }
-        let known = candidates.filter { exists($0, in: load) }
-        if known.count == 1 { return known[0] }
-        if known.count > 1 {
-            throw HoneError("\"\(text)\" is both \(known.map { $0.specPath }.joined(separator: " and ")): name the file instead")
-        }
-        let nouns = kinds.map(\.rawValue).joined(separator: " or ")
-        var message = "no \(nouns) \(candidates.first?.display ?? text)"
-        let all = Set(load.desired.evals.keys).union(load.desired.runs.keys).union(load.recorded.statuses.keys)
-            .filter { kinds.contains($0.kind) }.map(\.display).sorted()
-        if let near = all.min(by: { distance($0, text) < distance($1, text) }), distance(near, text) <= max(2, text.count / 4) {
-            message += " (did you mean \(near)?)"
-        }
-        throw HoneError(message + ": its spec file does not exist and nothing was recorded for it")
-    }
-
-    static func exists(_ key: ObjectKey, in load: LoadResult) -> Bool {
-        load.desired.evals[key] != nil || load.desired.runs[key] != nil || load.recorded.statuses[key] != nil
-            || load.invalidObjects.contains(key) || load.files.contains(key.specPath)
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var prev = row[0]; row[0] = i
-            for j in stride(from: 1, through: b.count, by: 1) {
-                let cur = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
-                prev = cur
-            }
-        }
-        return row[b.count]
-    }
-}
-
 /// What hone has recorded about one eval: its spec, status and per-sample results.
 public struct RecordedEval: Sendable {
     public var key: ObjectKey

@@ -18,7 +18,7 @@ floor="$root/.build/release/hone-bench-floor"
 cc -O2 "$here/floor.c" $(pkg-config --cflags --libs libgit2) -o "$floor"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT
 repo="$tmp/repo"
 python3 "$here/generate.py" "$repo" --runs "$RUNS" --groups "$GROUPS_N" >&2
 git -C "$repo" init -q -b main
@@ -98,8 +98,8 @@ read -r fl_w fl_r < <(measure "$floor" tree "$repo")
 read -r same_w same_r < <(measure "$hone" plan -C "$repo" --ref HEAD --detailed-exitcode)
 grep -q "nothing to do" "$tmp/out" || { echo "expected nothing to do:" >&2; tail -3 "$tmp/out" >&2; exit 1; }
 # One run changed (a param), committed: a normal plan, and the pull-request plan against the parent.
-f=$(ls "$repo"/groups/*/runs/*.yaml | head -1)
-sed -i 's/^params:.*/params: {epochs: 99}/' "$f"
+f=$(find "$repo/groups" -path "*/runs/*.yaml" -print -quit)
+sed -i 's/^  epochs: .*/  epochs: 99/' "$f"
 git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qam "change one run"
 read -r one_w one_r < <(measure "$hone" plan -C "$repo" --ref HEAD --detailed-exitcode)
 grep -q "1 to rerun" "$tmp/out" || { echo "expected 1 to rerun:" >&2; tail -3 "$tmp/out" >&2; exit 1; }

@@ -48,7 +48,12 @@ public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible
     /// `status/groups/support/runs/lora-r8/` (logs, metrics, results).
     public var statusFolder: String { "status/" + objectPath + "/" }
 
-    public static func < (a: ObjectKey, b: ObjectKey) -> Bool { a.specPath < b.specPath }
+    /// Scope, then kind, then name: the order of their paths, without building the paths (plans sort 10,000s).
+    public static func < (a: ObjectKey, b: ObjectKey) -> Bool {
+        if a.scope != b.scope { return a.scope < b.scope }
+        if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
+        return a.name < b.name
+    }
 }
 
 /// `name@version`.

@@ -310,7 +310,7 @@ final class ReconcileOnSlurmTests: XCTestCase {
         throw ExecutorTestError("timeout: \(what)")
     }
 
-    /// The job ids hone recorded in intent commits (`Hone-Action: create <object> <id>` trailers).
+    /// The job id hone recorded for an object (its committed status).
     func recordedId(_ repo: Repo, _ key: ObjectKey) throws -> String {
         try status(repo, key).id
     }

@@ -25,9 +25,10 @@ test: deps
 	@set -o pipefail; status=0; \
 	  export GIT_AUTHOR_NAME="hone tests" GIT_AUTHOR_EMAIL=tests@localhost GIT_COMMITTER_NAME="hone tests" GIT_COMMITTER_EMAIL=tests@localhost; \
 	  export HONE_SLURM_TEST_DIR=$(SLURM_DIR) SLURM_CONF=$(SLURM_DIR)/slurm.conf; \
-	  swift test --skip-build 2>&1 | tee .build/swift-test.log || status=1; \
-	  $(MAKE) --no-print-directory test-python || status=1; \
+	  swift test --skip-build --disable-swift-testing 2>&1 | tee .build/swift-test.log || status=1; \
+	  $(MAKE) --no-print-directory test-python 2>&1 | tee .build/python-test.log || status=1; \
 	  HONE_SLURM_DIR=$(SLURM_DIR) scripts/slurm-cluster.sh stop >/dev/null 2>&1 || true; \
+	  scripts/test-summary.py .build/swift-test.log .build/python-test.log || status=1; \
 	  exit $$status
 
 test-python:

@@ -15,7 +15,9 @@ public struct HoneCommand: ParsableCommand {
         and commits statuses, logs, metrics and results back into the repository.
         """,
         version: version,
-        subcommands: [Init.self, Validate.self, PlanCommand.self, Reconcile.self, GroupCommand.self]
+        subcommands: [Init.self, Validate.self, PlanCommand.self, Reconcile.self, GroupCommand.self,
+                      Get.self, DescribeCommand.self, LogsCommand.self, Events.self, Rerun.self, Publish.self, ViewCommand.self,
+                      Compare.self, Sync.self, History.self, Check.self, Report.self]
     )
 }
 

@@ -3,6 +3,7 @@ import Git
 import HoneLoading
 import HoneModel
 import HonePlanning
+import YAML
 
 /// Loads a repository and plans it; for pull requests, only the objects a change touches.
 public struct PlanRequest {
@@ -31,9 +32,16 @@ extension Workspace {
             let headID = try repo.resolve(ref!)
             changedPaths = try repo.diff(from: baseID, to: headID).flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }
         }
-        let load = try self.load(ref: ref)
+        let load: LoadResult
+        if let changed = changedPaths, let scopes = PullRequestScope.touchedScopes(changed) {
+            // Only the groups the change touches are parsed: a one-file pull request stays fast on a big repository.
+            let folders = scopes.flatMap { [$0, "status/" + $0] }
+            load = try Loader(source: source(ref: ref), parseOnly: { p in folders.contains { p.hasPrefix($0) } }).load()
+        } else {
+            load = try self.load(ref: ref)
+        }
         var plan = Planner(load, now: request.now).plan()
-        plan.errors = load.errors + plan.errors
+        plan.errors = load.errors + (try pointAtSource(plan.errors, ref: ref))
         plan.warnings = load.warnings
         var scope: Set<ObjectKey>? = nil
         if let changedPaths {
@@ -48,9 +56,47 @@ extension Workspace {
     }
 }
 
+extension Workspace {
+    /// The planner names files, not lines (it is pure): point its diagnostics at the `sha256:` line of a
+    /// version file, with the source line, so they read like every other diagnostic.
+    func pointAtSource(_ diagnostics: [Diagnostic], ref: String?) throws -> [Diagnostic] {
+        let src = try source(ref: ref)
+        return try diagnostics.map { d in
+            guard d.line == 0, d.path.hasSuffix(".yaml"), let bytes = try src.read(d.path) else { return d }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let field = d.message.contains("versions are immutable") ? "sha256" : "kind"
+            guard let node = YAMLParser.parse(text).root?[field] else { return d }
+            var out = d
+            out.line = node.mark.line
+            out.column = node.mark.column
+            out.sourceLine = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(node.mark.line - 1).first.map(String.init)
+            return out
+        }
+    }
+}
+
 /// Which objects a set of changed paths touches: changed specs, specs whose versions changed,
 /// evals of changed runs, and statuses of deleted specs.
 public enum PullRequestScope {
+    /// The folders (`groups/g/`, `evaluations/`) holding everything a change can affect, or nil when the
+    /// change reaches further (hone.yaml, or a version edited or deleted rather than added) and
+    /// everything must be read.
+    public static func touchedScopes(_ paths: [String]) -> [String]? {
+        var scopes: Set<String> = []
+        for p in paths {
+            let parts = p.split(separator: "/").map(String.init)
+            switch parts.first {
+            case "groups" where parts.count >= 3: scopes.insert("groups/\(parts[1])/")
+            case "evaluations": scopes.insert("evaluations/")
+            case "status" where parts.count >= 4 && parts[1] == "groups": scopes.insert("groups/\(parts[2])/")
+            case "status" where parts.count >= 2 && parts[1].hasPrefix("evaluations"): scopes.insert("evaluations/")
+            case "models", "datasets", "runtimes", "hone.yaml": return nil
+            default: continue
+            }
+        }
+        return scopes.sorted()
+    }
+
     public static func objects(touchedBy paths: [String], desired: DesiredState, recorded: RecordedState) -> Set<ObjectKey> {
         let changed = Set(paths)
         var out: Set<ObjectKey> = []

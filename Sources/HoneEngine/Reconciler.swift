@@ -255,8 +255,11 @@ public final class Reconciler {
             if s != before {
                 statuses[s.key] = s
                 try writeStatus(s, into: &step)
-                if before.phase != s.phase && !step.trailers.contains(where: { $0.contains(" \(s.key.display) ") || $0.hasSuffix(" \(s.key.display)") }) {
-                    step.action(s.phase == .running ? "start" : s.phase.rawValue.lowercased(), s.key, id: s.id, line: "\(s.key.display) is \(s.phase.rawValue.lowercased())")
+                // Every status change gets its trailer (CI skips commits that carry one).
+                if !step.trailers.contains(where: { $0.contains(" \(s.key.display) ") || $0.hasSuffix(" \(s.key.display)") }) {
+                    let verb = before.phase != s.phase ? (s.phase == .running ? "start" : s.phase.rawValue.lowercased())
+                        : (before.tasks.first?.executorId == nil && s.tasks.first?.executorId != nil ? "launch" : "update")
+                    step.action(verb, s.key, id: s.id, line: "\(s.key.display): \(verb == "launch" ? "launched" : s.phase.rawValue.lowercased())")
                 }
             }
         }

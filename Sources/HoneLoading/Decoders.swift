@@ -1,26 +1,78 @@
 import HoneModel
 import YAML
 
-/// Keys that hold secrets when given a literal value: always rejected (design §1).
-let secretKeys: Set<String> = ["password", "passwd", "token", "secret", "apikey", "api_key", "api-key", "accesstoken", "access_token", "secretkey", "privatekey"]
+/// Literal secrets (design §1): keys that hold a password, token, secret or API key, given a value.
+enum Secrets {
+    /// Keys that are secrets whatever their value.
+    static let exact: Set<String> = ["password", "passwd", "pass", "token", "secret", "apikey", "accesstoken", "secretkey",
+                                     "privatekey", "accesskey", "clientsecret", "authtoken", "credentials"]
+    /// Endings that make a key a secret when its value is text (`HF_TOKEN`, `db_password`), but not
+    /// `max_tokens: 512` nor `passwordEnv: NAME`.
+    static let suffixes = ["password", "passwd", "token", "secret", "apikey", "accesskey", "privatekey"]
+
+    /// Every secret key ends in one of these letters (d, n, t, y, s, e: password, token, secret, apikey, credentials…).
+    static func mightBeSecret(_ key: String) -> Bool {
+        guard let last = key.utf8.last else { return false }
+        switch last | 0x20 {
+        case UInt8(ascii: "d"), UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "y"), UInt8(ascii: "s"), UInt8(ascii: "e"): return true
+        default: return false
+        }
+    }
+
+
+    static func isLiteralSecret(key: String, value: Node) -> Bool {
+        guard mightBeSecret(key), let text = value.scalar, !text.isEmpty, !value.isNullScalar else { return false }
+        if exact.contains(where: { ends(key, with: $0, whole: true) }) { return true }
+        guard value.resolvedType == .string else { return false }
+        return suffixes.contains { ends(key, with: $0, whole: false) }
+    }
+
+    /// Whether `key`, lowercased and without `_`, `-` and `.`, ends with (or, when `whole`, is) `word`.
+    static func ends(_ key: String, with word: String, whole: Bool) -> Bool {
+        var k = key.utf8.reversed().makeIterator()
+        for w in word.utf8.reversed() {
+            var c: UInt8
+            repeat { guard let next = k.next() else { return false }; c = next } while c == 95 || c == 45 || c == 46
+            if c >= 65 && c <= 90 { c += 32 }
+            if c != w { return false }
+        }
+        if whole { while let c = k.next() { if c != 95 && c != 45 && c != 46 { return false } } }
+        return true
+    }
+}
 
 /// Decoders from a file's root node to model values. Each reports to the file's report and
 /// returns nil only when the object is unusable.
 enum Decoders {
     static let secretHint = "secrets never go into git: name an environment variable instead (for debug mode: `passwordEnv: HONE_DEBUG_PASSWORD`) and set it where hone runs"
 
-    /// Flags literal secrets anywhere in a file.
+    /// Flags literal secrets anywhere in a file, each once, at its key. The dotted path of a key is
+    /// only put together when a secret is found.
     static func scanSecrets(_ node: Node, report: FileReport) {
+        scanSecrets(node) { report.error($0, at: $1) }
+    }
+
+    static func scanSecrets(_ node: Node, path: [Substring] = [], found: (String, Mark) -> Void) {
         switch node.content {
         case .mapping(let pairs):
             for p in pairs {
-                if let k = p.key.scalar, secretKeys.contains(k.lowercased()), !(p.value.isNullScalar) {
-                    report.error("literal secret in \"\(k)\": \(secretHint)", at: p.key.mark)
+                guard case .scalar(let k, _) = p.key.content else { continue }
+                if Secrets.isLiteralSecret(key: k, value: p.value) {
+                    let here = (path + [Substring(k)]).joined(separator: ".")
+                    found("literal secret in \"\(here)\": \(secretHint)", p.key.mark)
+                } else if case .scalar = p.value.content {
+                    continue
                 } else {
-                    scanSecrets(p.value, report: report)
+                    scanSecrets(p.value, path: path + [Substring(k)], found: found)
                 }
             }
-        case .sequence(let items): items.forEach { scanSecrets($0, report: report) }
+        case .sequence(let items):
+            for item in items {
+                if case .scalar = item.content { continue }
+                var here = path
+                if let last = here.popLast() { here.append(last + "[]") } else { here.append("[]") }
+                scanSecrets(item, path: here, found: found)
+            }
         case .scalar: break
         }
     }
@@ -30,9 +82,10 @@ enum Decoders {
         if let v = f.raw("apiVersion"), let s = v.scalar, s != "hone/v1" {
             f.error("unsupported apiVersion \"\(s)\": the only version is hone/v1", at: v.mark)
         }
-        guard let k = f.raw("kind") else {
-            f.error("missing required field \"kind\" (this file's place says kind: \(expected))", at: f.node.mark)
-            return false
+        guard let k = f.raw("kind"), !k.isNullScalar else {
+            // The place says what it should be: check the rest as that kind.
+            f.error("missing required field \"kind\": files at this path are kind \(expected) (add `kind: \(expected)`)", at: f.node["kind"]?.mark ?? f.node.mark)
+            return true
         }
         guard let s = k.scalar, s == expected else {
             let found = k.scalar ?? k.kindDescription
@@ -49,7 +102,11 @@ enum Decoders {
             return nil
         }
         guard let r = VersionRef.parse(s) else {
-            f.error("\"\(key)\": \"\(s)\" is not a valid name@version reference (names match \(Names.pattern))", at: v.mark)
+            if !s.contains("@") && Names.isValid(s) {
+                f.error("\"\(key)\": \"\(s)\" has no version: write name@version, like \(s)@v1", at: v.mark)
+            } else {
+                f.error("\"\(key)\": \"\(s)\" is not a valid name@version reference (name and version each match \(Names.pattern))", at: v.mark)
+            }
             return nil
         }
         return r
@@ -143,9 +200,6 @@ enum Decoders {
             v.requirements = f.strings("requirements") ?? []
             v.env = Dictionary((f.stringMap("env") ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             v.systemSitePackages = f.bool("systemSitePackages") ?? false
-            for (k, _, mark) in f.stringMap("env") ?? [] where secretKeys.contains(k.lowercased()) {
-                f.error("literal secret in \"env.\(k)\": \(secretHint)", at: mark)
-            }
         } else {
             v.uri = f.string("uri", required: true)
             if let shaNode = f.require("sha256"), let s = Fields.string(shaNode, key: "sha256", lenient: true, fields: &f) {
@@ -185,19 +239,24 @@ enum Decoders {
         guard let node = f.raw("publish"), !node.isNullScalar else { return nil }
         guard var p = Fields(node, what: "\"publish\"", report: f.report) else { return nil }
         let model = name(&p, "model")
-        if model == nil && node["model"] == nil { p.error("\"publish\" needs \"model\": the registry model to publish into", at: node.mark) }
-        var as_: PublishAs = .new
-        if let v = p.raw("as"), let s = v.scalar {
-            if let a = PublishAs(rawValue: s) { as_ = a } else { p.error("\"publish.as\" must be new or version, found \"\(s)\"", at: v.mark) }
+        if node["model"] == nil { p.missing(["model"], "\"publish\" needs \"model\": the registry model to publish into", at: node.mark) }
+        else if node["model"]!.isNullScalar { p.error("\"publish.model\" needs a value: the registry model to publish into", at: node["model"]!.mark) }
+        var as_: PublishAs? = .new
+        if let v = p.raw("as"), !v.isNullScalar {
+            if let s = v.scalar, let a = PublishAs(rawValue: s) { as_ = a } else {
+                p.error("\"publish.as\" must be new or version, found \(v.scalar.map { "\"\($0)\"" } ?? v.kindDescription)\(NearMiss.hint(for: v.scalar ?? "", among: ["new", "version"]))", at: v.mark)
+                as_ = nil
+            }
         }
         p.finish(context: "publish.")
-        return model.map { PublishRequest(model: $0, as: as_) }
+        guard let model, let as_ else { return nil }
+        return PublishRequest(model: model, as: as_)
     }
 
     static func onChange(_ f: inout Fields) -> OnChange {
-        guard let v = f.raw("onChange"), let s = v.scalar else { return .cancel }
-        if let o = OnChange(rawValue: s) { return o }
-        f.error("\"onChange\" must be cancel or wait, found \"\(s)\"", at: v.mark)
+        guard let v = f.raw("onChange"), !v.isNullScalar else { return .cancel }
+        if let s = v.scalar, let o = OnChange(rawValue: s) { return o }
+        f.error("\"onChange\" must be cancel or wait, found \(v.scalar.map { "\"\($0)\"" } ?? v.kindDescription)\(NearMiss.hint(for: v.scalar ?? "", among: ["cancel", "wait"]))", at: v.mark)
         return .cancel
     }
 
@@ -217,7 +276,6 @@ enum Decoders {
         let oc = onChange(&f)
         let pub = publish(&f)
         f.finish()
-        c.checkGroup(&f, key)
         c.checkPool(&f, pool)
         c.checkVersion(&f, "baseModel", .model, base)
         c.checkVersion(&f, "trainDataset", .dataset, train)
@@ -238,8 +296,11 @@ enum Decoders {
         let fromRun = name(&f, "fromRun")
         if model != nil && fromRun != nil {
             f.error("an eval takes exactly one of \"model\" and \"fromRun\", not both", at: root["fromRun"]!.mark)
-        } else if model == nil && fromRun == nil && root["model"] == nil && root["fromRun"] == nil {
-            f.error("an eval needs one of \"model\" (a registry version, name@version) or \"fromRun\" (a run of this group)", at: root.mark)
+        } else if model == nil && fromRun == nil {
+            let message = "an eval needs one of \"model\" (a registry version, name@version) or \"fromRun\" (a run of this group)"
+            let present = [root["model"], root["fromRun"]].compactMap { $0 }
+            if present.isEmpty { f.missing(["model", "fromRun"], message, at: root.mark) }
+            else if present.allSatisfy(\.isNullScalar) { f.error(message, at: present[0].mark) }
         }
         if fromRun != nil, case .evaluations = key.scope {
             f.error("\"fromRun\" is only available to evals in a group: the evaluation module has no runs", at: root["fromRun"]!.mark)
@@ -291,7 +352,6 @@ enum Decoders {
         }
         let syncedFrom = f.string("syncedFrom")
         f.finish()
-        c.checkGroup(&f, key)
         c.checkPool(&f, pool)
         c.checkVersion(&f, "model", .model, model)
         c.checkVersion(&f, "dataset", .dataset, dataset)
@@ -314,13 +374,21 @@ enum Decoders {
         }
         if let cols = f.raw("columns"), !cols.isNullScalar {
             if let items = cols.items {
-                view.columns = items.compactMap { n in n.scalar.flatMap { checkColumn($0, n.mark, "column") ? $0 : nil } }
+                view.columns = items.compactMap { n in
+                    guard let c = n.scalar, !n.isNullScalar else {
+                        f.error("column names are strings, found \(n.kindDescription)", at: n.mark); return nil
+                    }
+                    return checkColumn(c, n.mark, "column") ? c : nil
+                }
             } else { f.error("\"columns\" must be a list of column names", at: cols.mark) }
         }
         if let pins = f.raw("pinned"), !pins.isNullScalar {
             if let items = pins.items {
                 for n in items {
-                    guard let c = n.scalar, checkColumn(c, n.mark, "pinned column") else { continue }
+                    guard let c = n.scalar, !n.isNullScalar else {
+                        f.error("column names are strings, found \(n.kindDescription)", at: n.mark); continue
+                    }
+                    guard checkColumn(c, n.mark, "pinned column") else { continue }
                     if let cols = view.columns, !cols.contains(c) {
                         f.error("pinned column \"\(c)\" is not among the view's columns", at: n.mark)
                     } else { view.pinned.append(c) }
@@ -342,19 +410,20 @@ enum Decoders {
             } else { f.error("\"filter\" must be a mapping of column to value or comparison", at: filter.mark) }
         }
         if let sort = f.raw("sort"), !sort.isNullScalar, var sf = Fields(sort, what: "\"sort\"", report: report) {
-            if let by = sf.raw("by"), let s = by.scalar {
-                if checkColumn(s, by.mark, "sort column") { view.sortBy = s }
+            if let by = sf.raw("by"), !by.isNullScalar {
+                if let s = by.scalar {
+                    if checkColumn(s, by.mark, "sort column") { view.sortBy = s }
+                } else { sf.error("\"sort.by\" must be a column name, found \(by.kindDescription)", at: by.mark) }
             }
-            if let o = sf.raw("order"), let s = o.scalar {
-                if let order = SortOrder(rawValue: s) { view.sortOrder = order }
-                else { sf.error("\"sort.order\" must be asc or desc, found \"\(s)\"", at: o.mark) }
+            if let o = sf.raw("order"), !o.isNullScalar {
+                if let s = o.scalar, let order = SortOrder(rawValue: s) { view.sortOrder = order }
+                else { sf.error("\"sort.order\" must be asc or desc, found \(o.scalar.map { "\"\($0)\"" } ?? o.kindDescription)", at: o.mark) }
             }
             sf.finish(context: "sort.")
         }
         view.isDefault = f.bool("default") ?? false
         view.visible = f.bool("visible") ?? true
         f.finish()
-        c.checkGroup(&f, key)
         return report.hasErrors ? nil : view
     }
 }

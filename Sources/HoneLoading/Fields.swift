@@ -7,6 +7,9 @@ import YAML
 struct Fields {
     let node: Node
     private(set) var known: [String] = []
+    /// Required fields found missing, reported by `finish()` unless an unknown key is their misspelling
+    /// (then the unknown key, with its "did you mean", is the one diagnostic).
+    private var missing: [(keys: [String], message: String, mark: Mark)] = []
     let report: FileReport
 
     init?(_ node: Node, what: String, report: FileReport) {
@@ -28,9 +31,20 @@ struct Fields {
     }
 
     mutating func require(_ key: String) -> Node? {
-        let v = raw(key)
-        if v == nil || v!.isNullScalar { error("missing required field \"\(key)\"", at: node.mark) ; return nil }
+        guard let v = raw(key) else {
+            missing.append(([key], "missing required field \"\(key)\"", node.mark))
+            return nil
+        }
+        if v.isNullScalar {
+            error("missing value for the required field \"\(key)\"", at: v.mark)
+            return nil
+        }
         return v
+    }
+
+    /// A problem about absent keys, reported by `finish()` unless an unknown key is a misspelling of one of them.
+    mutating func missing(_ keys: [String], _ message: String, at mark: Mark) {
+        missing.append((keys, message, mark))
     }
 
     /// A string field. Plain scalars that a YAML 1.1 reader would take as another type (`no`, `0123`,
@@ -57,18 +71,41 @@ struct Fields {
 
     mutating func int(_ key: String, min: Int? = nil) -> Int? {
         guard let v = raw(key), !v.isNullScalar else { return nil }
-        guard let s = v.scalar, v.resolvedType == .int, let i = Int(s.replacingOccurrences(of: "_", with: "")) else {
+        guard let s = v.scalar, v.resolvedType == .int else {
             error("\"\(key)\" must be a whole number, found \(v.kindDescription)", at: v.mark)
             return nil
         }
+        let (value, ambiguity) = Fields.integer(s)
+        if let ambiguity { error("\"\(key)\": \(ambiguity)", at: v.mark); return nil }
+        guard let i = value else { error("\"\(key)\": \(s) is too large", at: v.mark); return nil }
         if let min, i < min { error("\"\(key)\" must be at least \(min), found \(i)", at: v.mark); return nil }
         return i
+    }
+
+    /// The value of a plain scalar that resolves as an int. Forms that YAML readers disagree on
+    /// (`0123`: octal 83 in YAML 1.1, 123 in 1.2; `1:30`: 90 in 1.1, a string in 1.2) give no value
+    /// but the reason, so that the user writes what they mean.
+    static func integer(_ s: String) -> (Int?, ambiguity: String?) {
+        var t = Substring(s)
+        if s.utf8.contains(95) { t = Substring(s.filter { $0 != "_" }) }
+        var negative = false
+        if t.first == "-" || t.first == "+" { negative = t.first == "-"; t = t.dropFirst() }
+        let magnitude: Int?
+        if t.hasPrefix("0x") { magnitude = Int(t.dropFirst(2), radix: 16) }
+        else if t.hasPrefix("0b") { magnitude = Int(t.dropFirst(2), radix: 2) }
+        else if t.utf8.contains(58) {
+            return (nil, "\(s) is a base-60 number (\(t.split(separator: ":").reduce(0) { $0 * 60 + (Int($1) ?? 0) })) for some YAML readers and text for others: write the number, or \"\(s)\" in quotes")
+        } else if t.count > 1 && t.hasPrefix("0") {
+            let octal = Int(t, radix: 8).map { " (\($0))" } ?? ""
+            return (nil, "\(s) is octal\(octal) for some YAML readers and decimal for others: write it without the leading zero, or \"\(s)\" in quotes")
+        } else { magnitude = Int(t) }
+        return (magnitude.map { negative ? -$0 : $0 }, nil)
     }
 
     mutating func double(_ key: String, min: Double? = nil) -> Double? {
         guard let v = raw(key), !v.isNullScalar else { return nil }
         guard let s = v.scalar, v.resolvedType == .int || v.resolvedType == .float,
-              let d = Double(s.replacingOccurrences(of: "_", with: "")) else {
+              let d = Fields.number(s) else {
             error("\"\(key)\" must be a number, found \(v.kindDescription)", at: v.mark)
             return nil
         }
@@ -118,48 +155,73 @@ struct Fields {
         return out
     }
 
-    /// A free-form mapping (params), converted to JSON values with YAML 1.1 typing.
+    /// A free-form mapping (params), converted to JSON values. Plain scalars that YAML readers take
+    /// differently (`yes`, `on`, `0123`, `1:30`) are errors asking for the unambiguous form.
     mutating func json(_ key: String) -> [String: JSONValue]? {
         guard let v = raw(key), !v.isNullScalar else { return nil }
         guard v.pairs != nil else {
             error("\"\(key)\" must be a mapping, found \(v.kindDescription)", at: v.mark)
             return nil
         }
-        return Fields.jsonValue(v).objectValue
+        return Fields.jsonValue(v, report: report, path: key).objectValue
     }
 
-    static func jsonValue(_ n: Node) -> JSONValue {
+    /// A number's value (ints and floats, `_` separators, `.inf`, `.nan`).
+    static func number(_ s: String) -> Double? {
+        let t = s.utf8.contains(95) ? s.filter { $0 != "_" } : s
+        switch t.lowercased() {
+        case ".inf", "+.inf": return .infinity
+        case "-.inf": return -.infinity
+        case ".nan": return .nan
+        default: break
+        }
+        if Node.resolvePlain(t) == .int, let i = integer(t).0 { return Double(i) }
+        return Double(t)
+    }
+
+    static func jsonValue(_ n: Node, report: FileReport? = nil, path: String = "") -> JSONValue {
         switch n.content {
         case .scalar(let s, _):
             switch n.resolvedType {
             case .null: return .null
-            case .bool: return .bool(["true", "yes", "on"].contains(s.lowercased()))
+            case .bool:
+                let lower = s.lowercased()
+                if n.tag == nil && n.style == .plain && lower != "true" && lower != "false" {
+                    report?.error("\"\(path)\": \(s) is a boolean for some YAML readers and text for others: write true or false, or \"\(s)\" in quotes", at: n.mark)
+                }
+                return .bool(["true", "yes", "on"].contains(lower))
             case .int:
-                if let i = Int(s.replacingOccurrences(of: "_", with: "")) { return .int(i) }
+                let (value, ambiguity) = integer(s)
+                if let ambiguity { report?.error("\"\(path)\": \(ambiguity)", at: n.mark) }
+                if let value { return .int(value) }
                 return .string(s)
             case .float:
-                let t = s.lowercased()
-                if t == ".inf" || t == "+.inf" { return .double(.infinity) }
-                if t == "-.inf" { return .double(-.infinity) }
-                if t == ".nan" { return .double(.nan) }
-                return Double(s.replacingOccurrences(of: "_", with: "")).map(JSONValue.double) ?? .string(s)
+                return number(s).map(JSONValue.double) ?? .string(s)
             case .string: return .string(s)
             }
-        case .sequence(let items): return .array(items.map(jsonValue))
+        case .sequence(let items): return .array(items.enumerated().map { jsonValue($1, report: report, path: "\(path)[\($0)]") })
         case .mapping(let pairs):
             var o: [String: JSONValue] = [:]
-            for p in pairs { if let k = p.key.scalar { o[k] = jsonValue(p.value) } }
+            for p in pairs { if let k = p.key.scalar { o[k] = jsonValue(p.value, report: report, path: "\(path).\(k)") } }
             return .object(o)
         }
     }
 
-    /// Reports keys nobody asked for, with the closest known key.
+    /// Reports keys nobody asked for, with the closest known key, and the required fields that are missing
+    /// (a misspelled required key is one problem: the unknown key, not also the missing one).
     mutating func finish(context: String = "") {
+        var suggested: Set<String> = []
         for p in node.pairs ?? [] {
             // Literal secrets are reported once, by the secret scan.
-            guard let k = p.key.scalar, !known.contains(k), !secretKeys.contains(k.lowercased()) else { continue }
-            error("unknown field \"\(context)\(k)\"\(NearMiss.hint(for: k, among: known))", at: p.key.mark)
+            guard let k = p.key.scalar, !known.contains(k), !Secrets.isLiteralSecret(key: k, value: p.value) else { continue }
+            let suggestion = NearMiss.suggestion(for: k, among: known)
+            if let suggestion { suggested.insert(suggestion) }
+            error("unknown field \"\(context)\(k)\"\(suggestion.map { " (did you mean \"\($0)\"?)" } ?? "")", at: p.key.mark)
         }
+        for m in missing where !m.keys.contains(where: suggested.contains) {
+            error(m.message, at: m.mark)
+        }
+        missing = []
     }
 }
 
@@ -176,6 +238,8 @@ final class FileReport {
     }
     var hasErrors: Bool { items.contains { $0.isError } }
     var errorCount: Int { items.filter(\.isError).count }
+    /// Marks where errors were already reported (so that a later check does not repeat one).
+    func hasError(at mark: Mark) -> Bool { items.contains { $0.isError && $0.line == mark.line && $0.column == mark.column } }
 }
 
 extension Node {

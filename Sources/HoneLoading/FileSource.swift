@@ -15,14 +15,18 @@ public protocol FileSource {
 public enum Layout {
     public static let topFolders = ["models", "datasets", "runtimes", "groups", "evaluations", "status"]
     public static let projectFile = "hone.yaml"
+    /// hone.yaml and what is under the top-level folders, except hidden files and folders (`.gitkeep`,
+    /// editor temp files): the same rule for the working tree and for commits.
     public static func isInLayout(_ path: String) -> Bool {
         if path == projectFile { return true }
         guard let slash = path.firstIndex(of: "/") else { return false }
-        return topFolders.contains(String(path[..<slash]))
+        guard topFolders.contains(String(path[..<slash])) else { return false }
+        return !path.contains("/.")
     }
 }
 
-/// Reads the checked-out files of a repository (what `hone validate` sees by default).
+/// Reads the checked-out files of a repository (what `hone validate` sees by default), with POSIX
+/// calls: one readdir per folder and one read per file.
 public struct WorkingTreeSource: FileSource {
     public let root: URL
     public init(root: URL) { self.root = root.standardizedFileURL }
@@ -30,31 +34,57 @@ public struct WorkingTreeSource: FileSource {
 
     public func listFiles() throws -> [String] {
         var out: [String] = []
-        let fm = FileManager.default
-        if fm.fileExists(atPath: root.appendingPathComponent(Layout.projectFile).path) { out.append(Layout.projectFile) }
-        for top in Layout.topFolders {
-            let dir = root.appendingPathComponent(top)
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else { continue }
-            walk(dir, prefix: top, into: &out)
-        }
-        return out
+        let base = root.path
+        if access(base + "/" + Layout.projectFile, F_OK) == 0 { out.append(Layout.projectFile) }
+        for top in Layout.topFolders { walk(base + "/" + top, prefix: top, into: &out) }
+        return out.sorted()
     }
 
-    private func walk(_ dir: URL, prefix: String, into out: inout [String]) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
-        for name in names.sorted() where !name.hasPrefix(".") || name.hasSuffix(".yaml") {
-            let url = dir.appendingPathComponent(name)
-            var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
-            if isDir.boolValue { walk(url, prefix: prefix + "/" + name, into: &out) } else { out.append(prefix + "/" + name) }
+    private func walk(_ dir: String, prefix: String, into out: inout [String]) {
+        guard let d = opendir(dir) else { return }
+        defer { closedir(d) }
+        var folders: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasPrefix(".") { continue }
+            var isDir = e.pointee.d_type == UInt8(DT_DIR)
+            if e.pointee.d_type == UInt8(DT_UNKNOWN) || e.pointee.d_type == UInt8(DT_LNK) {
+                var st = stat()
+                isDir = stat(dir + "/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+            }
+            if isDir { folders.append(name) } else { out.append(prefix + "/" + name) }
         }
+        for name in folders { walk(dir + "/" + name, prefix: prefix + "/" + name, into: &out) }
     }
 
     public func read(_ path: String) throws -> [UInt8]? {
-        let url = root.appendingPathComponent(path)
-        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        return [UInt8](data)
+        let fd = open(root.path + "/" + path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let size = max(Int(st.st_size), 0)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var filled = 0
+        while filled < size {
+            let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + filled, size - filled) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            filled += n
+        }
+        // A file that grew since fstat: read the rest.
+        var more = [UInt8](repeating: 0, count: 4096)
+        while filled == bytes.count {
+            let n = more.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, 4096) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            bytes += more[0..<n]
+            filled += n
+        }
+        bytes.removeSubrange(filled...)
+        return bytes
     }
 }
 

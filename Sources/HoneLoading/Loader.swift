@@ -88,27 +88,55 @@ public struct LoadResult: Sendable {
 /// every file is read and checked before anything fails; an invalid object is skipped, never fatal.
 public struct Loader {
     public var source: FileSource
-    public init(source: FileSource) { self.source = source }
+    /// When set, only the run, eval, view and status files it accepts are read and parsed (pull-request
+    /// plans: what did not change is not parsed). Every file is still listed, so references to an
+    /// unparsed object resolve. hone.yaml, versions and groups are always read.
+    public var parseOnly: ((String) -> Bool)?
+    public init(source: FileSource, parseOnly: ((String) -> Bool)? = nil) { self.source = source; self.parseOnly = parseOnly }
+
+    func wanted(_ path: String) -> Bool { parseOnly?(path) ?? true }
 
     public func load(includeStatus: Bool = true) throws -> LoadResult {
         var result = LoadResult()
-        let paths = try source.listFiles()
+        let paths = try source.listFiles().sorted()
         result.files = paths
         var texts: [String: [UInt8]] = [:]
         var reports: [String: FileReport] = [:]
 
+        // Read every file hone parses (sequentially: a libgit2 handle is not shared between threads),
+        // then parse them on every core.
+        var toParse: [String] = []
+        let places = paths.map(Classifier.place)
+        for (path, place) in zip(paths, places) {
+            switch place {
+            case .project, .version, .group: toParse.append(path)
+            case .object: if wanted(path) { toParse.append(path) }
+            case .status: if includeStatus && wanted(path) { toParse.append(path) }
+            default: break
+            }
+        }
+        var contents: [[UInt8]?] = []
+        contents.reserveCapacity(toParse.count)
+        for path in toParse { contents.append(try source.read(path)) }
+        let documents = Loader.parseAll(contents)
+        var parsed: [String: (bytes: [UInt8], document: YAMLDocument, secrets: [YAMLError])] = [:]
+        parsed.reserveCapacity(toParse.count)
+        for (i, path) in toParse.enumerated() {
+            if let bytes = contents[i], let (doc, secrets) = documents[i] { parsed[path] = (bytes, doc, secrets) }
+        }
+        contents = []
+
         func parse(_ path: String) throws -> Node? {
-            guard let bytes = try source.read(path) else { return nil }
+            guard let (bytes, doc, secrets) = parsed[path] else { return nil }
             texts[path] = bytes
             let report = FileReport(path: path)
             reports[path] = report
-            let doc = YAMLParser.parse(bytes)
             for e in doc.errors { report.error(e.message, at: e.mark, notes: e.notes) }
             guard let root = doc.root else {
                 if doc.errors.isEmpty { report.error("file is empty: expected a mapping with kind: …", at: Mark(line: 1, column: 1)) }
                 return nil
             }
-            Decoders.scanSecrets(root, report: report)
+            for e in secrets { report.error(e.message, at: e.mark) }
             return root
         }
 
@@ -124,8 +152,9 @@ public struct Loader {
         var objects: [(ObjectKey, String, Node)] = []
         var objectFiles: Set<ObjectKey> = []
         var groupFiles: Set<String> = []
-        for path in paths where path != Layout.projectFile {
-            switch Classifier.place(of: path) {
+        var versionFiles: Set<String> = []
+        for (path, place) in zip(paths, places) where path != Layout.projectFile {
+            switch place {
             case .project, .ignored, .statusAttachment: continue
             case .misplaced(let message):
                 result.diagnostics.append(Diagnostic(.warning, path: path, mark: .none, message: message))
@@ -135,6 +164,7 @@ public struct Loader {
                 guard includeStatus, let root = try parse(path) else { continue }
                 if let status = StatusCodec.decode(key, root, report: reports[path]!) { result.recorded.statuses[key] = status }
             case .version(let kind, let ref):
+                versionFiles.insert(path)
                 guard let root = try parse(path) else { continue }
                 if let v = Decoders.version(kind, ref: ref, root, report: reports[path]!) {
                     result.desired.versions[kind, default: [:]][ref] = v
@@ -145,6 +175,7 @@ public struct Loader {
                 if let g = Decoders.group(name, root, report: reports[path]!) { result.desired.groups[name] = g }
             case .object(let key):
                 objectFiles.insert(key)
+                guard wanted(path) else { continue }
                 guard let root = try parse(path) else { result.invalidObjects.insert(key); continue }
                 result.nodes[path] = root
                 objects.append((key, path, root))
@@ -158,16 +189,55 @@ public struct Loader {
                 publishes[m, default: []].append((root["publish"]?["as"]?.scalar == "version" ? .version : .new, key))
             }
         }
-        let context = ReferenceContext(project: project, versions: result.desired.versions, groups: Set(result.desired.groups.keys),
-                                       groupFiles: groupFiles, objectFiles: objectFiles, publishes: publishes)
-        for (key, path, root) in objects {
-            let report = reports[path]!
+        let context = ReferenceContext(project: project, versions: result.desired.versions, versionFiles: versionFiles,
+                                       groups: Set(result.desired.groups.keys), groupFiles: groupFiles, objectFiles: objectFiles,
+                                       publishes: publishes)
+        // Decoded on every core: each object has its own report; the context is only read.
+        enum Decoded { case run(RunSpec?), eval(EvalSpec?), view(ViewSpec?) }
+        let objectReports = objects.map { reports[$0.1]! }
+        nonisolated(unsafe) let sharedReports = objectReports
+        nonisolated(unsafe) let sharedObjects = objects
+        let decoded: [Decoded] = Loader.parallelMap(objects.count) { i in
+            let (key, _, root) = sharedObjects[i]
+            let report = sharedReports[i]
             switch key.kind {
-            case .run: if let r = Decoders.run(key, root, context: context, report: report) { result.desired.runs[key] = r }
-            case .eval: if let e = Decoders.eval(key, root, context: context, report: report) { result.desired.evals[key] = e }
-            case .view: if let v = Decoders.view(key, root, context: context, report: report) { result.desired.views[key] = v }
+            case .run: return .run(Decoders.run(key, root, context: context, report: report))
+            case .eval: return .eval(Decoders.eval(key, root, context: context, report: report))
+            case .view: return .view(Decoders.view(key, root, context: context, report: report))
             }
-            if report.hasErrors { result.invalidObjects.insert(key) }
+        }
+        func exists(_ kind: VersionKind, _ ref: VersionRef?) -> Bool {
+            guard let ref else { return true }
+            return result.desired.version(kind, ref) != nil || context.willBePublished(ref, kind)
+        }
+        for (i, (key, _, _)) in objects.enumerated() {
+            switch decoded[i] {
+            case .run(let r?):
+                // A run on a broken version file: reported there, skipped here.
+                if exists(.model, r.baseModel) && exists(.dataset, r.trainDataset) && exists(.dataset, r.validationDataset) && exists(.runtime, r.runtime) {
+                    result.desired.runs[key] = r
+                } else { result.invalidObjects.insert(key) }
+            case .eval(let e?):
+                if exists(.model, e.model) && exists(.dataset, e.dataset) && exists(.runtime, e.runtime) {
+                    result.desired.evals[key] = e
+                } else { result.invalidObjects.insert(key) }
+            case .view(let v?): result.desired.views[key] = v
+            default: break
+            }
+            if objectReports[i].hasErrors { result.invalidObjects.insert(key) }
+        }
+
+        // Objects of a group without groups/<g>/group.yaml: one problem per group, its objects skipped.
+        var orphans: [String: [ObjectKey]] = [:]
+        for key in objectFiles { if case .group(let g) = key.scope, !groupFiles.contains(g) { orphans[g, default: []].append(key) } }
+        for (g, keys) in orphans.sorted(by: { $0.key < $1.key }) {
+            let n = keys.count
+            result.diagnostics.append(Diagnostic(path: "groups/\(g)/group.yaml", mark: .none,
+                message: "group \"\(g)\" has no groups/\(g)/group.yaml, so its \(n) file\(n == 1 ? "" : "s") cannot be used: create it with `hone group create \(g) --description …`"))
+            for key in keys {
+                result.invalidObjects.insert(key)
+                result.desired.runs[key] = nil; result.desired.evals[key] = nil; result.desired.views[key] = nil
+            }
         }
         References.checkViews(&result, reports: reports)
 
@@ -177,18 +247,61 @@ public struct Loader {
             let d = result.diagnostics[i]
             if let bytes = texts[d.path] { result.diagnostics[i].sourceLine = Loader.line(d.line, of: bytes) }
         }
-        result.diagnostics.sort { ($0.path, $0.line, $0.column) < ($1.path, $1.line, $1.column) }
+        result.diagnostics = result.diagnostics.enumerated()
+            .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
+            .map(\.element)
         return result
     }
 
+    /// Parses files on every core (YAML parsing is pure: one libyaml parser per file).
+    /// Literal secrets are looked for here too, as they need nothing but the tree.
+    static func parseAll(_ contents: [[UInt8]?]) -> [(YAMLDocument, [YAMLError])?] {
+        nonisolated(unsafe) let contents = contents
+        return parallelMap(contents.count) { i in
+            guard let bytes = contents[i] else { return nil }
+            let doc = YAMLParser.parse(bytes)
+            var secrets: [YAMLError] = []
+            if let root = doc.root { Decoders.scanSecrets(root) { secrets.append(YAMLError($0, at: $1)) } }
+            return (doc, secrets)
+        }
+    }
+
+    /// `(0..<n).map(body)` on every core, in order. `body` must only read shared state.
+    static func parallelMap<T>(_ n: Int, _ body: (Int) -> T) -> [T] {
+        guard n > 0 else { return [] }
+        let workers = n < 64 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        if workers == 1 { return (0..<n).map(body) }
+        let out = UnsafeMutableBufferPointer<T?>.allocate(capacity: n)
+        out.initialize(repeating: nil)
+        defer { out.deinitialize(); out.deallocate() }
+        nonisolated(unsafe) let target = out
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var i = w
+                while i < n {
+                    target[i] = body(i)
+                    i += workers
+                }
+            }
+        }
+        return out.map { $0! }
+    }
+
+    /// The text of line `n` (1-based), without its line break or a leading byte-order mark.
     static func line(_ n: Int, of bytes: [UInt8]) -> String? {
         var current = 1
         var start = 0
+        var end: Int? = nil
         for (i, b) in bytes.enumerated() where b == 10 {
-            if current == n { return String(decoding: bytes[start..<i], as: UTF8.self) }
+            if current == n { end = i; break }
             current += 1
             start = i + 1
         }
-        return current == n && start <= bytes.count ? String(decoding: bytes[start...], as: UTF8.self) : nil
+        guard current == n, start <= bytes.count else { return nil }
+        var slice = bytes[start..<(end ?? bytes.count)]
+        if slice.last == 13 { slice = slice.dropLast() }
+        if start == 0, slice.starts(with: [0xEF, 0xBB, 0xBF]) { slice = slice.dropFirst(3) }
+        return String(decoding: slice, as: UTF8.self)
     }
 }

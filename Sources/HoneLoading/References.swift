@@ -6,6 +6,8 @@ import YAML
 struct ReferenceContext {
     var project: Project?
     var versions: [VersionKind: [VersionRef: VersionSpec]]
+    /// Version files that exist, valid or not: a reference to a broken one is reported at the version file only.
+    var versionFiles: Set<String> = []
     var groups: Set<String>
     var groupFiles: Set<String>
     /// Run and eval files that exist (valid or not): a reference to an invalid object is not "missing".
@@ -17,7 +19,8 @@ struct ReferenceContext {
     func checkVersion(_ f: inout Fields, _ field: String, _ kind: VersionKind, _ ref: VersionRef?) {
         guard let ref, let mark = f.node[field]?.mark else { return }
         if versions[kind]?[ref] != nil { return }
-        if kind == .model, publishes[ref.name] != nil, ref.version.hasPrefix("v"), Int(ref.version.dropFirst()) != nil { return }
+        if versionFiles.contains("\(kind.folder)/\(ref.name)/\(ref.version).yaml") { return }
+        if willBePublished(ref, kind) { return }
         let existing = (versions[kind] ?? [:]).keys
         let sameName = existing.filter { $0.name == ref.name }.map(\.description).sorted()
         var hint = NearMiss.hint(for: ref.description, among: existing.map(\.description))
@@ -25,15 +28,16 @@ struct ReferenceContext {
         f.error("\(kind.noun) version \(ref) does not exist: no \(kind.folder)/\(ref.name)/\(ref.version).yaml\(hint)", at: mark)
     }
 
-    func checkPool(_ f: inout Fields, _ pool: String) {
-        guard let project, project.pools[pool] == nil else { return }
-        let mark = f.node["pool"]?.mark ?? f.node.mark
-        f.error("pool \"\(pool)\" is not defined in hone.yaml\(NearMiss.hint(for: pool, among: project.pools.keys))", at: mark)
+    /// A model version that a run will publish (`publish: {model: m}` and a `vN` version).
+    func willBePublished(_ ref: VersionRef, _ kind: VersionKind) -> Bool {
+        kind == .model && publishes[ref.name] != nil && ref.version.hasPrefix("v") && Int(ref.version.dropFirst()) != nil
     }
 
-    func checkGroup(_ f: inout Fields, _ key: ObjectKey) {
-        guard case .group(let g) = key.scope, !groupFiles.contains(g) else { return }
-        f.error("group \"\(g)\" has no groups/\(g)/group.yaml: create it with `hone group create \(g) --description …`", at: Mark(line: 1, column: 1))
+    func checkPool(_ f: inout Fields, _ pool: String) {
+        // No pools at all is reported once, in hone.yaml.
+        guard let project, !project.pools.isEmpty, project.pools[pool] == nil else { return }
+        let mark = f.node["pool"]?.mark ?? f.node.mark
+        f.error("pool \"\(pool)\" is not defined in hone.yaml\(NearMiss.hint(for: pool, among: project.pools.keys))", at: mark)
     }
 
     func checkPublish(_ f: inout Fields, _ key: ObjectKey, _ p: PublishRequest?) {
@@ -62,7 +66,13 @@ struct ReferenceContext {
         if objectFiles.contains(target) { return }
         let names = objectFiles.filter { $0.scope == key.scope && $0.kind == kind }.map(\.name)
         let what = kind == .run ? "run" : "eval"
-        f.error("\(field): \(what) \"\(name)\" does not exist in \(key.scope.folder)\(NearMiss.hint(for: name, among: names))", at: mark)
+        var hint = NearMiss.hint(for: name, among: names)
+        if hint.isEmpty {
+            let listed = names.sorted().filter { ObjectKey(scope: key.scope, kind: kind, name: $0) != key }
+            hint = listed.isEmpty ? " (there are no \(what)s here)"
+                : " (\(what)s here: \(listed.prefix(5).joined(separator: ", "))\(listed.count > 5 ? ", …" : ""))"
+        }
+        f.error("\(field): \(what) \"\(name)\" does not exist in \(key.scope.folder)\(hint)", at: mark)
     }
 }
 

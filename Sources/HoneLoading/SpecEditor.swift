@@ -23,36 +23,52 @@ public struct SpecEditor {
     /// The current value of a top-level key.
     public func value(_ key: String) throws -> Node? { try root()[key] }
 
+    /// The text as lines without their breaks (CRLF files are edited as LF and written back as CRLF).
+    private var lineBreak: String { text.contains("\r\n") ? "\r\n" : "\n" }
+    private func splitLines() -> [String] {
+        var lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        return lines
+    }
+    private mutating func join(_ lines: [String], lineBreak: String) {
+        text = lines.joined(separator: lineBreak) + lineBreak
+    }
+
+    /// The 0-based line range of a top-level pair: from its key to its value's last line, leaving out
+    /// blank lines and column-0 comments that precede the next key (they belong to it).
+    private func range(of index: Int, in root: Node, lines: [String]) -> ClosedRange<Int> {
+        let pairs = root.pairs!
+        let start = pairs[index].key.mark.line - 1
+        var end = index + 1 < pairs.count ? pairs[index + 1].key.mark.line - 2 : lines.count - 1
+        while end > start {
+            let l = lines[end]
+            if l.allSatisfy({ $0 == " " || $0 == "\t" }) || l.hasPrefix("#") { end -= 1 } else { break }
+        }
+        return start...max(start, end)
+    }
+
     /// Sets a top-level key to a value (emitted as YAML), replacing its old value lines or appending it.
     /// A comment that followed a one-line value stays on the line.
     public mutating func set(_ key: String, _ node: Node) throws {
         let rendered = try YAMLEmitter.emit(.mapping([(key, node)]))
         var newLines = rendered.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if newLines.last == "" { newLines.removeLast() }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let hadTrailingNewline = text.hasSuffix("\n")
-        if hadTrailingNewline { lines.removeLast() }
+        let br = lineBreak
+        var lines = splitLines()
         let root = try root()
-        if let pair = root.pairs!.first(where: { $0.key.scalar == key }) {
-            let start = pair.key.mark.line - 1
-            var end = start
-            var j = start + 1
-            while j < lines.count {
-                let l = lines[j]
-                let trimmed = l.drop(while: { $0 == " " })
-                if trimmed.isEmpty || (l.first == "#") { j += 1; continue }
-                if l.first == " " || l.hasPrefix("- ") || l == "-" { end = j; j += 1; continue }
-                break
-            }
-            if newLines.count == 1, end == start, pair.value.scalar != nil, let comment = SpecEditor.trailingComment(lines[start], valueColumn: pair.value.mark.column) {
+        if let index = root.pairs!.firstIndex(where: { $0.key.scalar == key }) {
+            let pair = root.pairs![index]
+            let r = range(of: index, in: root, lines: lines)
+            if newLines.count == 1, r.count == 1, pair.value.scalar != nil, pair.value.mark.line == pair.key.mark.line,
+               let comment = SpecEditor.trailingComment(lines[r.lowerBound], valueColumn: pair.value.mark.column) {
                 newLines[0] += "  " + comment
             }
-            lines.replaceSubrange(start...end, with: newLines)
+            lines.replaceSubrange(r, with: newLines)
         } else {
             while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
             lines += newLines
         }
-        text = lines.joined(separator: "\n") + "\n"
+        join(lines, lineBreak: br)
         _ = try self.root()
     }
 
@@ -66,20 +82,12 @@ public struct SpecEditor {
     /// Removes a top-level key and its value lines.
     public mutating func remove(_ key: String) throws {
         let root = try root()
-        guard let pair = root.pairs!.first(where: { $0.key.scalar == key }) else { return }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if text.hasSuffix("\n") { lines.removeLast() }
-        let start = pair.key.mark.line - 1
-        var end = start
-        var j = start + 1
-        while j < lines.count {
-            let l = lines[j]
-            if l.trimmingCharacters(in: .whitespaces).isEmpty || l.first == "#" { j += 1; continue }
-            if l.first == " " || l.hasPrefix("- ") { end = j; j += 1; continue }
-            break
-        }
-        lines.removeSubrange(start...end)
-        text = lines.joined(separator: "\n") + "\n"
+        guard let index = root.pairs!.firstIndex(where: { $0.key.scalar == key }) else { return }
+        let br = lineBreak
+        var lines = splitLines()
+        lines.removeSubrange(range(of: index, in: root, lines: lines))
+        join(lines, lineBreak: br)
+        _ = try self.root()
     }
 
     /// YAML text for a string value, quoted when a reader would take it for something else.
@@ -90,17 +98,20 @@ public struct SpecEditor {
 
     /// The `# comment` after a one-line value, if any.
     static func trailingComment(_ line: String, valueColumn: Int) -> String? {
-        let chars = Array(line)
+        // Columns count code points (libyaml's marks).
+        let chars = Array(line.unicodeScalars)
         guard valueColumn - 1 < chars.count else { return nil }
         var i = valueColumn - 1
-        var quote: Character? = nil
+        var quote: Unicode.Scalar? = nil
         if chars[i] == "\"" || chars[i] == "'" { quote = chars[i]; i += 1 }
         while i < chars.count {
             if let q = quote {
                 if chars[i] == "\\" && q == "\"" { i += 2; continue }
                 if chars[i] == q { quote = nil }
             } else if chars[i] == "#" && i > 0 && (chars[i - 1] == " " || chars[i - 1] == "\t") {
-                return String(chars[i...])
+                var out = String.UnicodeScalarView()
+                out.append(contentsOf: chars[i...])
+                return String(out)
             }
             i += 1
         }

@@ -18,7 +18,7 @@ public enum StatusCodec {
         let digest = f.string("specDigest", required: true)
         let pool = f.string("pool") ?? ""
         let handler = f.string("handler", lenient: true) ?? ""
-        guard let id, let phase, let digest else { f.finish(); return nil }
+        guard let id, let phase, let digest else { return nil }  // the missing field is reported; the rest would only echo it
         var s = ObjectStatus(key: key, id: id, phase: phase, pool: pool, handler: handler, attempt: attempt, specDigest: digest)
         s.rerun = f.int("rerun", min: 0) ?? 0
         s.specCommit = f.string("specCommit")

@@ -95,25 +95,28 @@ public enum PlanViews {
         for a in changes { groups[a.key.scope.folder, default: []].append(a) }
         var body = ""
         var omitted = 0
+        let budget = markdownLimit - head.count - 400   // room for the closing note
         for g in groups.keys.sorted() {
             let rows = groups[g]!.sorted { (order.firstIndex(of: $0.action) ?? 99, $0.key) < (order.firstIndex(of: $1.action) ?? 99, $1.key) }
-            var section = "#### `\(g)`\n\n"
-            let table = "| | object | kind | action | reason | cost |\n|---|---|---|---|---|---|\n" + rows.map { a in
-                "| \(a.action.symbol) | `\(a.key.name)` | \(a.kindName) | **\(a.action.rawValue)** | \(escape(a.reason))\(a.gates.isEmpty ? "" : "<br>gates: " + a.gates.map { "`\($0)`" }.joined(separator: ", ")) | \(costText(a)) |"
-            }.joined(separator: "\n") + "\n\n"
-            if rows.count > 20 {
-                section += "<details><summary>\(rows.count) actions</summary>\n\n" + table + "</details>\n\n"
-            } else {
-                section += table
+            let heading = "#### `\(g)`\n\n"
+            let tableHead = "| | object | kind | action | reason | cost |\n|---|---|---|---|---|---|\n"
+            let collapse = rows.count > 20
+            let open = collapse ? "<details><summary>\(rows.count) actions</summary>\n\n" : ""
+            let close = collapse ? "\n</details>\n\n" : "\n"
+            guard body.count + heading.count + open.count + tableHead.count + close.count < budget else { omitted += rows.count; continue }
+            var table = ""
+            var shown = 0
+            for a in rows {
+                let line = "| \(a.action.symbol) | `\(a.key.name)` | \(a.kindName) | **\(a.action.rawValue)** | \(escape(a.reason))\(a.gates.isEmpty ? "" : "<br>gates: " + a.gates.map { "`\($0)`" }.joined(separator: ", ")) | \(costText(a)) |\n"
+                if body.count + heading.count + open.count + tableHead.count + table.count + line.count + close.count >= budget { break }
+                table += line
+                shown += 1
             }
-            if head.count + body.count + section.count > markdownLimit - 200 {
-                omitted += rows.count
-                continue
-            }
-            body += section
+            omitted += rows.count - shown
+            body += heading + open + tableHead + table + close
         }
         if omitted > 0 {
-            body += "_\(omitted) more actions left out to keep this comment under \(markdownLimit) characters: run `hone plan` to see them all._\n"
+            body += "_\(omitted) more action\(omitted == 1 ? "" : "s") left out to keep this comment under \(markdownLimit) characters: run `hone plan` to see them all._\n"
         }
         return head + body
     }

@@ -110,6 +110,8 @@ public struct Planner {
                 waits.append("run \(runKey.display) (\(a.action.rawValue) pending)")
             } else if let s = runStatus, s.phase == .succeeded, let sha = s.model?.sha256 {
                 inputs[SpecDigest.runInputKey(runKey)] = sha
+            } else if let s = runStatus, s.phase == .succeeded {
+                waits.append("a model from run \(runKey.display): attempt \(s.attempt) succeeded but recorded none")
             } else if let s = runStatus {
                 waits.append("run \(runKey.display) to succeed (attempt \(s.attempt) is \(s.phase.rawValue))")
             } else {
@@ -169,7 +171,8 @@ public struct Planner {
         let rerunRaised = rerun > status.rerun
         if specChanged || rerunRaised {
             let why = rerunRaised && !specChanged ? "rerun raised to \(rerun)" : rerunRaised ? "spec changed and rerun raised" : "spec changed"
-            if !waits.isEmpty { return action(.blocked, "\(why); waits for " + waits.joined(separator: "; ")) }
+            // Waiting on an input says more than "changed": without the input the digest cannot match anyway.
+            if !waits.isEmpty { return action(.blocked, "waits for " + waits.joined(separator: "; ")) }
             if status.phase.isActive {
                 if onChange == .wait {
                     return action(.poll, "\(why); attempt \(status.attempt) is \(status.phase.rawValue.lowercased()) and finishes first (onChange: wait)")

@@ -118,61 +118,104 @@ extension Node {
         return Node.resolvePlain(s)
     }
 
-    /// YAML 1.1 (PyYAML's) implicit resolvers for plain scalars.
+    /// YAML 1.1 (PyYAML's) implicit resolvers for plain scalars. Works on the UTF-8 bytes: most scalars
+    /// are decided by their first byte, without allocating.
     public static func resolvePlain(_ s: String) -> ResolvedType {
-        if s.isEmpty || s == "~" || s == "null" || s == "Null" || s == "NULL" { return .null }
-        switch s {
-        case "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
-             "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N":
+        var s = s
+        return s.withUTF8 { resolvePlain(bytes: $0) }
+    }
+
+    static func resolvePlain(bytes b: UnsafeBufferPointer<UInt8>) -> ResolvedType {
+        guard let c = b.first else { return .null }
+        switch c {
+        case UInt8(ascii: "~"):
+            return b.count == 1 ? .null : .string
+        case UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+             UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "o"), UInt8(ascii: "O"):
+            guard b.count <= 5 else { return .string }
+            let word = String(decoding: b, as: UTF8.self)
+            switch word {
+            case "null", "Null", "NULL": return .null
             // PyYAML reads y/n as strings, other YAML 1.1 readers as bools: strings here, and the
             // emitter quotes them so no reader can take them for bools.
-            return (s == "y" || s == "Y" || s == "n" || s == "N") ? .string : .bool
-        default: break
+            case "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+                 "on", "On", "ON", "off", "Off", "OFF":
+                return .bool
+            default: return .string
+            }
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
+            if isYAMLInt(bytes: b) { return .int }
+            if isYAMLFloat(bytes: b) { return .float }
+            return .string
+        default:
+            return .string
         }
-        if isYAMLInt(s) { return .int }
-        if isYAMLFloat(s) { return .float }
-        return .string
     }
 
     static func isYAMLInt(_ s: String) -> Bool {
-        var t = Substring(s)
-        if t.first == "+" || t.first == "-" { t = t.dropFirst() }
-        if t.isEmpty { return false }
-        let body = t.replacingOccurrences(of: "_", with: "")
-        if body.isEmpty { return false }
-        if body.hasPrefix("0b") { return body.count > 2 && body.dropFirst(2).allSatisfy { $0 == "0" || $0 == "1" } }
-        if body.hasPrefix("0x") { return body.count > 2 && body.dropFirst(2).allSatisfy { $0.isHexDigit } }
-        if body.allSatisfy({ $0.isASCII && $0.isNumber }) { return true }  // includes 0123 (octal in 1.1)
-        // sexagesimal 1:30
-        if body.contains(":") {
-            let parts = body.split(separator: ":", omittingEmptySubsequences: false)
-            return parts.count >= 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
-        }
-        return false
+        var s = s
+        return s.withUTF8 { isYAMLInt(bytes: $0) }
     }
 
     static func isYAMLFloat(_ s: String) -> Bool {
-        let lower = s.lowercased()
-        if [".inf", "+.inf", "-.inf", ".nan"].contains(lower) { return true }
-        var t = Substring(s.replacingOccurrences(of: "_", with: ""))
-        if t.first == "+" || t.first == "-" { t = t.dropFirst() }
-        // [0-9]*\.[0-9]*([eE][-+][0-9]+)? with at least one digit; also 1e3 (YAML 1.2 / many readers).
-        var mantissa = t
-        var exponent: Substring? = nil
-        if let e = t.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            mantissa = t[..<e]
-            exponent = t[t.index(after: e)...]
+        var s = s
+        return s.withUTF8 { isYAMLFloat(bytes: $0) }
+    }
+
+    private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+    private static func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
+
+    /// `[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*|[0-9][0-9_]*(:[0-5]?[0-9])+)` (underscores ignored; 0123 included).
+    static func isYAMLInt(bytes b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        if let f = b.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { start = 1 }
+        guard start < b.count else { return false }
+        var body: [UInt8] = []
+        body.reserveCapacity(b.count - start)
+        for c in b[start...] where c != UInt8(ascii: "_") { body.append(c) }
+        guard !body.isEmpty else { return false }
+        if body.count >= 2 && body[0] == UInt8(ascii: "0") && body[1] == UInt8(ascii: "b") {
+            return body.count > 2 && body[2...].allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: "1") }
         }
-        let digitsDots = mantissa.allSatisfy { ($0.isASCII && $0.isNumber) || $0 == "." }
-        let dots = mantissa.filter { $0 == "." }.count
-        let hasDigit = mantissa.contains { $0.isASCII && $0.isNumber }
-        guard digitsDots, dots <= 1, hasDigit else { return false }
-        if let exp = exponent {
-            var x = exp
-            if x.first == "+" || x.first == "-" { x = x.dropFirst() }
-            return !x.isEmpty && x.allSatisfy { $0.isASCII && $0.isNumber }
+        if body.count >= 2 && body[0] == UInt8(ascii: "0") && body[1] == UInt8(ascii: "x") {
+            return body.count > 2 && body[2...].allSatisfy(isHex)
         }
-        return dots == 1
+        if body.allSatisfy(isDigit) { return true }
+        // sexagesimal 1:30
+        guard body.contains(UInt8(ascii: ":")) else { return false }
+        var partLength = 0
+        for c in body {
+            if c == UInt8(ascii: ":") {
+                if partLength == 0 { return false }
+                partLength = 0
+            } else if isDigit(c) { partLength += 1 } else { return false }
+        }
+        return partLength > 0
+    }
+
+    /// `[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?`, `1e3`, `.inf`, `.nan`.
+    static func isYAMLFloat(bytes b: UnsafeBufferPointer<UInt8>) -> Bool {
+        if b.count <= 5 {
+            let lower = String(decoding: b, as: UTF8.self).lowercased()
+            if lower == ".inf" || lower == "+.inf" || lower == "-.inf" || lower == ".nan" { return true }
+        }
+        var t: [UInt8] = []
+        t.reserveCapacity(b.count)
+        for c in b where c != UInt8(ascii: "_") { t.append(c) }
+        var i = 0
+        if let f = t.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { i = 1 }
+        var dots = 0, digits = 0
+        while i < t.count, t[i] != UInt8(ascii: "e") && t[i] != UInt8(ascii: "E") {
+            if t[i] == UInt8(ascii: ".") { dots += 1 } else if isDigit(t[i]) { digits += 1 } else { return false }
+            i += 1
+        }
+        guard dots <= 1, digits > 0 else { return false }
+        guard i < t.count else { return dots == 1 }
+        i += 1  // the e
+        if i < t.count, t[i] == UInt8(ascii: "+") || t[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < t.count else { return false }
+        while i < t.count { if !isDigit(t[i]) { return false }; i += 1 }
+        return true
     }
 }
 

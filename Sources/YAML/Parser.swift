@@ -24,76 +24,172 @@ public struct YAMLDocument: Sendable {
 /// hone files hold exactly one object: multi-document streams, anchors and aliases are errors,
 /// and only the core tags (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`) are accepted.
 public enum YAMLParser {
-    public static func parse(_ text: String) -> YAMLDocument { parse(Array(text.utf8)) }
+    public static func parse(_ text: String) -> YAMLDocument {
+        var text = text
+        return text.withUTF8 { parse(buffer: $0) }
+    }
 
     public static func parse(_ bytes: [UInt8]) -> YAMLDocument {
-        let reader = EventReader(bytes)
+        bytes.withUnsafeBufferPointer { parse(buffer: $0) }
+    }
+
+    /// Parses bytes that stay valid for the whole call (libyaml reads them in place, no copy).
+    public static func parse(buffer: UnsafeBufferPointer<UInt8>) -> YAMLDocument {
+        let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+        defer { parser.deallocate() }
+        yaml_parser_initialize(parser)
+        defer { yaml_parser_delete(parser) }
+        // libyaml needs a non-null pointer even for empty input.
+        var empty: UInt8 = 0
+        withUnsafeMutablePointer(to: &empty) { e in
+            yaml_parser_set_input_string(parser, buffer.baseAddress ?? UnsafePointer(e), buffer.count)
+        }
         var builder = TreeBuilder()
+        var event = yaml_event_t()
         while true {
-            let event: Event
-            do { event = try reader.next() } catch {
-                builder.errors.append(error)
+            guard yaml_parser_parse(parser, &event) == 1 else {
+                builder.errors.append(syntaxError(parser, buffer, open: builder.innermostFlow))
+                builder.sortErrors()
                 return YAMLDocument(root: nil, errors: builder.errors)
             }
-            if case .streamEnd = event.kind { break }
-            builder.handle(event)
+            let done = event.type == YAML_STREAM_END_EVENT
+            builder.handle(&event)
+            yaml_event_delete(&event)
+            if done { break }
         }
+        builder.sortErrors()
         return YAMLDocument(root: builder.root, errors: builder.errors)
     }
-}
 
-// MARK: - Events copied out of libyaml
-
-struct Event {
-    enum Kind {
-        case streamStart, streamEnd, documentStart, documentEnd
-        case alias
-        case scalar(String, ScalarStyle)
-        case sequenceStart, sequenceEnd, mappingStart, mappingEnd
-    }
-    var kind: Kind
-    var mark: Mark
-    var anchor: String?
-    var tag: String?
-}
-
-/// Owns the libyaml parser and the input bytes it reads (they must outlive every parse call).
-final class EventReader {
-    private let parser: UnsafeMutablePointer<yaml_parser_t>
-    private let input: UnsafeMutableBufferPointer<UInt8>
-
-    init(_ bytes: [UInt8]) {
-        parser = .allocate(capacity: 1)
-        input = .allocate(capacity: max(bytes.count, 1))
-        _ = input.initialize(from: bytes)
-        yaml_parser_initialize(parser)
-        yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
-    }
-
-    deinit {
-        yaml_parser_delete(parser)
-        parser.deallocate()
-        input.deallocate()
-    }
-
-    func next() throws(YAMLError) -> Event {
-        var raw = yaml_event_t()
-        guard yaml_parser_parse(parser, &raw) == 1 else { throw currentError() }
-        defer { yaml_event_delete(&raw) }
-        let mark = Mark(line: Int(raw.start_mark.line) + 1, column: Int(raw.start_mark.column) + 1)
-        func str(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
-            guard let p else { return nil }
-            return String(cString: p)
+    /// libyaml's problem, at its problem mark; when that mark is the end of input (an unterminated
+    /// quote, an unclosed bracket) the context mark — or the bracket left open — is where to look.
+    static func syntaxError(_ parser: UnsafeMutablePointer<yaml_parser_t>, _ input: UnsafeBufferPointer<UInt8>,
+                            open flow: (mark: Mark, mapping: Bool)?) -> YAMLError {
+        let p = parser.pointee
+        let problem = p.problem.map { String(cString: $0) } ?? "invalid YAML"
+        let context = p.context.map { String(cString: $0) }
+        let pm = Mark(line: Int(p.problem_mark.line) + 1, column: Int(p.problem_mark.column) + 1)
+        let cm = Mark(line: Int(p.context_mark.line) + 1, column: Int(p.context_mark.column) + 1)
+        switch p.error {
+        case YAML_READER_ERROR:
+            let mark = markOf(offset: Int(p.problem_offset), in: input)
+            if problem.contains("UTF-8") || problem.contains("UTF-16") {
+                return YAMLError("the file is not valid UTF-8 text (\(problem)): hone files are UTF-8", at: mark)
+            }
+            return YAMLError("invalid character in the file: \(problem)", at: mark)
+        case YAML_MEMORY_ERROR:
+            return YAMLError("out of memory while reading YAML", at: Mark(line: 1, column: 1))
+        default:
+            let atEnd = Int(p.problem_mark.index) >= input.count
+            if atEnd, let context, context.hasPrefix("while scanning") {
+                return YAMLError("syntax error: \(context) (\(problem) at the end of the file)", at: cm)
+            }
+            if atEnd, let flow {
+                let bracket = flow.mapping ? "{" : "["
+                return YAMLError("syntax error: this \(bracket) is never closed (\(problem) at the end of the file)", at: flow.mark)
+            }
+            if atEnd, let context {
+                return YAMLError("syntax error: \(context) (\(problem) at the end of the file)", at: cm)
+            }
+            var notes: [String] = []
+            if let context, cm != pm { notes.append("\(context) at line \(cm.line), column \(cm.column)") }
+            let message = context != nil && cm == pm ? "syntax error: \(context!): \(problem)" : "syntax error: \(problem)"
+            return YAMLError(message, at: pm, notes: notes)
         }
-        switch raw.type {
-        case YAML_STREAM_START_EVENT: return Event(kind: .streamStart, mark: mark)
-        case YAML_STREAM_END_EVENT: return Event(kind: .streamEnd, mark: mark)
-        case YAML_DOCUMENT_START_EVENT: return Event(kind: .documentStart, mark: mark)
-        case YAML_DOCUMENT_END_EVENT: return Event(kind: .documentEnd, mark: mark)
-        case YAML_ALIAS_EVENT: return Event(kind: .alias, mark: mark, anchor: str(raw.data.alias.anchor))
+    }
+
+    /// Line and column (in characters) of a byte offset.
+    static func markOf(offset: Int, in input: UnsafeBufferPointer<UInt8>) -> Mark {
+        let end = min(max(offset, 0), input.count)
+        var line = 1, lineStart = 0
+        var i = 0
+        while i < end {
+            if input[i] == 10 { line += 1; lineStart = i + 1 }
+            i += 1
+        }
+        // Characters, not bytes: count bytes that do not continue a UTF-8 sequence.
+        var column = 1
+        var j = lineStart
+        if line == 1, end >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF { j = 3 }
+        while j < end { if input[j] & 0xC0 != 0x80 { column += 1 }; j += 1 }
+        return Mark(line: line, column: column)
+    }
+}
+
+// MARK: - Events → tree
+
+/// Builds the tree from events with one flat stack of finished children and a stack of open
+/// collections (no per-collection arrays copied on every append).
+struct TreeBuilder {
+    private struct Open {
+        var mark: Mark
+        var tag: String?
+        var isMapping: Bool
+        var isFlow: Bool
+        var start: Int  // index of its first child in `children`
+    }
+    private var open: [Open] = []
+    private var children: [Node] = []
+    private var documents = 0
+    var root: Node?
+    var errors: [YAMLError] = []
+
+    /// The innermost flow collection still open (for errors at the end of input).
+    var innermostFlow: (mark: Mark, mapping: Bool)? {
+        guard let top = open.last(where: { $0.isFlow }) else { return nil }
+        return (top.mark, top.isMapping)
+    }
+
+    mutating func sortErrors() {
+        // Stable: errors at the same place keep their order.
+        errors = errors.enumerated().sorted { ($0.element.mark, $0.offset) < ($1.element.mark, $1.offset) }.map(\.element)
+    }
+
+    private static func string(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let p else { return nil }
+        return String(cString: p)
+    }
+
+    private static let coreTags: Set<String> = [
+        "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
+    ]
+
+    /// Checks a node's anchor and tag; returns the tag to keep.
+    private mutating func properties(anchor: UnsafeMutablePointer<yaml_char_t>?, tag: UnsafeMutablePointer<yaml_char_t>?, at mark: Mark) -> String? {
+        if let a = TreeBuilder.string(anchor) {
+            errors.append(YAMLError("anchors are not supported in hone files (&\(a)): write the value out", at: mark))
+        }
+        guard let t = TreeBuilder.string(tag) else { return nil }
+        if TreeBuilder.coreTags.contains(t) { return t }
+        let shown = t.hasPrefix("tag:yaml.org,2002:") ? "!!" + t.dropFirst("tag:yaml.org,2002:".count) : t
+        errors.append(YAMLError("unsupported tag \(shown): only !!str, !!int, !!float, !!bool and !!null are allowed", at: mark))
+        return nil
+    }
+
+    mutating func handle(_ e: inout yaml_event_t) {
+        let mark = Mark(line: Int(e.start_mark.line) + 1, column: Int(e.start_mark.column) + 1)
+        switch e.type {
+        case YAML_DOCUMENT_START_EVENT:
+            documents += 1
+            if documents == 2 {
+                errors.append(YAMLError("a hone file holds one object: found a second YAML document (remove the `---` and what follows, or split it into another file)", at: mark))
+            }
+            return
+        case YAML_STREAM_START_EVENT, YAML_STREAM_END_EVENT, YAML_DOCUMENT_END_EVENT: return
+        default: break
+        }
+        // Whatever a second document holds is not read: its one error above is enough.
+        guard documents <= 1 else { return }
+        switch e.type {
+        case YAML_ALIAS_EVENT:
+            let name = TreeBuilder.string(e.data.alias.anchor) ?? ""
+            errors.append(YAMLError("aliases are not supported in hone files (*\(name)): write the value out", at: mark))
+            add(Node(.scalar("", .plain), mark: mark))
         case YAML_SCALAR_EVENT:
-            let s = raw.data.scalar
-            let text = String(decoding: UnsafeBufferPointer(start: s.value, count: s.length), as: UTF8.self)
+            let s = e.data.scalar
+            let tag = (s.anchor != nil || s.tag != nil) ? properties(anchor: s.anchor, tag: s.tag, at: mark) : nil
+            let text = s.length == 0 ? "" : String(decoding: UnsafeBufferPointer(start: s.value, count: s.length), as: UTF8.self)
             let style: ScalarStyle
             switch s.style {
             case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -102,120 +198,65 @@ final class EventReader {
             case YAML_FOLDED_SCALAR_STYLE: style = .folded
             default: style = .plain
             }
-            return Event(kind: .scalar(text, style), mark: mark, anchor: str(s.anchor), tag: str(s.tag))
+            add(Node(.scalar(text, style), mark: mark, tag: tag))
         case YAML_SEQUENCE_START_EVENT:
-            return Event(kind: .sequenceStart, mark: mark, anchor: str(raw.data.sequence_start.anchor), tag: str(raw.data.sequence_start.tag))
-        case YAML_SEQUENCE_END_EVENT: return Event(kind: .sequenceEnd, mark: mark)
+            let d = e.data.sequence_start
+            let tag = (d.anchor != nil || d.tag != nil) ? properties(anchor: d.anchor, tag: d.tag, at: mark) : nil
+            open.append(Open(mark: mark, tag: tag, isMapping: false, isFlow: d.style == YAML_FLOW_SEQUENCE_STYLE, start: children.count))
         case YAML_MAPPING_START_EVENT:
-            return Event(kind: .mappingStart, mark: mark, anchor: str(raw.data.mapping_start.anchor), tag: str(raw.data.mapping_start.tag))
-        case YAML_MAPPING_END_EVENT: return Event(kind: .mappingEnd, mark: mark)
-        default: return Event(kind: .streamEnd, mark: mark)
+            let d = e.data.mapping_start
+            let tag = (d.anchor != nil || d.tag != nil) ? properties(anchor: d.anchor, tag: d.tag, at: mark) : nil
+            open.append(Open(mark: mark, tag: tag, isMapping: true, isFlow: d.style == YAML_FLOW_MAPPING_STYLE, start: children.count))
+        case YAML_SEQUENCE_END_EVENT:
+            guard let o = open.popLast() else { return }
+            let items = Array(children[o.start...])
+            children.removeSubrange(o.start...)
+            add(Node(.sequence(items), mark: o.mark, tag: o.tag))
+        case YAML_MAPPING_END_EVENT:
+            guard let o = open.popLast() else { return }
+            let pairs = mappingPairs(from: o.start)
+            children.removeSubrange(o.start...)
+            add(Node(.mapping(pairs), mark: o.mark, tag: o.tag))
+        default: break
         }
     }
 
-    /// libyaml's problem, at its problem mark; when that mark is the end of input (an unterminated
-    /// quote, say) the context mark is where the reader should look.
-    private func currentError() -> YAMLError {
-        let p = parser.pointee
-        let problem = p.problem.map { String(cString: $0) } ?? "invalid YAML"
-        let context = p.context.map { String(cString: $0) }
-        let pm = Mark(line: Int(p.problem_mark.line) + 1, column: Int(p.problem_mark.column) + 1)
-        let cm = Mark(line: Int(p.context_mark.line) + 1, column: Int(p.context_mark.column) + 1)
-        switch p.error {
-        case YAML_READER_ERROR:
-            return YAMLError("invalid input: \(problem) (byte offset \(p.problem_offset))", at: Mark(line: 1, column: 1))
-        case YAML_MEMORY_ERROR:
-            return YAMLError("out of memory while reading YAML", at: Mark(line: 1, column: 1))
-        default:
-            let atEnd = p.problem_mark.index >= input.count && context != nil
-            var message = "syntax error: \(problem)"
-            var notes: [String] = []
-            if let context {
-                if atEnd { message = "syntax error: \(context) (\(problem))" }
-                else { notes.append("\(context) at line \(cm.line), column \(cm.column)") }
+    /// Pairs of the mapping whose keys and values alternate in `children[start...]`; duplicate and
+    /// non-scalar keys are reported and dropped (the first definition wins).
+    private mutating func mappingPairs(from start: Int) -> [Pair] {
+        var pairs: [Pair] = []
+        pairs.reserveCapacity((children.count - start) / 2)
+        var seen: [String: Mark] = [:]
+        let useDictionary = children.count - start > 32
+        var i = start
+        while i + 1 < children.count {
+            let key = children[i], value = children[i + 1]
+            i += 2
+            guard case .scalar(let text, _) = key.content else {
+                errors.append(YAMLError("a mapping key must be a plain value, not \(key.kindDescription)", at: key.mark))
+                continue
             }
-            return YAMLError(message, at: atEnd ? cm : pm, notes: notes)
-        }
-    }
-}
-
-// MARK: - Events → tree
-
-struct TreeBuilder {
-    private enum Frame {
-        case sequence(Node, [Node])
-        case mapping(Node, [Pair], pendingKey: Node?, seen: [String: Mark])
-    }
-    private var stack: [Frame] = []
-    private var documents = 0
-    var root: Node?
-    var errors: [YAMLError] = []
-
-    private static let coreTags: Set<String> = [
-        "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
-    ]
-
-    mutating func handle(_ event: Event) {
-        if event.anchor != nil, case .alias = event.kind {} else if let anchor = event.anchor {
-            errors.append(YAMLError("anchors are not supported in hone files (&\(anchor)): write the value out", at: event.mark))
-        }
-        var tag = event.tag
-        if let t = tag, !TreeBuilder.coreTags.contains(t) {
-            errors.append(YAMLError("unsupported tag \(t): only !!str, !!int, !!float, !!bool and !!null are allowed", at: event.mark))
-            tag = nil
-        }
-        switch event.kind {
-        case .streamStart, .streamEnd, .documentEnd: break
-        case .documentStart:
-            documents += 1
-            if documents == 2 {
-                errors.append(YAMLError("a hone file holds one object: found a second YAML document", at: event.mark))
+            let first: Mark?
+            if useDictionary {
+                first = seen[text]
+                if first == nil { seen[text] = key.mark }
+            } else {
+                first = pairs.first(where: { $0.key.scalar == text })?.key.mark
             }
-        case .alias:
-            errors.append(YAMLError("aliases are not supported in hone files (*\(event.anchor ?? "")): write the value out", at: event.mark))
-            add(Node(.scalar("", .plain), mark: event.mark))
-        case .scalar(let text, let style):
-            add(Node(.scalar(text, style), mark: event.mark, tag: tag))
-        case .sequenceStart:
-            stack.append(.sequence(Node(.sequence([]), mark: event.mark, tag: tag), []))
-        case .mappingStart:
-            stack.append(.mapping(Node(.mapping([]), mark: event.mark, tag: tag), [], pendingKey: nil, seen: [:]))
-        case .sequenceEnd:
-            guard case .sequence(var node, let items)? = stack.popLast() else { return }
-            node.content = .sequence(items)
-            add(node)
-        case .mappingEnd:
-            guard case .mapping(var node, let pairs, _, _)? = stack.popLast() else { return }
-            node.content = .mapping(pairs)
-            add(node)
+            if let first {
+                errors.append(YAMLError("duplicate key \"\(text)\" (first defined at line \(first.line), column \(first.column)): remove one of them", at: key.mark))
+                continue
+            }
+            pairs.append(Pair(key: key, value: value))
         }
+        return pairs
     }
 
     private mutating func add(_ node: Node) {
-        guard let top = stack.popLast() else {
-            if documents <= 1 { root = node }
-            return
-        }
-        switch top {
-        case .sequence(let seq, var items):
-            items.append(node)
-            stack.append(.sequence(seq, items))
-        case .mapping(let map, var pairs, let pendingKey, var seen):
-            if let key = pendingKey {
-                let text = key.scalar ?? ""
-                if key.scalar == nil {
-                    errors.append(YAMLError("a mapping key must be a plain value, not \(key.kindDescription)", at: key.mark))
-                } else if let first = seen[text] {
-                    errors.append(YAMLError("duplicate key \"\(text)\" (first defined at line \(first.line), column \(first.column))", at: key.mark))
-                } else {
-                    seen[text] = key.mark
-                    pairs.append(Pair(key: key, value: node))
-                }
-                stack.append(.mapping(map, pairs, pendingKey: nil, seen: seen))
-            } else {
-                stack.append(.mapping(map, pairs, pendingKey: node, seen: seen))
-            }
+        if open.isEmpty {
+            if documents <= 1 && root == nil { root = node }
+        } else {
+            children.append(node)
         }
     }
 }

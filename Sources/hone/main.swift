@@ -1,2 +1,17 @@
+import ArgumentParser
+import Foundation
 import HoneCLI
-HoneCommand.main()
+
+// Design §4 has two failure codes: 1 for any error (usage errors included), 2 for `plan
+// --detailed-exitcode` changes. swift-argument-parser's usage errors exit 64: map them to 1.
+do {
+    var command = try HoneCommand.parseAsRoot()
+    try command.run()
+} catch {
+    let code = HoneCommand.exitCode(for: error)
+    if code.rawValue == 64 {
+        FileHandle.standardError.write(Data((HoneCommand.fullMessage(for: error) + "\n").utf8))
+        exit(1)
+    }
+    HoneCommand.exit(withError: error)
+}

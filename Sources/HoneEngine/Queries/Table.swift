@@ -11,6 +11,8 @@ public struct Table: Sendable {
     public var rows: [[String: JSONValue]]
     /// Columns kept leftmost (views' `pinned`).
     public var pinned: [String]
+    /// Columns holding seconds: shown as spans (`3m12s`) in text and markdown, kept as numbers in JSON and CSV.
+    public var spanColumns: Set<String> = []
 
     public init(columns: [String], rows: [[String: JSONValue]], pinned: [String] = []) {
         self.columns = columns; self.rows = rows; self.pinned = pinned
@@ -28,7 +30,10 @@ public struct Table: Sendable {
         }
     }
 
-    func cell(_ row: [String: JSONValue], _ c: String) -> String { row[c]?.display ?? "-" }
+    func cell(_ row: [String: JSONValue], _ c: String) -> String {
+        if spanColumns.contains(c), let seconds = row[c]?.doubleValue { return Duration.span(seconds) }
+        return row[c]?.display ?? "-"
+    }
 
     func text() -> String {
         let cols = ordered

@@ -1,0 +1,19 @@
+import ArgumentParser
+import Foundation
+import HoneEngine
+
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A run's or eval's attempt, phase and metrics across the commits that changed its status, newest first.",
+        discussion: "OBJECT is G/NAME (a run or eval of group G), evaluations/NAME, or G/runs/NAME, G/evals/NAME (or the spec path) when a run and an eval share a name.")
+
+    @OptionGroup var repo: RepoOptions
+    @Option(help: ArgumentHelp("Walk the history from this commit (default: HEAD).", valueName: "REF")) var ref: String?
+    @Argument(help: ArgumentHelp("The run or eval.", valueName: "OBJECT")) var object: String
+    @Option(help: "table, json, markdown (with trend sparklines) or html.") var format: CompareFormat = .table
+
+    func run() throws {
+        let history = try EvalAnalysis.history(try repo.workspace(), ref: ref, object: object)
+        print(history.render(format), terminator: "")
+    }
+}

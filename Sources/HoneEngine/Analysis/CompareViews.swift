@@ -1,0 +1,348 @@
+import Foundation
+import HoneModel
+
+public enum CompareFormat: String, CaseIterable, Sendable { case table, json, markdown, html }
+public enum RowLayout: String, CaseIterable, Sendable { case split, stacked }
+
+/// A comparison ready to print: the summary metrics, and optionally the per-sample rows.
+public struct CompareReport: Sendable {
+    public var summary: EvalComparison
+    public var rows: RowComparison?
+    public var layout: RowLayout
+    public var onlyDiff: Bool
+    /// Evals the row join leaves out, with why.
+    public var rowsSkipped: [(name: String, reason: String)]
+
+    public init(evals: [RecordedEval], baseline: Int, rows: Bool = false, columns: [String]? = nil, pinned: [String] = [],
+                onlyDiff: Bool = false, layout: RowLayout = .split) {
+        summary = EvalComparison(evals: evals, baseline: baseline)
+        self.layout = layout
+        self.onlyDiff = onlyDiff
+        rowsSkipped = summary.evals.compactMap { e in e.resultsAbsence.map { (e.name, $0) } }
+        if rows {
+            let withResults = summary.evals.compactMap { e in e.results.map { (name: e.name, rows: $0) } }
+            self.rows = RowComparison.join(withResults, columns: columns, pinned: pinned, onlyDiff: onlyDiff)
+        }
+    }
+
+    /// Short labels for headers: the eval's name, or its full `G/NAME` when names repeat across groups.
+    var labels: [String] { summary.evals.map { label($0.name) } }
+    func label(_ display: String) -> String {
+        let names = summary.evals.map(\.key.name)
+        let unique = Set(names).count == names.count
+        guard unique, let e = summary.evals.first(where: { $0.name == display }) else { return display }
+        return e.key.name
+    }
+
+    public func render(_ format: CompareFormat) -> String {
+        switch format {
+        case .table: return text()
+        case .json: return json().prettyJSON + "\n"
+        case .markdown: return markdown()
+        case .html: return html()
+        }
+    }
+
+    static let ruleText = "lower is better when the name contains \(MetricDirection.lowerIsBetterWords.joined(separator: ", ")); higher otherwise"
+
+    var notes: [String] {
+        var n: [String] = []
+        for e in summary.evals { if let a = e.absence { n.append("\(e.name): \(a)") } }
+        for e in summary.evals where !e.badResultLines.isEmpty {
+            n.append("\(e.name): results.jsonl lines \(e.badResultLines.prefix(5).map(String.init).joined(separator: ", ")) are not JSON objects (skipped)")
+        }
+        if let r = rows {
+            for (name, count) in r.withoutID.sorted(by: { $0.key < $1.key }) { n.append("\(name): \(count) result rows have no \"id\" (skipped)") }
+        }
+        return n
+    }
+
+    // MARK: text
+
+    func summaryCell(_ cell: MetricCell, isBaseline: Bool) -> String {
+        guard let v = cell.value else { return "-" }
+        var s = CellText.of(v, limit: 24)
+        if cell.isBest { s += " *" }
+        if !isBaseline, let d = cell.delta {
+            s += " (" + CellText.signed(d) + (cell.deltaPercent.map { ", " + CellText.percent($0) } ?? "") + ")"
+        }
+        return s
+    }
+
+    func text() -> String {
+        let evals = summary.evals
+        var out = "baseline: \(evals[0].name) (pinned)\n\n"
+        if summary.metrics.isEmpty {
+            out += "no metrics recorded for any of these evals\n"
+        } else {
+            var grid = TextGrid(header: ["METRIC", "BETTER"] + evals.enumerated().map { $0.offset == 0 ? "\($0.element.name) (baseline)" : $0.element.name })
+            for m in summary.metrics {
+                grid.rows.append([m.name, m.direction.rawValue] + m.cells.enumerated().map { summaryCell($0.element, isBaseline: $0.offset == 0) })
+            }
+            out += grid.render()
+            out += "* best value of the metric (\(CompareReport.ruleText)); (delta, relative) against the baseline\n"
+        }
+        let n = notes
+        if !n.isEmpty { out += "\nnotes:\n" + n.map { "  " + $0 + "\n" }.joined() }
+        if let r = rows { out += "\n" + rowsText(r) }
+        return out
+    }
+
+    func rowsHeadline(_ r: RowComparison) -> String {
+        var s = "per-sample results joined by id: \(r.total) ids, \(r.differing) differ (compared on: \(r.compared.isEmpty ? "nothing" : r.compared.joined(separator: ", ")))"
+        if onlyDiff { s += "; showing only the rows that differ" }
+        return s
+    }
+
+    func rowsText(_ r: RowComparison) -> String {
+        var out = rowsHeadline(r) + "\n"
+        for (name, reason) in rowsSkipped { out += "left out: \(name): \(reason)\n" }
+        if r.evals.count < 2 { return out + "fewer than two evals have per-sample results: nothing to join\n" }
+        if r.rows.isEmpty { return out + (r.total == 0 ? "no rows\n" : "no row differs\n") }
+        out += "\n"
+        func diff(_ row: RowComparison.Row) -> String {
+            var parts = row.differingColumns
+            if !row.missingIn.isEmpty { parts.append("missing in " + row.missingIn.map(label).joined(separator: ", ")) }
+            return parts.isEmpty ? "" : "≠ " + parts.joined(separator: "; ")
+        }
+        switch layout {
+        case .split:
+            var header = ["ID"] + r.shared
+            for e in r.evals { for c in r.perEval { header.append("\(label(e)):\(c)") } }
+            header.append("DIFF")
+            var grid = TextGrid(header: header)
+            for row in r.rows {
+                let any = row.values.compactMap { $0 }.first
+                var cells = [row.id] + r.shared.map { CellText.of(any?[$0]) }
+                for v in row.values { for c in r.perEval { cells.append(v == nil ? "(missing)" : CellText.of(v![c])) } }
+                cells.append(diff(row))
+                grid.rows.append(cells)
+            }
+            out += grid.render()
+        case .stacked:
+            var grid = TextGrid(header: ["ID", "EVAL"] + r.columns + ["DIFF"])
+            for (i, row) in r.rows.enumerated() {
+                if i > 0 { grid.rows.append([]) }
+                for (j, v) in row.values.enumerated() {
+                    grid.rows.append([j == 0 ? row.id : "", r.evals[j]] + r.columns.map { c in v == nil ? (c == r.columns.first ? "(missing)" : "") : CellText.of(v![c]) }
+                                     + [j == 0 ? diff(row) : ""])
+                }
+            }
+            out += grid.render()
+        }
+        return out
+    }
+
+    // MARK: json
+
+    /// The stable JSON shape (documented in specs/cli-compare.md).
+    public func json() -> JSONValue {
+        let evals = summary.evals
+        var o: [String: JSONValue] = [
+            "baseline": .string(evals[0].name),
+            "rule": .string(CompareReport.ruleText),
+            "evals": .array(evals.map { e in
+                var d: [String: JSONValue] = ["object": .string(e.name)]
+                d["phase"] = e.status.map { .string($0.phase.rawValue) } ?? .null
+                d["attempt"] = e.status.map { .int($0.attempt) } ?? .null
+                d["model"] = (e.status?.evalModel ?? e.spec?.model?.description ?? e.spec?.fromRun.map { "fromRun \($0)" }).map(JSONValue.string) ?? .null
+                d["dataset"] = (e.status?.dataset ?? e.spec?.dataset.description).map(JSONValue.string) ?? .null
+                d["finishedAt"] = e.status?.finishedAt.map(JSONValue.string) ?? .null
+                d["resultsRows"] = e.results.map { .int($0.count) } ?? .null
+                d["note"] = e.absence.map(JSONValue.string) ?? .null
+                return .object(d)
+            }),
+            "metrics": .array(summary.metrics.map { m in
+                .object([
+                    "name": .string(m.name), "better": .string(m.direction.rawValue),
+                    "best": .array(m.cells.enumerated().filter { $0.element.isBest }.map { .string(evals[$0.offset].name) }),
+                    "values": .object(Dictionary(uniqueKeysWithValues: m.cells.enumerated().map { i, c in
+                        (evals[i].name, JSONValue.object([
+                            "value": c.value ?? .null, "delta": c.delta.map(JSONValue.double) ?? .null,
+                            "deltaPercent": c.deltaPercent.map(JSONValue.double) ?? .null, "best": .bool(c.isBest),
+                        ]))
+                    })),
+                ])
+            }),
+            "rows": .null,
+        ]
+        if let r = rows {
+            o["rows"] = .object([
+                "layout": .string(layout.rawValue), "columns": .array(r.columns.map(JSONValue.string)),
+                "compared": .array(r.compared.map(JSONValue.string)), "shared": .array(r.shared.map(JSONValue.string)), "evals": .array(r.evals.map(JSONValue.string)),
+                "total": .int(r.total), "differing": .int(r.differing), "onlyDiff": .bool(onlyDiff),
+                "skipped": .object(Dictionary(uniqueKeysWithValues: rowsSkipped.map { ($0.name, JSONValue.string($0.reason)) })),
+                "items": .array(r.rows.map { row in
+                    .object([
+                        "id": .string(row.id), "differs": .bool(row.differs),
+                        "differingColumns": .array(row.differingColumns.map(JSONValue.string)),
+                        "missingIn": .array(row.missingIn.map(JSONValue.string)),
+                        "values": .object(Dictionary(uniqueKeysWithValues: zip(r.evals, row.values).map { name, v in
+                            (name, v.map { full in JSONValue.object(full.filter { $0.key == "id" || r.columns.contains($0.key) }) } ?? .null)
+                        })),
+                    ])
+                }),
+            ])
+        }
+        return .object(o)
+    }
+
+    // MARK: markdown
+
+    static func mdEscape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+
+    func markdown() -> String {
+        let evals = summary.evals
+        var out = "### Eval comparison\n\nBaseline (pinned): `\(evals[0].name)`\n\n"
+        if summary.metrics.isEmpty {
+            out += "_No metrics recorded for any of these evals._\n"
+        } else {
+            out += "| metric | better | " + evals.enumerated().map { "`\($0.element.name)`" + ($0.offset == 0 ? " (baseline)" : "") }.joined(separator: " | ") + " |\n"
+            out += "|---|---|" + evals.map { _ in "---:|" }.joined() + "\n"
+            for m in summary.metrics {
+                let cells = m.cells.enumerated().map { i, c -> String in
+                    guard let v = c.value else { return "–" }
+                    var s = CompareReport.mdEscape(CellText.of(v, limit: 30))
+                    if c.isBest { s = "**\(s)** 🏆" }
+                    if i > 0, let d = c.delta { s += " (\(CellText.signed(d))" + (c.deltaPercent.map { ", \(CellText.percent($0))" } ?? "") + ")" }
+                    return s
+                }
+                out += "| \(CompareReport.mdEscape(m.name)) | \(m.direction.arrow) \(m.direction.rawValue) | " + cells.joined(separator: " | ") + " |\n"
+            }
+            out += "\n🏆 best value of the metric (\(CompareReport.ruleText)); (delta, relative) against the baseline.\n"
+        }
+        let n = notes
+        if !n.isEmpty { out += "\n" + n.map { "> ⚠️ \(CompareReport.mdEscape($0))\n>\n" }.joined().dropLast(2) + "\n" }
+        let charted = summary.metrics.filter { m in m.cells.contains { $0.number != nil } }
+        if !charted.isEmpty {
+            out += "\n<details><summary>Charts (\(charted.count) metrics)</summary>\n\n"
+            for m in charted {
+                let pairs = m.cells.enumerated().compactMap { i, c in c.number.map { (labels[i], $0) } }
+                out += MermaidChart.bars(title: "\(m.name) (\(m.direction.rawValue) is better)", labels: pairs.map(\.0), values: pairs.map(\.1)) + "\n"
+            }
+            out += "</details>\n"
+        }
+        if let r = rows { out += "\n" + rowsMarkdown(r) }
+        return out
+    }
+
+    func rowsMarkdown(_ r: RowComparison) -> String {
+        var out = "<details><summary>Per-sample results: \(r.differing) of \(r.total) ids differ</summary>\n\n"
+        out += CompareReport.mdEscape(rowsHeadline(r)) + "\n\n"
+        for (name, reason) in rowsSkipped { out += "- left out `\(name)`: \(CompareReport.mdEscape(reason))\n" }
+        if r.evals.count >= 2 && !r.rows.isEmpty {
+            func cell(_ v: [String: JSONValue]?, _ c: String, _ row: RowComparison.Row) -> String {
+                guard let v else { return "_missing_" }
+                let t = CompareReport.mdEscape(CellText.of(v[c]))
+                return row.differingColumns.contains(c) ? "**\(t)**" : t
+            }
+            switch layout {
+            case .split:
+                var header = ["id"] + r.shared
+                for e in r.evals { for c in r.perEval { header.append("\(label(e)): \(c)") } }
+                out += "\n| " + header.map(CompareReport.mdEscape).joined(separator: " | ") + " |\n|" + header.map { _ in "---|" }.joined() + "\n"
+                for row in r.rows {
+                    let any = row.values.compactMap { $0 }.first
+                    var cells = ["`\(row.id)`" + (row.differs ? " ≠" : "")] + r.shared.map { cell(any, $0, row) }
+                    for v in row.values { for c in r.perEval { cells.append(cell(v, c, row)) } }
+                    out += "| " + cells.joined(separator: " | ") + " |\n"
+                }
+            case .stacked:
+                out += "\n| id | eval | " + r.columns.map(CompareReport.mdEscape).joined(separator: " | ") + " |\n|---|---|" + r.columns.map { _ in "---|" }.joined() + "\n"
+                for row in r.rows {
+                    for (j, v) in row.values.enumerated() {
+                        let id = j == 0 ? "`\(row.id)`" + (row.differs ? " ≠" : "") : ""
+                        out += "| \(id) | \(label(r.evals[j])) | " + r.columns.map { cell(v, $0, row) }.joined(separator: " | ") + " |\n"
+                    }
+                }
+            }
+        }
+        return out + "\n</details>\n"
+    }
+
+    // MARK: html
+
+    public func htmlBody() -> String {
+        let evals = summary.evals
+        let h = CellText.html
+        var s = "<p>Baseline (pinned): <code>\(h(evals[0].name))</code>. Best values are highlighted (\(h(CompareReport.ruleText))).</p>\n"
+        for n in notes { s += "<p class=\"note\">\(h(n))</p>\n" }
+        if summary.metrics.isEmpty {
+            s += "<p class=\"muted\">No metrics recorded for any of these evals.</p>\n"
+        } else {
+            let header = ["metric", "better"] + evals.enumerated().map { h($0.element.name) + ($0.offset == 0 ? " <span class=\"muted\">(baseline)</span>" : "") }
+            let rowsHTML = summary.metrics.map { m -> [(html: String, cls: String?)] in
+                [(h(m.name), nil), ("\(m.direction.arrow) \(m.direction.rawValue)", nil)] + m.cells.enumerated().map { i, c in
+                    guard let v = c.value else { return ("<span class=\"muted\">–</span>", "num") }
+                    var t = h(CellText.of(v, limit: 40))
+                    if i > 0, let d = c.delta {
+                        let good = d == 0 ? nil : m.direction.prefers(d, over: 0)
+                        let cls = good == nil ? "muted" : good! ? "delta-good" : "delta-bad"
+                        t += " <span class=\"\(cls)\">(\(h(CellText.signed(d)))\(c.deltaPercent.map { ", " + h(CellText.percent($0)) } ?? ""))</span>"
+                    }
+                    return (t, c.isBest ? "num best" : "num")
+                }
+            }
+            s += HTMLPage.table(header: header, rows: rowsHTML)
+            s += "<div class=\"charts\">\n"
+            for m in summary.metrics where m.cells.contains(where: { $0.number != nil }) {
+                let best = Set(m.cells.enumerated().filter { $0.element.isBest }.map(\.offset))
+                s += "<figure>" + SVGChart.bars(title: "\(m.name) (\(m.direction.rawValue) is better)", labels: labels, values: m.cells.map(\.number),
+                                                highlight: best, baseline: 0) + "</figure>\n"
+            }
+            s += "</div>\n"
+        }
+        if let r = rows { s += rowsHTML(r) }
+        return s
+    }
+
+    func rowsHTML(_ r: RowComparison) -> String {
+        let h = CellText.html
+        var s = "<h2>Per-sample results</h2>\n<p>\(h(rowsHeadline(r)))</p>\n"
+        for (name, reason) in rowsSkipped { s += "<p class=\"note\">left out \(h(name)): \(h(reason))</p>\n" }
+        guard r.evals.count >= 2, !r.rows.isEmpty else { return s }
+        func cell(_ v: [String: JSONValue]?, _ c: String, _ row: RowComparison.Row) -> (html: String, cls: String?) {
+            guard let v else { return ("<span class=\"muted\">missing</span>", "diffcell") }
+            return (h(CellText.of(v[c], limit: 120)), row.differingColumns.contains(c) ? "diffcell" : nil)
+        }
+        func diff(_ row: RowComparison.Row) -> String {
+            var parts = row.differingColumns
+            if !row.missingIn.isEmpty { parts.append("missing in " + row.missingIn.map(label).joined(separator: ", ")) }
+            return h(parts.joined(separator: "; "))
+        }
+        switch layout {
+        case .split:
+            var header = ["id"] + r.shared.map(h)
+            for e in r.evals { for c in r.perEval { header.append(h("\(label(e)): \(c)")) } }
+            header.append("differs on")
+            let body = r.rows.map { row -> [(html: String, cls: String?)] in
+                let any = row.values.compactMap { $0 }.first
+                var cells: [(html: String, cls: String?)] = [(h(row.id), nil)] + r.shared.map { cell(any, $0, row) }
+                for v in row.values { for c in r.perEval { cells.append(cell(v, c, row)) } }
+                cells.append((diff(row), "diff"))
+                return cells
+            }
+            s += HTMLPage.table(header: header, rows: body, rowClasses: r.rows.map { $0.differs ? "differs" : nil })
+        case .stacked:
+            s += "<table>\n<thead><tr><th>id</th><th>eval</th>" + r.columns.map { "<th>\(h($0))</th>" }.joined() + "<th>differs on</th></tr></thead>\n"
+            for row in r.rows {
+                s += "<tbody class=\"block\">\n"
+                for (j, v) in row.values.enumerated() {
+                    s += "<tr>"
+                    if j == 0 { s += "<td rowspan=\"\(row.values.count)\">\(h(row.id))</td>" }
+                    s += "<td>\(h(label(r.evals[j])))</td>"
+                    for c in r.columns { let x = cell(v, c, row); s += "<td\(x.cls.map { " class=\"\($0)\"" } ?? "")>\(x.html)</td>" }
+                    if j == 0 { s += "<td rowspan=\"\(row.values.count)\" class=\"diff\">\(diff(row))</td>" }
+                    s += "</tr>\n"
+                }
+                s += "</tbody>\n"
+            }
+            s += "</table>\n"
+        }
+        return s
+    }
+
+    func html() -> String {
+        HTMLPage.document(title: "Eval comparison: " + summary.evals.map(\.name).joined(separator: " vs "), body: htmlBody())
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import HoneLoading
+import Git
+import HoneModel
+
+/// Entry points the CLI calls: read the repository, then hand pure values to the renderers.
+public enum EvalAnalysis {
+    public static func compare(_ ws: Workspace, ref: String?, evals names: [String], baseline: String?, rows: Bool,
+                               columns: [String]?, pinned: [String], onlyDiff: Bool, layout: RowLayout) throws -> CompareReport {
+        let source = try ws.source(ref: ref)
+        let load = try Loader(source: source).load()
+        var keys: [ObjectKey] = []
+        for n in names {
+            let k = try ObjectAddress.parse(n).resolve(in: load, only: .eval)
+            if keys.contains(k) { throw HoneError("\(k.display) is named twice") }
+            keys.append(k)
+        }
+        var baselineIndex = 0
+        if let b = baseline {
+            let k = try ObjectAddress.parse(b).resolve(in: load, only: .eval)
+            if let i = keys.firstIndex(of: k) { baselineIndex = i } else { keys.insert(k, at: 0) }
+        }
+        if keys.count < 2 { throw HoneError("name at least two different evals to compare") }
+        let recorded = try keys.map { try RecordedEval.read($0, load: load, source: source) }
+        if let cols = columns, rows {
+            let known = Set(recorded.flatMap { ($0.results ?? []).flatMap(\.keys) })
+            if !known.isEmpty, let bad = cols.first(where: { !known.contains($0) }) {
+                throw HoneError("no result column \"\(bad)\" in these evals' results.jsonl (columns: \(known.filter { $0 != "id" }.sorted().joined(separator: ", ")))")
+            }
+        }
+        return CompareReport(evals: recorded, baseline: baselineIndex, rows: rows, columns: columns, pinned: pinned,
+                             onlyDiff: onlyDiff, layout: layout)
+    }
+}
+
+extension EvalAnalysis {
+    public static func history(_ ws: Workspace, ref: String?, object: String) throws -> MetricHistory {
+        let repo = try ws.requireRepository()
+        let start: ObjectID
+        if let ref {
+            do { start = try repo.resolve(ref) } catch { throw HoneError("cannot resolve --ref \(ref): \(error)") }
+        } else {
+            guard let head = try repo.headCommit() else { throw HoneError("the repository has no commits yet: nothing has been recorded") }
+            start = head
+        }
+        let load = try Loader(source: CommitSource(repository: repo, commit: start)).load()
+        let key = try ObjectAddress.parse(object).resolve(in: load)
+        return try MetricHistory.read(key, repository: repo, from: start)
+    }
+}
+
+extension EvalAnalysis {
+    public static func report(_ ws: Workspace, ref: String?, out: URL) throws -> [String] {
+        let source = try ws.source(ref: ref)
+        let load = try Loader(source: source).load()
+        return try HTMLReport.write(HTMLReport.pages(load: load, source: source), to: out)
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import Git
+import HoneLoading
+import HoneModel
+import HonePlanning
+
+/// What `hone check` evaluates: the `gates:` of evals, on a commit or the working tree, optionally
+/// only for the evals a change touches (a pull request's check).
+public struct GateCheckRequest {
+    public var ref: String?
+    public var base: String?
+    public var now: Date
+    public init(ref: String?, base: String?, now: Date = Date()) { self.ref = ref; self.base = base; self.now = now }
+}
+
+public enum GateVerdict: String, Sendable {
+    case pass, fail = "FAIL", pending
+}
+
+/// One gate of one eval, evaluated.
+public struct GateResult: Sendable {
+    public var eval: ObjectKey
+    public var metric: String
+    public var expression: String
+    public var value: Double?
+    public var bound: Double?
+    /// The eval the gate compares with (gates written against `baseline` only).
+    public var baseline: ObjectKey?
+    public var baselineValue: Double?
+    public var verdict: GateVerdict
+    /// Why a gate is pending or failed without a comparison (no results yet, eval failed, metric missing).
+    public var note: String?
+}
+
+public struct GateReport: Sendable {
+    public var results: [GateResult]
+    /// Load errors (invalid files): a check on an invalid repository fails.
+    public var errors: [Diagnostic]
+    /// With --base: the evals the change touches (whether or not they have gates).
+    public var scope: [ObjectKey]?
+
+    public func count(_ v: GateVerdict) -> Int { results.filter { $0.verdict == v }.count }
+}
+
+extension Workspace {
+    /// Evaluates eval gates against recorded metrics. An eval's results count only when they are
+    /// current: the eval Succeeded and the plan has nothing left to do for it (a recorded result of an
+    /// older spec is not evidence for the new one). The baseline's value must be current likewise.
+    public func checkGates(_ request: GateCheckRequest) throws -> GateReport {
+        var ref = request.ref
+        var changedPaths: [String]? = nil
+        if let base = request.base {
+            let repo = try requireRepository()
+            if ref == nil { ref = "HEAD" }
+            let baseID: ObjectID
+            do { baseID = try repo.resolve(base) } catch { throw HoneError("cannot resolve --base \(base): \(error)") }
+            let headID: ObjectID
+            do { headID = try repo.resolve(ref!) } catch { throw HoneError("cannot resolve --ref \(ref!): \(error)") }
+            changedPaths = try repo.diff(from: baseID, to: headID).flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }
+        }
+        let load = try self.load(ref: ref)
+        let plan = Planner(load, now: request.now).plan()
+        let actions = Dictionary(plan.actions.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let desired = load.desired
+        let recorded = load.recorded
+
+        var selected = desired.evals.keys.sorted()
+        var scopeList: [ObjectKey]? = nil
+        if let changedPaths {
+            let touched = PullRequestScope.objects(touchedBy: changedPaths, desired: desired, recorded: recorded)
+            // An eval whose baseline changed is judged against a new value: it is in scope too.
+            selected = selected.filter { k in
+                touched.contains(k) || desired.evals[k]!.baseline.map { touched.contains(ObjectKey(scope: k.scope, kind: .eval, name: $0)) } == true
+            }
+            scopeList = selected
+        }
+
+        /// The current metrics of an eval, or why there are none.
+        enum Evidence { case metrics([String: JSONValue]), pending(String), failed(String) }
+        func evidence(_ key: ObjectKey) -> Evidence {
+            guard let status = recorded.statuses[key] else {
+                return .pending("\(key.display) has not run yet")
+            }
+            let action = actions[key]
+            if let a = action, a.action != .noop {
+                switch a.action {
+                case .blocked: return .pending("\(key.display) waits: \(a.reason)")
+                case .create, .rerun: return .pending("\(key.display) will run again (\(a.action.rawValue)): recorded results are for an older spec")
+                default: return .pending("\(key.display): attempt \(status.attempt) is \(status.phase.rawValue)")
+                }
+            }
+            switch status.phase {
+            case .succeeded: return .metrics(status.metrics)
+            case .pending, .running: return .pending("\(key.display): attempt \(status.attempt) is \(status.phase.rawValue)")
+            case .failed, .cancelled: return .failed("\(key.display) \(status.phase.rawValue) (attempt \(status.attempt)): no results")
+            }
+        }
+        func metricValue(_ metrics: [String: JSONValue], _ gateMetric: String) -> JSONValue? {
+            let name = gateMetric.hasPrefix("metrics.") ? String(gateMetric.dropFirst("metrics.".count)) : gateMetric
+            if let v = metrics[name] { return v }
+            // Nested summaries (`metrics.rouge.l` → metrics["rouge"]["l"]).
+            var parts = name.split(separator: ".").map(String.init)
+            guard parts.count > 1, var v = metrics[parts.removeFirst()] else { return nil }
+            for p in parts { guard let next = v[p] else { return nil }; v = next }
+            return v
+        }
+
+        var results: [GateResult] = []
+        for key in selected {
+            let eval = desired.evals[key]!
+            guard !eval.gates.isEmpty else { continue }
+            let baselineKey = eval.baseline.map { ObjectKey(scope: key.scope, kind: .eval, name: $0) }
+            let own = evidence(key)
+            let base = baselineKey.map(evidence)
+            for (metric, text) in eval.gates {
+                let relative = GateExpression.parse(text)?.relativeToBaseline ?? false
+                var r = GateResult(eval: key, metric: metric, expression: text, value: nil, bound: nil, baseline: relative ? baselineKey : nil,
+                                   baselineValue: nil, verdict: .pending, note: nil)
+                defer { results.append(r) }
+                guard let gate = GateExpression.parse(text) else {
+                    r.verdict = .fail; r.note = "cannot parse gate \"\(text)\""; continue
+                }
+                if gate.relativeToBaseline, let base, case .metrics(let bm) = base, let bv = metricValue(bm, metric) {
+                    r.baselineValue = bv.doubleValue
+                }
+                switch own {
+                case .pending(let why): r.verdict = .pending; r.note = why; continue
+                case .failed(let why): r.verdict = .fail; r.note = why; continue
+                case .metrics(let m):
+                    guard let v = metricValue(m, metric) else {
+                        r.verdict = .fail; r.note = "\(key.display) recorded no \(metric)"; continue
+                    }
+                    guard let d = v.doubleValue else {
+                        r.verdict = .fail; r.note = "\(metric) is \(v.display), not a number"; continue
+                    }
+                    r.value = d
+                }
+                if gate.relativeToBaseline {
+                    guard let baselineKey, let base else { r.verdict = .fail; r.note = "the gate needs a baseline, but the eval names none"; continue }
+                    switch base {
+                    case .pending(let why): r.verdict = .pending; r.note = "baseline " + why; continue
+                    case .failed(let why): r.verdict = .fail; r.note = "baseline " + why; continue
+                    case .metrics(let bm):
+                        guard let bv = metricValue(bm, metric) else { r.verdict = .fail; r.note = "baseline \(baselineKey.display) recorded no \(metric)"; continue }
+                        guard let d = bv.doubleValue else { r.verdict = .fail; r.note = "baseline \(metric) is \(bv.display), not a number"; continue }
+                        r.baselineValue = d
+                    }
+                }
+                r.bound = gate.bound(baseline: r.baselineValue)
+                r.verdict = gate.passes(r.value!, baseline: r.baselineValue) == true ? .pass : .fail
+            }
+        }
+        var errors = load.errors
+        if let changedPaths {
+            // Like plan --base: only errors in what the change touches (and the project file) concern it.
+            let relevant = Set(changedPaths).union(selected.map(\.specPath)).union([Layout.projectFile])
+            errors = errors.filter { relevant.contains($0.path) }
+        }
+        return GateReport(results: results, errors: errors, scope: scopeList)
+    }
+}
+
+/// Renderings of a gate report: a table (terminal, markdown) and one JSON document.
+public enum GateViews {
+    public static let columns = ["eval", "metric", "gate", "value", "bound", "baseline", "baseline value", "result", "note"]
+
+    public static func table(_ report: GateReport) -> Table {
+        func number(_ d: Double?) -> JSONValue { d.map { .string(JSONValue.formatNumber($0)) } ?? .null }
+        let rows: [[String: JSONValue]] = report.results.map { r in
+            [
+                "eval": .string(r.eval.display),
+                "metric": .string(r.metric),
+                "gate": .string(r.expression),
+                "value": number(r.value),
+                "bound": number(r.bound),
+                "baseline": r.baseline.map { .string($0.display) } ?? .null,
+                "baseline value": number(r.baselineValue),
+                "result": .string(r.verdict.rawValue),
+                "note": r.note.map(JSONValue.string) ?? .null,
+            ]
+        }
+        return Table(columns: columns, rows: rows)
+    }
+
+    /// "3 gates: 2 pass, 1 FAIL, 0 pending".
+    public static func summary(_ report: GateReport) -> String {
+        let n = report.results.count
+        return "\(n) gate\(n == 1 ? "" : "s"): \(report.count(.pass)) pass, \(report.count(.fail)) FAIL, \(report.count(.pending)) pending"
+    }
+
+    public static func markdown(_ report: GateReport, requireResults: Bool) -> String {
+        var out = "### hone check\n\n"
+        if !report.errors.isEmpty {
+            out += "#### ❌ Errors\n\n```\n" + report.errors.map(\.headline).joined(separator: "\n") + "\n```\n\n"
+        }
+        if report.results.isEmpty {
+            return out + "No gates to check\(report.scope != nil ? " among the evals this change touches" : "").\n"
+        }
+        let verdict = report.count(.fail) > 0 ? "❌ " : report.count(.pending) > 0 ? (requireResults ? "❌ " : "⏳ ") : "✅ "
+        out += "**\(verdict)\(summary(report))**\n\n"
+        if report.count(.pending) > 0 {
+            out += requireResults
+                ? "Pending gates fail this check (`--require-results`): their evals have no current results yet.\n\n"
+                : "Pending gates do not fail this check: their evals have no current results yet.\n\n"
+        }
+        return out + table(report).render(.markdown)
+    }
+
+    public static func json(_ report: GateReport) -> JSONValue {
+        func number(_ d: Double?) -> JSONValue { d.map(JSONValue.double) ?? .null }
+        var doc: [String: JSONValue] = [
+            "gates": .array(report.results.map { r in
+                var o: [String: JSONValue] = [
+                    "eval": .string(r.eval.display), "metric": .string(r.metric), "gate": .string(r.expression),
+                    "value": number(r.value), "bound": number(r.bound), "result": .string(r.verdict.rawValue),
+                ]
+                if let b = r.baseline { o["baseline"] = .string(b.display); o["baselineValue"] = number(r.baselineValue) }
+                if let n = r.note { o["note"] = .string(n) }
+                return .object(o)
+            }),
+            "passed": .int(report.count(.pass)), "failed": .int(report.count(.fail)), "pending": .int(report.count(.pending)),
+            "errors": .array(report.errors.map { d in
+                .object(["path": .string(d.path), "message": .string(d.message)])
+            }),
+        ]
+        if let s = report.scope { doc["scope"] = .array(s.map { .string($0.display) }) }
+        return .object(doc)
+    }
+}

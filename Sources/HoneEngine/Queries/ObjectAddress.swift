@@ -1,0 +1,86 @@
+import Foundation
+import HoneLoading
+import HoneModel
+
+/// How users name a run or eval on the command line: `support/lora-r8`, `evaluations/e`, or — when a
+/// group has a run and an eval of the same name — `support/runs/x`, `support/evals/x`, or the spec path
+/// `groups/support/runs/x.yaml`.
+public struct ObjectAddress: Sendable, CustomStringConvertible {
+    public var scope: Scope
+    public var name: String
+    /// Set when the address says which kind it means.
+    public var kind: ObjectKey.Kind?
+
+    public var description: String { "\(scope.name)/\(kind.map { $0.rawValue + "s/" } ?? "")\(name)" }
+
+    public static func parse(_ text: String) throws -> ObjectAddress {
+        var t = text
+        if t.hasSuffix(".yaml") { t = String(t.dropLast(5)) }
+        var parts = t.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if parts.first == "groups" && parts.count == 4 { parts.removeFirst() }
+        let usage = "\"\(text)\" is not an object name: use GROUP/NAME (support/lora-r8) or evaluations/NAME"
+        func kind(_ s: String) -> ObjectKey.Kind? { s == "runs" ? .run : s == "evals" ? .eval : nil }
+        let address: ObjectAddress
+        switch parts.count {
+        case 2:
+            address = ObjectAddress(scope: parts[0] == "evaluations" ? .evaluations : .group(parts[0]), name: parts[1], kind: nil)
+        case 3:
+            guard let k = kind(parts[1]), parts[0] != "evaluations" else { throw HoneError(usage) }
+            address = ObjectAddress(scope: .group(parts[0]), name: parts[2], kind: k)
+        default:
+            throw HoneError(usage)
+        }
+        if case .group(let g) = address.scope, !Names.isValid(g) { throw HoneError(usage) }
+        guard Names.isValid(address.name) else { throw HoneError(usage) }
+        return address
+    }
+
+    /// The run or eval this address names, in the specs or (for a deleted spec) the recorded state.
+    public func resolve(in load: LoadResult, only: ObjectKey.Kind? = nil) throws -> ObjectKey {
+        let wanted = kind ?? only
+        if let only, let kind, kind != only {
+            throw HoneError("\(self) is \(kind == .run ? "a run" : "an eval"), not \(only == .run ? "a run" : "an eval")")
+        }
+        let kinds: [ObjectKey.Kind] = wanted.map { [$0] } ?? (scope == .evaluations ? [.eval] : [.run, .eval])
+        let found = kinds.map { ObjectKey(scope: scope, kind: $0, name: name) }.filter { key in
+            load.desired.runs[key] != nil || load.desired.evals[key] != nil || load.recorded.statuses[key] != nil
+                || load.files.contains(key.specPath)
+        }
+        if found.count > 1 {
+            throw HoneError("\(self) is both a run and an eval: say which with \(scope.name)/runs/\(name) or \(scope.name)/evals/\(name)")
+        }
+        if let key = found.first {
+            if load.invalidObjects.contains(key) && load.recorded.statuses[key] == nil {
+                throw HoneError("\(key.specPath) is invalid: run `hone validate` to see why")
+            }
+            return key
+        }
+        let what = wanted == .run ? "run" : wanted == .eval ? "eval" : "run or eval"
+        let known = (Array(load.desired.runs.keys) + Array(load.desired.evals.keys))
+            .filter { $0.scope == scope && (wanted == nil || $0.kind == wanted) }.map(\.name)
+        var hint = ""
+        if let near = ObjectAddress.nearest(name, among: known) { hint = " (did you mean \(scope.name)/\(near)?)" }
+        if case .group(let g) = scope, load.desired.groups[g] == nil, !load.files.contains("groups/\(g)/group.yaml") {
+            throw HoneError("no group \"\(g)\" (groups/\(g)/group.yaml does not exist)")
+        }
+        throw HoneError("no \(what) \"\(name)\" in \(scope.folder)\(hint)")
+    }
+
+    /// The closest name by edit distance, when close enough to be a likely typo.
+    static func nearest(_ s: String, among names: [String]) -> String? {
+        func distance(_ a: [Character], _ b: [Character]) -> Int {
+            var row = Array(0...b.count)
+            for i in 1...max(a.count, 1) where !a.isEmpty {
+                var prev = row[0]; row[0] = i
+                for j in 1...max(b.count, 1) where !b.isEmpty {
+                    let cur = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    prev = cur
+                }
+            }
+            return a.isEmpty ? b.count : row[b.count]
+        }
+        let scored = names.map { ($0, distance(Array(s), Array($0))) }.filter { $0.1 <= max(2, s.count / 3) }
+        return scored.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import XCTest
+
+/// Runs the built `hone` binary (like swift-argument-parser's example tests) and checks its exact
+/// output and exit status.
+final class ValidateTests: XCTestCase {
+    struct Output { var status: Int32; var stdout: String; var stderr: String }
+
+    /// `.build/<triple>/debug`: where the test bundle and the `hone` executable are built.
+    static var productsDirectory: URL {
+        #if os(macOS)
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { return bundle.bundleURL.deletingLastPathComponent() }
+        fatalError("no .xctest bundle")
+        #else
+        return Bundle.main.bundleURL
+        #endif
+    }
+
+    @discardableResult
+    func hone(_ args: String..., in dir: URL? = nil) throws -> Output {
+        let binary = ValidateTests.productsDirectory.appendingPathComponent("hone")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("\(binary.path) is not built (swift build first)")
+        }
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        if let dir { p.currentDirectoryURL = dir }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func git(_ args: String..., in dir: URL) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        p.arguments = ["-c", "user.name=Test", "-c", "user.email=t@example.com", "-c", "safe.directory=*"] + args
+        p.currentDirectoryURL = dir
+        p.standardOutput = Pipe(); p.standardError = Pipe()
+        try p.run(); p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "git \(args)")
+    }
+
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("hone-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func write(_ path: String, _ text: String) throws {
+        let url = dir.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    func read(_ path: String) throws -> String { try String(contentsOf: dir.appendingPathComponent(path), encoding: .utf8) }
+
+    // MARK: init
+
+    func testInitScaffoldsAValidRepository() throws {
+        let repo = dir.appendingPathComponent("acme")
+        let r = try hone("init", repo.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, """
+        created .git (a new git repository on branch main)
+        created hone.yaml
+        created .gitignore
+        created groups/default/group.yaml
+
+        """)
+        let v = try hone("validate", "-C", repo.path)
+        XCTAssertEqual(v.status, 0, v.stdout + v.stderr)
+        XCTAssertEqual(v.stdout, "valid: 2 files checked\n")
+        let again = try hone("init", repo.path)
+        XCTAssertEqual(again.status, 0)
+        XCTAssertEqual(again.stdout, "nothing to do: \(repo.path) is already a hone repository\n")
+        // The scaffold, committed, validates at HEAD too.
+        try git("add", "-A", in: repo)
+        try git("commit", "-qm", "init", in: repo)
+        let atHead = try hone("validate", "-C", repo.path, "--ref", "HEAD")
+        XCTAssertEqual(atHead.status, 0, atHead.stdout + atHead.stderr)
+        XCTAssertEqual(atHead.stdout, "valid: 2 files checked\n")
+    }
+
+    // MARK: validate
+
+    func brokenRepository() throws {
+        _ = try hone("init", dir.path, "--name", "acme", "--group", "support")
+        try write("models/tiny/v1.yaml", "kind: ModelVersion\nuri: x.npz\nsha256: \(String(repeating: "0", count: 64))\n")
+        try write("datasets/tickets/v1.yaml", "kind: DatasetVersion\nuri: t.jsonl\nsha256: \(String(repeating: "1", count: 64))\n")
+        try write("groups/support/runs/good.yaml", "kind: Run\nbaseModel: tiny@v1\ntrainDataset: tickets@v1\nhandler: python t.py\n")
+        try write("groups/support/runs/bad.yaml", "kind: Run\nbaseModel: tiny@v2\ntrainDataset: tickets@v1\nhandlr: python t.py\n")
+        try write("groups/support/evals/e.yaml", "kind: Eval\nfromRun: goood\nhandler: h\ndataset: tickets@v1\ndebug: {password: hunter2}\n")
+        try write("groups/support/notes.md", "notes\n")
+    }
+
+    let brokenText = """
+    groups/support/evals/e.yaml:2:10: error: fromRun: run "goood" does not exist in groups/support (did you mean "good"?)
+        fromRun: goood
+                 ^
+    groups/support/evals/e.yaml:5:9: error: literal secret in "debug.password": secrets never go into git: name an environment variable instead (for debug mode: `passwordEnv: HONE_DEBUG_PASSWORD`) and set it where hone runs
+        debug: {password: hunter2}
+                ^
+    groups/support/notes.md: warning: file is not part of the hone layout and is ignored (see specs/layout.md)
+    groups/support/runs/bad.yaml:2:12: error: model version tiny@v2 does not exist: no models/tiny/v2.yaml (did you mean "tiny@v1"?)
+        baseModel: tiny@v2
+                   ^
+    groups/support/runs/bad.yaml:4:1: error: unknown field "handlr" (did you mean "handler"?)
+        handlr: python t.py
+        ^
+    4 errors, 1 warning in 3 files (8 checked)
+
+    """
+
+    func testValidateBrokenRepository() throws {
+        try brokenRepository()
+        let r = try hone("validate", in: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stdout, brokenText)
+    }
+
+    func testValidateAtRefMatchesTheCommittedTree() throws {
+        try brokenRepository()
+        try git("add", "-A", in: dir)
+        try git("commit", "-qm", "broken", in: dir)
+        // Fix the working tree only: HEAD still has the problems.
+        try write("groups/support/runs/bad.yaml", "kind: Run\nbaseModel: tiny@v1\ntrainDataset: tickets@v1\nhandler: python t.py\n")
+        let head = try hone("validate", "-C", dir.path, "--ref", "HEAD")
+        XCTAssertEqual(head.status, 1)
+        XCTAssertEqual(head.stdout, brokenText)
+        let tree = try hone("validate", "-C", dir.path)
+        XCTAssertEqual(tree.status, 1)
+        XCTAssertEqual(tree.stdout.split(separator: "\n").last, "2 errors, 1 warning in 2 files (8 checked)")
+    }
+
+    func testValidateJSON() throws {
+        try brokenRepository()
+        let r = try hone("validate", "--format", "json", in: dir)
+        XCTAssertEqual(r.status, 1)
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(doc["valid"] as? Bool, false)
+        XCTAssertEqual(doc["files"] as? Int, 8)
+        let errors = doc["errors"] as! [[String: Any]]
+        XCTAssertEqual(errors.count, 4)
+        XCTAssertEqual(errors[0]["path"] as? String, "groups/support/evals/e.yaml")
+        XCTAssertEqual(errors[0]["line"] as? Int, 2)
+        XCTAssertEqual(errors[0]["column"] as? Int, 10)
+        XCTAssertEqual(errors.map { $0["line"] as? Int }, [2, 5, 2, 4])
+        let warnings = doc["warnings"] as! [[String: Any]]
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertEqual(warnings[0]["path"] as? String, "groups/support/notes.md")
+        XCTAssertEqual(r.stderr, "")
+    }
+
+    func testValidateWarningsOnlyExitsZero() throws {
+        _ = try hone("init", dir.path)
+        try write("groups/default/README.md", "hi")
+        let r = try hone("validate", in: dir)
+        XCTAssertEqual(r.status, 0)
+        XCTAssertEqual(r.stdout, """
+        groups/default/README.md: warning: file is not part of the hone layout and is ignored (see specs/layout.md)
+        valid: 3 files checked, 1 warning
+
+        """)
+    }
+
+    func testValidateSyntaxErrorAndValidNeighbour() throws {
+        _ = try hone("init", dir.path, "--group", "g")
+        try write("groups/g/views/a.yaml", "kind: View\ncolumns: [name, phase\n")
+        try write("groups/g/views/b.yaml", "kind: View\ndefault: true\n")
+        let r = try hone("validate", in: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stdout, """
+        groups/g/views/a.yaml:2:10: error: syntax error: this [ is never closed (did not find expected ',' or ']' at the end of the file)
+            columns: [name, phase
+                     ^
+        1 error in 1 file (4 checked)
+
+        """)
+    }
+
+    func testValidateOutsideARepository() throws {
+        let r = try hone("validate", "-C", dir.path)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("not inside a hone repository"), r.stderr)
+    }
+
+    // MARK: group
+
+    func testGroupCreateAndEdit() throws {
+        _ = try hone("init", dir.path)
+        var r = try hone("group", "create", "support", "--description", "no", in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "created groups/support/group.yaml\n")
+        XCTAssertEqual(try read("groups/support/group.yaml"), "kind: Group\ndescription: \"no\"\n")
+
+        r = try hone("group", "create", "support", "--description", "again", in: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("group \"support\" already exists"), r.stderr)
+
+        try write("groups/support/group.yaml", "# Support tickets\nkind: Group\ndescription: old   # shown in listings\n")
+        r = try hone("group", "edit", "support", "--description", "Support-ticket fine-tunes: v2", "-C", dir.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "updated groups/support/group.yaml\n")
+        XCTAssertEqual(try read("groups/support/group.yaml"), "# Support tickets\nkind: Group\ndescription: \"Support-ticket fine-tunes: v2\"  # shown in listings\n")
+
+        r = try hone("group", "edit", "nope", "--description", "x", in: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("group \"nope\" does not exist"), r.stderr)
+
+        r = try hone("group", "create", "Bad_Name", "--description", "x", in: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("is not a valid name"), r.stderr)
+
+        let v = try hone("validate", in: dir)
+        XCTAssertEqual(v.status, 0, v.stdout)
+        XCTAssertEqual(v.stdout, "valid: 3 files checked\n")
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import XCTest
+import Git
+import HoneModel
+import YAML
+@testable import HoneLoading
+
+final class StatusCodecTests: XCTestCase {
+    let runKey = ObjectKey(scope: .group("support"), kind: .run, name: "lora-r8")
+    let evalKey = ObjectKey(scope: .evaluations, kind: .eval, name: "base")
+
+    func sampleRun() -> ObjectStatus {
+        var s = ObjectStatus(key: runKey, id: "0123", phase: .succeeded, pool: "local", handler: "python train.py --flag yes", attempt: 2, specDigest: String(repeating: "1", count: 64))
+        s.rerun = 1
+        s.specCommit = "abc1234"
+        s.createdAt = "2026-01-31T12:00:00Z"
+        s.startedAt = "2026-01-31T12:00:01Z"
+        s.finishedAt = "2026-01-31T12:01:00Z"
+        s.durationSeconds = 59
+        s.owner = "no"
+        s.params = ["epochs": .int(3), "lr": .double(0.003), "flag": .bool(true), "name": .string("yes"), "none": .null,
+                    "list": .array([.int(1), .string("0123")]), "nested": .object(["a": .string("1e3")])]
+        s.cost = 0.25
+        s.metrics = ["accuracy": .double(0.5), "loss": .double(1e-5)]
+        s.inputs = ["models/tiny-char/v1": String(repeating: "a", count: 64)]
+        s.model = ModelOutput(name: "draft", version: "0001", uri: "store://x", sha256: String(repeating: "b", count: 64), published: false)
+        s.baseModel = "tiny-char@v1"
+        s.trainDataset = "tickets@v3"
+        s.runtime = "numpy@v1"
+        s.tasks = [TaskStatus(name: "train", phase: .succeeded, executorId: "12345", startedAt: "2026-01-31T12:00:01Z", finishedAt: "2026-01-31T12:01:00Z", exitCode: 0, log: "status/groups/support/runs/lora-r8/train.log")]
+        s.events = [StatusEvent(at: "2026-01-31T12:00:00Z", reason: "Created", message: "launched: yes"),
+                    StatusEvent(at: "2026-01-31T12:01:00Z", type: .warning, reason: "Retried", message: "on", task: "train")]
+        return s
+    }
+
+    func roundTrip(_ s: ObjectStatus, file: StaticString = #filePath, line: UInt = #line) throws {
+        let text = try YAMLEmitter.emit(StatusCodec.encode(s))
+        let path = s.key.statusPath
+        let (decoded, diagnostics) = StatusCodec.decode(s.key, text: text, path: path)
+        XCTAssertEqual(diagnostics, [], text, file: file, line: line)
+        XCTAssertEqual(decoded, s, text, file: file, line: line)
+    }
+
+    func testRunStatusRoundTrip() throws { try roundTrip(sampleRun()) }
+
+    func testEvalStatusRoundTrip() throws {
+        var s = ObjectStatus(key: evalKey, id: "e-1", phase: .cancelled, pool: "gpu", handler: "python e.py", attempt: 1, specDigest: "d")
+        s.evalModel = "support-bot@v1"
+        s.dataset = "tickets-test@v1"
+        s.autoRelease = 3600
+        s.releaseAt = "2026-01-31T13:00:00Z"
+        s.debugEnabled = true
+        s.debugWorkdir = "/tmp/x"
+        s.resultsPath = "status/evaluations/base/results.jsonl"
+        s.resultsRows = 12
+        s.events = [StatusEvent(at: "2026-01-31T13:00:00Z", type: .warning, reason: "AutoReleased", message: "released")]
+        try roundTrip(s)
+        s.autoRelease = nil
+        try roundTrip(s)
+    }
+
+    func testMinimalStatusRoundTrip() throws {
+        try roundTrip(ObjectStatus(key: runKey, id: "x", phase: .pending, pool: "local", handler: "h", attempt: 0, specDigest: "d"))
+    }
+
+    func testCorruptedStatusNamesPathAndLine() throws {
+        let path = runKey.statusPath
+        var (s, d) = StatusCodec.decode(runKey, text: "kind: RunStatus\nid: x\nphase: Runing\nspecDigest: d\n", path: path)
+        XCTAssertNil(s)
+        XCTAssertEqual(d.count, 1)
+        XCTAssertEqual(d.first?.path, path)
+        XCTAssertEqual(d.first?.line, 3)
+        XCTAssertEqual(d.first?.column, 8)
+        XCTAssertTrue(d.first?.message.contains("did you mean \"Running\"") ?? false, d.first?.message ?? "")
+
+        (s, d) = StatusCodec.decode(runKey, text: "kind: RunStatus\nid: x\nphase: Running\nspecDigest: d\ntasks: {a: 1}\n", path: path)
+        XCTAssertNil(s)
+        XCTAssertEqual(d.map(\.line), [5])
+
+        (s, d) = StatusCodec.decode(runKey, text: "kind: RunStatus\nid: 'x\n", path: path)
+        XCTAssertNil(s)
+        XCTAssertEqual(d.map(\.line), [2])
+        XCTAssertEqual(d.first?.path, path)
+
+        (s, d) = StatusCodec.decode(runKey, text: "kind: EvalStatus\nid: x\n", path: path)
+        XCTAssertNil(s)
+        XCTAssertEqual(d.map(\.line), [1])
+    }
+
+    func testCorruptedStatusInARepositoryIsReportedAndTheSpecStillLoads() throws {
+        var files = validRepository
+        files["status/groups/support/runs/lora-r8.yaml"] = "kind: RunStatus\nid: x\nphase: Running\nspecDigest: d\nattempt: many\n"
+        files["status/groups/support/evals/bot-test.yaml"] = try YAMLEmitter.emit(StatusCodec.encode(
+            ObjectStatus(key: ObjectKey(scope: .group("support"), kind: .eval, name: "bot-test"), id: "i", phase: .running, pool: "local", handler: "h", attempt: 1, specDigest: "d")))
+        files["status/groups/support/runs/lora-r8/train.log"] = "log\n"
+        let r = load(files)
+        XCTAssertEqual(r.errors.map(\.headline), ["status/groups/support/runs/lora-r8.yaml:5:10: error: \"attempt\" must be a whole number, found a string"])
+        XCTAssertEqual(r.desired.runs.count, 1)
+        XCTAssertEqual(r.recorded.statuses.count, 1)
+    }
+}
+
+final class SourceTests: XCTestCase {
+    /// The same repository read from the working tree and from its commit gives the same result.
+    func testCommitSourceMatchesWorkingTree() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var files = validRepository
+        files["groups/support/runs/broken.yaml"] = "kind: Run\nbaseModel: tiny-char@v7\ntrainDataset: tickets@v3\nhandler: h\npool: gpuu\n"
+        files["groups/support/notes.md"] = "notes"
+        files["groups/support/runs/.gitkeep"] = ""
+        files["handlers/train.py"] = "print(1)\n"
+        files["status/groups/support/runs/lora-r8.yaml"] = try YAMLEmitter.emit(StatusCodec.encode(
+            ObjectStatus(key: ObjectKey(scope: .group("support"), kind: .run, name: "lora-r8"), id: "i", phase: .running, pool: "local", handler: "h", attempt: 1, specDigest: "d")))
+        try writeFiles(files, to: dir)
+        try git(["init", "-q"], in: dir)
+        try git(["add", "-A"], in: dir)
+        try git(["commit", "-qm", "fixture"], in: dir)
+
+        let tree = try Loader(source: WorkingTreeSource(root: dir)).load()
+        let repo = try Repository.open(dir.path)
+        let head = try repo.resolve("HEAD")
+        let commit = try Loader(source: CommitSource(repository: repo, commit: head)).load()
+
+        XCTAssertEqual(tree.files, commit.files)
+        XCTAssertEqual(tree.diagnostics, commit.diagnostics)
+        XCTAssertEqual(tree.diagnostics.count, 3, tree.diagnostics.map(\.headline).joined(separator: "\n"))
+        XCTAssertEqual(tree.desired.project, commit.desired.project)
+        XCTAssertEqual(tree.desired.versions, commit.desired.versions)
+        XCTAssertEqual(tree.desired.groups, commit.desired.groups)
+        XCTAssertEqual(tree.desired.runs, commit.desired.runs)
+        XCTAssertEqual(tree.desired.evals, commit.desired.evals)
+        XCTAssertEqual(tree.desired.views, commit.desired.views)
+        XCTAssertEqual(tree.recorded.statuses, commit.recorded.statuses)
+        XCTAssertEqual(tree.invalidObjects, commit.invalidObjects)
+        XCTAssertEqual(tree.desired.runs.count, 1)
+        XCTAssertFalse(tree.files.contains("handlers/train.py"))
+        XCTAssertFalse(tree.files.contains("groups/support/runs/.gitkeep"))
+
+        // An uncommitted edit shows in the working tree only.
+        try Data("kind: Run\n".utf8).write(to: dir.appendingPathComponent("groups/support/runs/lora-r8.yaml"))
+        let edited = try Loader(source: WorkingTreeSource(root: dir)).load()
+        XCTAssertNotEqual(edited.diagnostics, commit.diagnostics)
+        let again = try Loader(source: CommitSource(repository: repo, commit: head)).load()
+        XCTAssertEqual(again.diagnostics, commit.diagnostics)
+    }
+
+    func testMemorySourceListsTheLayoutOnly() throws {
+        let s = MemorySource(files: ["hone.yaml": "", "handlers/x.py": "", "groups/g/.hidden.yaml": "", "groups/g/group.yaml": "", "status/x": ""])
+        XCTAssertEqual(try s.listFiles(), ["groups/g/group.yaml", "hone.yaml", "status/x"])
+    }
+}

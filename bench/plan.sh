@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Benchmark of `hone plan` (plan issue, item 7): RUNS runs with RUNS recorded statuses (generated from
+# `hone plan --format json`, as reconcile would record them), planned with nothing changed, with one
+# run changed, and in pull-request mode (`--base HEAD~1`) on that one-file change — beside the floor
+# (reading every blob through libgit2 without parsing, bench/floor.c). Release build, best of REPEAT.
+#   bench/plan.sh [RUNS] [GROUPS]
+set -euo pipefail
+RUNS=${1:-10000}
+GROUPS_N=${2:-100}
+REPEAT=${REPEAT:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+cd "$root"
+echo "building hone (release)…" >&2
+swift build -c release --product hone >&2
+hone="$root/.build/release/hone"
+floor="$root/.build/release/hone-bench-floor"
+cc -O2 "$here/floor.c" $(pkg-config --cflags --libs libgit2) -o "$floor"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+repo="$tmp/repo"
+python3 "$here/generate.py" "$repo" --runs "$RUNS" --groups "$GROUPS_N" >&2
+git -C "$repo" init -q -b main
+git -C "$repo" add -A
+git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "benchmark repository"
+# Recorded state: a Succeeded status per run and eval, with the id and digest the planner computes
+# (runs first: an eval's digest includes the model its run recorded).
+record() {
+"$hone" plan -C "$repo" --format json > "$tmp/plan.json" || true
+python3 - "$repo" "$tmp/plan.json" "$1" <<'PY'
+import json, os, sys
+repo, plan, kind = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]
+n = 0
+for a in plan["actions"]:
+    if a["kind"] != kind or a["action"] != "create":
+        continue
+    obj = a["object"]                      # groups/g/runs/r
+    parts = obj.split("/")
+    path = os.path.join(repo, "status", obj + ".yaml")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    model = ""
+    if kind == "Run":
+        model = f"""model:
+  name: {parts[3]}
+  version: draft-1
+  uri: store://sha256/{'c' * 64}/model.npz
+  sha256: "{'c' * 64}"
+  published: false
+"""
+    with open(path, "w") as f:
+        f.write(f"""kind: {kind}Status
+object: {parts[1]}/{parts[3]}
+id: {a['id']}
+phase: Succeeded
+attempt: 1
+rerun: 0
+specDigest: "{a['specDigest']}"
+createdAt: "2026-01-01T00:00:00Z"
+finishedAt: "2026-01-01T00:10:00Z"
+durationSeconds: 600.0
+pool: {a['pool']}
+{model}handler: python job.py
+params: {{}}
+metrics:
+  loss: 0.5
+inputs: {{}}
+tasks:
+- name: task
+  phase: Succeeded
+  exitCode: 0
+events: []
+""")
+    n += 1
+print(f"wrote {n} {kind} statuses", file=sys.stderr)
+PY
+git -C "$repo" add -A
+git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "recorded $1 statuses"
+}
+record Run
+record Eval
+files=$(git -C "$repo" ls-files | wc -l)
+
+measure() {
+  local best_wall="" best_rss="" status
+  for _ in $(seq "$REPEAT"); do
+    status=0
+    /usr/bin/time -v -o "$tmp/time" "$@" > "$tmp/out" 2>&1 || status=$?
+    if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then echo "failed ($status): $*" >&2; tail -5 "$tmp/out" >&2; exit 1; fi
+    local wall rss
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tmp/time")
+    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tmp/time")
+    if [ -z "$best_wall" ] || awk "BEGIN { exit !($wall < $best_wall) }"; then best_wall=$wall; best_rss=$rss; fi
+  done
+  echo "$best_wall $best_rss"
+}
+read -r fl_w fl_r < <(measure "$floor" tree "$repo")
+read -r same_w same_r < <(measure "$hone" plan -C "$repo" --ref HEAD --detailed-exitcode)
+grep -q "nothing to do" "$tmp/out" || { echo "expected nothing to do:" >&2; tail -3 "$tmp/out" >&2; exit 1; }
+# One run changed (a param), committed: a normal plan, and the pull-request plan against the parent.
+f=$(ls "$repo"/groups/*/runs/*.yaml | head -1)
+sed -i 's/^params:.*/params: {epochs: 99}/' "$f"
+git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qam "change one run"
+read -r one_w one_r < <(measure "$hone" plan -C "$repo" --ref HEAD --detailed-exitcode)
+grep -q "1 to rerun" "$tmp/out" || { echo "expected 1 to rerun:" >&2; tail -3 "$tmp/out" >&2; exit 1; }
+read -r pr_w pr_r < <(measure "$hone" plan -C "$repo" --base HEAD~1 --detailed-exitcode)
+grep -q "1 to rerun" "$tmp/out" || { echo "expected 1 to rerun in PR mode:" >&2; tail -3 "$tmp/out" >&2; exit 1; }
+
+echo
+echo "hone plan: $RUNS runs + $RUNS statuses, $files files ($(nproc) cores, best of $REPEAT)"
+printf "%-40s %8s %9s %9s\n" "case" "wall s" "RSS MiB" "vs floor"
+row() { awk -v n="$1" -v w="$2" -v r="$3" -v f="$fl_w" 'BEGIN { printf "%-40s %8.3f %9.1f %8.1f×\n", n, w, r / 1024, (f > 0 ? w / f : 0) }'; }
+row "floor: read every blob (libgit2)" "$fl_w" "$fl_r"
+row "hone plan, nothing changed" "$same_w" "$same_r"
+row "hone plan, one run changed" "$one_w" "$one_r"
+row "hone plan --base HEAD~1 (PR, one file)" "$pr_w" "$pr_r"
+awk -v a="$same_w" -v b="$one_w" -v c="$pr_w" -v ra="$same_r" -v rb="$one_r" 'BEGIN {
+  printf "targets: plan < 1 s: %s; RSS < 300 MB: %s; PR mode < 0.2 s: %s\n", (a < 1 && b < 1) ? "yes" : "no", (ra < 300*1024 && rb < 300*1024) ? "yes" : "no", (c < 0.2) ? "yes" : "no" }'

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Benchmark of `hone validate` (issue item 8): generates a repository of RUNS runs across GROUPS groups
+# (plus models, datasets, runtimes, one eval and one view per group), commits it with the git CLI, and
+# times `hone validate` on the working tree and on `--ref HEAD` (release build), beside a floor that
+# reads every file without parsing (bench/floor.c: libgit2 for the commit, read(2) for the working tree).
+# Each case runs REPEAT times; the best wall time and its peak RSS are shown.
+#   bench/validate.sh [RUNS] [GROUPS]       (make bench)
+set -euo pipefail
+RUNS=${1:-10000}
+GROUPS_N=${2:-100}
+REPEAT=${REPEAT:-5}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+cd "$root"
+
+echo "building hone (release)…" >&2
+swift build -c release --product hone >&2
+hone="$root/.build/release/hone"
+floor="$root/.build/release/hone-bench-floor"
+cc -O2 "$here/floor.c" $(pkg-config --cflags --libs libgit2) -o "$floor"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+repo="$tmp/repo"
+python3 "$here/generate.py" "$repo" --runs "$RUNS" --groups "$GROUPS_N" >&2
+git -C "$repo" init -q -b main
+git -C "$repo" add -A
+git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "benchmark repository"
+files=$(git -C "$repo" ls-files | grep -Ec '^(hone\.yaml|(models|datasets|runtimes|groups|evaluations|status)/)')
+
+# measure NAME EXPECTED_STATUS CMD… → "wall_seconds peak_rss_kb" of the fastest of REPEAT runs.
+measure() {
+  local best_wall="" best_rss="" status
+  for _ in $(seq "$REPEAT"); do
+    status=0
+    local start end wall rss
+    start=$(date +%s.%N)
+    /usr/bin/time -v -o "$tmp/time" "$@" > "$tmp/out" 2>&1 || status=$?
+    end=$(date +%s.%N)
+    if [ "$status" -ne 0 ]; then echo "failed ($status): $*" >&2; tail -5 "$tmp/out" >&2; exit 1; fi
+    # Wall time from date(1) (ms resolution; /usr/bin/time rounds to 10 ms), peak RSS from /usr/bin/time.
+    wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }')
+    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tmp/time")
+    if [ -z "$best_wall" ] || awk "BEGIN { exit !($wall < $best_wall) }"; then best_wall=$wall; best_rss=$rss; fi
+  done
+  echo "$best_wall $best_rss"
+}
+
+read -r fl_tree_w fl_tree_r < <(measure "$floor" tree "$repo")
+read -r fl_fs_w fl_fs_r < <(measure "$floor" fs "$repo")
+read -r wt_w wt_r < <(measure "$hone" validate -C "$repo")
+read -r head_w head_r < <(measure "$hone" validate -C "$repo" --ref HEAD)
+tail -1 "$tmp/out" >&2
+
+row() { # name wall rss floor_wall
+  awk -v n="$1" -v w="$2" -v r="$3" -v f="$4" -v files="$files" 'BEGIN {
+    fps = w > 0 ? files / w : 0
+    ratio = (f != "" && f > 0) ? sprintf("%.1f×", w / f) : "—"
+    printf "%-34s %8.3f %10.0f %9.1f %9s\n", n, w, fps, r / 1024, ratio }'
+}
+echo
+echo "hone validate: $RUNS runs in $GROUPS_N groups, $files files ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), best of $REPEAT)"
+printf "%-34s %8s %10s %9s %9s\n" "case" "wall s" "files/s" "RSS MiB" "vs floor"
+row "floor: read files (read(2))" "$fl_fs_w" "$fl_fs_r" ""
+row "hone validate (working tree)" "$wt_w" "$wt_r" "$fl_fs_w"
+row "floor: read blobs (libgit2)" "$fl_tree_w" "$fl_tree_r" ""
+row "hone validate --ref HEAD" "$head_w" "$head_r" "$fl_tree_w"
+echo
+target_ok=$(awk -v a="$wt_w" -v b="$head_w" -v fa="$fl_fs_w" -v fb="$fl_tree_w" 'BEGIN { print (a < 1 && b < 1) ? "yes" : "no" }')
+echo "target (< 1 s for 10,000 runs): $target_ok"

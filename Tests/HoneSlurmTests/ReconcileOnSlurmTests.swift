@@ -346,6 +346,13 @@ final class ReconcileOnSlurmTests: XCTestCase {
         }
         XCTAssertTrue(try status(repo, evalKey("lr-small-test")).evalModel?.contains("lr-small") ?? false)
         try assertCleanWorkTree(repo)
+        // Every hone commit says what it did — including submissions Slurm left PENDING (three jobs, two CPUs).
+        let honeCommits = try git(repo, ["log", "--format=%H", "--grep=^hone:"]).split(separator: "\n")
+        XCTAssertGreaterThanOrEqual(honeCommits.count, 3, "intent, launch and collect commits")
+        for commit in honeCommits {
+            let message = try git(repo, ["log", "-1", "--format=%B", String(commit)])
+            XCTAssertTrue(message.contains("Hone-Action: "), "a hone commit without a Hone-Action trailer:\n\(message)")
+        }
 
         // Slurm ran each of them exactly once, under the id hone recorded; the Slurm id is in the job folder.
         for key in [runKey("lr-small"), evalKey("lr-small-test"), evalKey("base-test")] {

@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "HoneEngineTests", dependencies: ["HoneEngine", "HoneExecutors", "HonePlanning", "HoneLoading", "HoneModel", "Git", "YAML"]),
         .testTarget(name: "HoneExecutorsTests", dependencies: ["HoneExecutors"]),
         // Needs a running Slurm cluster (scripts/slurm-cluster.sh start); fails loudly without one in CI.
-        .testTarget(name: "HoneSlurmTests", dependencies: ["HoneExecutors"]),
+        .testTarget(name: "HoneSlurmTests", dependencies: ["HoneExecutors", "HoneLoading", "HoneModel"]),
         .testTarget(name: "HoneCLITests", dependencies: ["HoneCLI"]),
     ],
     swiftLanguageModes: [.v6]

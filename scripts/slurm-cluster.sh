@@ -104,6 +104,15 @@ log_tails() {
     done
 }
 
+# The node's memory for slurm.conf (MB): 90% of MemTotal, so that slurmd, which measures the real
+# amount, never finds less than configured (it would drain the node). Without RealMemory a node
+# has 1 MB and every job with `--mem` (a pool's `mem:`) is rejected as unsatisfiable.
+real_memory_mb() {
+    local kb
+    kb="$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null || true)"
+    if [ -n "$kb" ] && [ "$kb" -gt 0 ] 2>/dev/null; then echo $((kb / 1024 * 9 / 10)); else echo 1; fi
+}
+
 write_conf() {
     local user auth_lines
     user="$(id -un)"
@@ -147,7 +156,7 @@ MpiDefault=none
 ReturnToService=2
 MinJobAge=600
 MailProg=/bin/true
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 RealMemory=$(real_memory_mb) State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
     mv "$CONF.tmp" "$CONF"

@@ -215,12 +215,22 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
         try? Data((slurmId + "\n").utf8).write(to: slurmIdFile(for: id), options: .atomic)
     }
 
-    /// `squeue -h -t all --name NAME -o %i`, in submission order.
+    /// `squeue -h -t all --name NAME -o %i|%Z`, in submission order — only jobs that run in this job's
+    /// folder: another repository on the same cluster can hold a job with the same name (same spec).
     func squeueIds(name: String) throws -> [String] {
-        let out = try runner.check("squeue", ["-h", "-t", "all", "--name", name, "-o", "%i"])
-        return out.split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            .sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+        let out = try runner.check("squeue", ["-h", "-t", "all", "--name", name, "-o", "%i|%Z"])
+        return out.split(whereSeparator: \.isNewline).compactMap { line -> String? in
+            let f = line.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let id = f.first, !id.isEmpty else { return nil }
+            return f.count < 2 || isOurDirectory(f[1], name: name) ? id : nil
+        }.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+    }
+
+    /// Whether a working directory Slurm reports is this job's folder (unknown counts as ours).
+    func isOurDirectory(_ reported: String, name: String) -> Bool {
+        let r = reported.hasSuffix("/") ? String(reported.dropLast()) : reported
+        guard !r.isEmpty, r != "(null)" else { return true }
+        return r == jobDirectory(for: name).standardizedFileURL.path
     }
 
     /// Jobs named `name` in the job completion log (`sacct -c`), else accounting (`sacct`); empty when
@@ -228,12 +238,12 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
     func sacctIds(name: String) -> [String] {
         for extra in [["-c"], []] {
             guard let r = try? runner.run("sacct", extra + ["-S", "1970-01-01T00:00:00", "--name", name,
-                                                             "-o", "JobID,JobName", "-P", "-n", "-X"]),
+                                                             "-o", "JobID,JobName,WorkDir", "-P", "-n", "-X"]),
                   r.succeeded else { continue }
             let ids = r.stdout.split(whereSeparator: \.isNewline).compactMap { line -> String? in
                 let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
                 guard f.count >= 2, f[1] == name, !f[0].isEmpty else { return nil }
-                return f[0]
+                return f.count < 3 || isOurDirectory(f[2], name: name) ? f[0] : nil
             }
             if !ids.isEmpty { return ids.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) } }
         }

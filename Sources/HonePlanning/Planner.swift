@@ -3,7 +3,7 @@ import HoneLoading
 import HoneModel
 
 /// Desired state + recorded state → Plan. Pure: no I/O, no clock (the caller passes `now`).
-public struct Planner {
+public struct Planner: Sendable {
     public var desired: DesiredState
     public var recorded: RecordedState
     public var invalidObjects: Set<ObjectKey>
@@ -33,21 +33,39 @@ public struct Planner {
             let names = (cycle + [cycle[0]]).map(\.display).joined(separator: " → ")
             plan.errors.append(Diagnostic(path: cycle[0].specPath, mark: .none, message: "dependency cycle: \(names) (each waits for a model another publishes)"))
         }
-        var runActions: [ObjectKey: PlannedAction] = [:]
-        for key in desired.runs.keys.sorted() {
-            if inCycle.contains(key) {
-                runActions[key] = PlannedAction(key: key, action: .blocked, reason: "in a dependency cycle")
-            } else {
-                runActions[key] = planRun(desired.runs[key]!, errors: &plan.errors)
-            }
+        // Each object's decision depends only on read-only inputs: decide them on every core.
+        let runKeys = desired.runs.keys.sorted()
+        let cycleMembers = inCycle
+        let runResults = Planner.concurrentMap(runKeys.count) { i -> (PlannedAction, [Diagnostic]) in
+            let key = runKeys[i]
+            if cycleMembers.contains(key) { return (PlannedAction(key: key, action: .blocked, reason: "in a dependency cycle"), []) }
+            var errors: [Diagnostic] = []
+            let a = self.planRun(self.desired.runs[key]!, errors: &errors)
+            return (a, errors)
         }
-        plan.actions += desired.runs.keys.sorted().map { runActions[$0]! }
-        for key in desired.evals.keys.sorted() {
-            plan.actions.append(planEval(desired.evals[key]!, runActions: runActions, errors: &plan.errors))
+        var runActions: [ObjectKey: PlannedAction] = [:]
+        runActions.reserveCapacity(runKeys.count)
+        for (a, errors) in runResults {
+            runActions[a.key] = a
+            plan.actions.append(a)
+            plan.errors += errors
+        }
+        let evalKeys = desired.evals.keys.sorted()
+        let frozenRunActions = runActions
+        let evalResults = Planner.concurrentMap(evalKeys.count) { i -> (PlannedAction, [Diagnostic]) in
+            var errors: [Diagnostic] = []
+            let a = self.planEval(self.desired.evals[evalKeys[i]]!, runActions: frozenRunActions, errors: &errors)
+            return (a, errors)
+        }
+        for (a, errors) in evalResults {
+            plan.actions.append(a)
+            plan.errors += errors
         }
         // Recorded objects whose spec is gone (and not merely invalid).
-        for (key, status) in recorded.statuses.sorted(by: { $0.key < $1.key }) {
-            guard desired.runs[key] == nil && desired.evals[key] == nil, !invalidObjects.contains(key) else { continue }
+        // Filter before sorting: statuses are large values, and most have a spec.
+        let gone = recorded.statuses.keys.filter { desired.runs[$0] == nil && desired.evals[$0] == nil && !invalidObjects.contains($0) }
+        for key in gone.sorted() {
+            let status = recorded.statuses[key]!
             if status.phase.isActive {
                 plan.actions.append(PlannedAction(key: key, action: .cancel, reason: "spec deleted while \(status.phase.rawValue.lowercased()): cancel attempt \(status.attempt)", id: status.id, attempt: status.attempt, pool: status.pool))
             } else {
@@ -55,6 +73,20 @@ public struct Planner {
             }
         }
         return plan
+    }
+
+    /// `(0..<n).map(body)` on every core, results in index order.
+    static func concurrentMap<T: Sendable>(_ n: Int, _ body: @Sendable (Int) -> T) -> [T] {
+        guard n > 64 else { return (0..<n).map(body) }
+        var results = [T?](repeating: nil, count: n)
+        results.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer
+            let chunks = min(n, ProcessInfo.processInfo.activeProcessorCount * 4)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                for i in stride(from: c, to: n, by: chunks) { out[i] = body(i) }
+            }
+        }
+        return results.map { $0! }
     }
 
     // MARK: Runs

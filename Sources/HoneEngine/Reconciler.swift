@@ -206,12 +206,14 @@ public final class Reconciler {
                 continue
             }
             let before = s
+            var verb = "update"   // the trailer's verb when this step changes the status
             switch state {
             case .notFound:
                 if s.phase == .running || s.tasks.first?.executorId != nil {
                     // Launched before, and now without a trace: the job is lost.
                     finish(&s, phase: .failed, at: now, project: project)
                     s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "Lost", message: "the executor has no trace of job \(s.id)", task: s.tasks.first?.name))
+                    verb = "lost"
                     break
                 }
                 let limit = project?.pools[s.pool]?.maxParallel ?? 1
@@ -219,18 +221,21 @@ public final class Reconciler {
                     if !s.events.contains(where: { $0.reason == "Queued" }) {
                         s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Queued", message: "pool \(s.pool) runs at most \(limit) job\(limit == 1 ? "" : "s") at a time: waiting for a free slot"))
                     }
+                    verb = "queue"
                     break
                 }
+                verb = "launch"
                 try launch(&s, exec: exec, load: load, statuses: statuses, store: store, now: now, project: project)
                 if s.phase.isActive { running[s.pool, default: 0] += 1 }
             case .pending(let executorId, let reason):
                 if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
+                verb = "adopt"
                 if !waitingNoted.contains(s.id) {
                     waitingNoted.insert(s.id)
                     progress("\(s.key.display): pending on \(s.pool) (\(reason))")
                 }
             case .running(let executorId, let startedAt):
-                if s.phase != .running { markRunning(&s, executorId: executorId, startedAt: startedAt ?? now) }
+                if s.phase != .running { markRunning(&s, executorId: executorId, startedAt: startedAt ?? now); verb = "start" }
                 if let r = s.releaseAt, let at = Timestamp.date(r), at <= now {
                     try exec.cancel(id: s.id)
                     try collectLogs(&s, store: store, project: project, into: &step)
@@ -255,8 +260,10 @@ public final class Reconciler {
             if s != before {
                 statuses[s.key] = s
                 try writeStatus(s, into: &step)
-                if before.phase != s.phase && !step.trailers.contains(where: { $0.contains(" \(s.key.display) ") || $0.hasSuffix(" \(s.key.display)") }) {
-                    step.action(s.phase == .running ? "start" : s.phase.rawValue.lowercased(), s.key, id: s.id, line: "\(s.key.display) is \(s.phase.rawValue.lowercased())")
+                // Every change carries its trailer (one per object and step).
+                if !step.trailers.contains(where: { $0.contains(" \(s.key.display) ") || $0.hasSuffix(" \(s.key.display)") }) {
+                    if verb == "launch" && s.phase == .failed { verb = "fail" }
+                    step.action(verb, s.key, id: s.id, line: "\(s.key.display) is \(s.phase.rawValue.lowercased())\(verb == "queue" ? " (queued: the pool is full)" : "")")
                 }
             }
         }

@@ -267,6 +267,7 @@ public final class Reconciler {
                 }
             }
         }
+        releaseDebugFolders(&statuses, now: now, into: &step)
         try recorder.record(step, subject: "hone: " + describe(step))
         // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
         for dir in cleanup { try? FileManager.default.removeItem(at: dir.appendingPathComponent("src")) }
@@ -276,6 +277,22 @@ public final class Reconciler {
         let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses), invalidObjects: load.invalidObjects, now: now).plan()
         let startable = replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
         return stillActive || startable
+    }
+
+    /// A failed debug eval keeps its job folder for inspection until its release time; after that the
+    /// folder goes and the status says so.
+    func releaseDebugFolders(_ statuses: inout [ObjectKey: ObjectStatus], now: Date, into step: inout ChangeSet) {
+        for (key, var s) in statuses.sorted(by: { $0.key < $1.key }) where s.phase.isFinal {
+            guard let dir = s.debugWorkdir, let r = s.releaseAt, let at = Timestamp.date(r), at <= now,
+                  !step.files.keys.contains(key.statusPath) else { continue }
+            try? FileManager.default.removeItem(atPath: dir)
+            s.debugWorkdir = nil
+            s.events.append(StatusEvent(at: Timestamp.string(now), reason: "DebugReleased", message: "debug mode: release time \(r) passed: removed the kept folder \(dir)"))
+            statuses[key] = s
+            try? writeStatus(s, into: &step)
+            step.action("release", key, id: s.id, line: "\(key.display): removed the debug folder kept until \(r)")
+            progress("\(key.display): removed the debug folder \(dir) (release time \(r) passed)")
+        }
     }
 
     func describe(_ c: ChangeSet) -> String {
@@ -380,6 +397,10 @@ public final class Reconciler {
         if cancelledBySlurm { phase = .cancelled }
         let task = s.tasks[0].name
         s.tasks[0].exitCode = exitCode.map(Int.init)
+        // An eval that ended before any poll saw it running has no release time yet.
+        if s.key.kind == .eval, s.releaseAt == nil, let r = s.autoRelease, let st = s.startedAt.flatMap(Timestamp.date) {
+            s.releaseAt = Timestamp.string(st.addingTimeInterval(TimeInterval(r)))
+        }
         try collectLogs(&s, store: store, project: project, into: &changes, logFile: logFile)
         // Metrics and results are committed beside the status.
         if let summaryData = fm.contents(atPath: out.appendingPathComponent("summary.json").path) {

@@ -71,8 +71,7 @@ final class UserEditTests: XCTestCase {
         XCTAssertEqual(s.phase, .cancelled)
         XCTAssertTrue(s.event("Deleted")?.message.contains("deleted") == true, "\(s.events)")
         XCTAssertNotNil(s.finishedAt)
-        usleep(200_000)
-        XCTAssertNotEqual(kill(childPid, 0), 0, "cancel kills the job's process group, children included")
+        XCTAssertFalse(processAlive(childPid), "cancel kills the job's process group, children included")
         XCTAssertFalse(FileManager.default.fileExists(atPath: done.path))
         XCTAssertTrue(try repo.messages().first?.contains("Hone-Action: cancel g/long id=\(s.id)") == true)
         try repo.assertHealthy()
@@ -196,4 +195,11 @@ final class UserEditTests: XCTestCase {
         XCTAssertEqual(repo.evalStatus("e")?.phase, .succeeded)
         try repo.assertHealthy()
     }
+}
+
+/// Alive and not a zombie (a killed orphan may linger as a zombie until init reaps it).
+func processAlive(_ pid: Int32) -> Bool {
+    guard kill(pid, 0) == 0 else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+    return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
 }

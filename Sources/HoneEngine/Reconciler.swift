@@ -85,6 +85,9 @@ public final class Reconciler {
     /// Refuses uncommitted spec edits (reconcile acts on commits); repairs status files that a killed
     /// reconciler left between a commit and the working tree.
     func checkWorkTree() throws {
+        if !options.noCommit, try recorder.recoverInterruptedSync() > 0 {
+            progress("a previous reconcile stopped between a commit and the working tree: brought its files in line with \(branch)")
+        }
         let specPrefixes = ["hone.yaml", "models", "datasets", "runtimes", "groups", "evaluations"]
         let dirty = try repository.changedPaths(under: specPrefixes).filter { !$0.hasPrefix(".hone/") }
         if !dirty.isEmpty && !options.noCommit {

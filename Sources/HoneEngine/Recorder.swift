@@ -56,6 +56,9 @@ final class Recorder {
         let signature = hone(repository.defaultSignature())
         var attempt = 0
         var id: ObjectID
+        // Journal first: a reconciler killed between the commit and the working-tree update leaves the
+        // list of paths to bring in line with the branch (see recoverInterruptedSync).
+        if syncWorkTree { try beginSync(Array(changes.files.keys)) }
         while true {
             let parent = tip
             do {
@@ -68,7 +71,10 @@ final class Recorder {
         }
         commits.append(id)
         CrashPoint.hit("mid-commit")
-        if syncWorkTree { try writeWorkTree(changes.files) }
+        if syncWorkTree {
+            try writeWorkTree(changes.files)
+            endSync()
+        }
         if let remote = push { try pushWithRetry(remote: remote, commit: id, changes: changes, message: message, signature: signature) }
     }
 
@@ -88,6 +94,29 @@ final class Recorder {
             }
         }
         if !noCommit { try repository.stage(paths: files.keys.sorted()) }
+    }
+
+    // MARK: Working-tree journal
+
+    var journal: URL { workspace.url(".hone/worktree-sync") }
+
+    func beginSync(_ paths: [String]) throws {
+        try Workspace.atomicWrite(journal, Data(paths.sorted().joined(separator: "\n").utf8))
+    }
+
+    func endSync() { try? FileManager.default.removeItem(at: journal) }
+
+    /// After a reconciler died between a commit and the working-tree update: brings the journalled paths
+    /// (index and working tree) in line with the branch tip. Returns how many paths it touched.
+    func recoverInterruptedSync() throws -> Int {
+        guard syncWorkTree, let text = try? String(contentsOf: journal, encoding: .utf8), let tip else { return 0 }
+        var files: [String: FileChange] = [:]
+        for path in text.split(separator: "\n").map(String.init) where !path.isEmpty {
+            if let data = try repository.blob(at: path, in: tip) { files[path] = .write(data) } else { files[path] = .delete }
+        }
+        try writeWorkTree(files)
+        endSync()
+        return files.count
     }
 
     static func removeEmptyParents(of url: URL, upTo root: URL) {
@@ -115,17 +144,25 @@ final class Recorder {
                 let ourParent = try repository.commit(current).parents.first
                 files = try dropStale(files, remoteTip: remoteTip)
                 let rebased = try repository.writeCommitDetached(parent: remoteTip, changes: files, message: message, author: signature)
-                try repository.compareAndSwap(ref: "refs/heads/\(branch)", to: rebased, expected: current)
-                // Bring what the remote added into the working tree as well.
+                // Bring what the remote added into the working tree as well (journalled like a commit).
+                var remoteFiles: [String: FileChange] = [:]
                 if syncWorkTree {
                     let theirs = try repository.diff(from: ourParent, to: remoteTip)
-                    var remoteFiles: [String: FileChange] = [:]
                     for d in theirs {
                         if let old = d.oldPath, d.status == .deleted || d.status == .renamed { remoteFiles[old] = .delete }
                         if let new = d.newPath, d.status != .deleted, let data = try repository.blob(at: new, in: rebased) { remoteFiles[new] = .write(data) }
                     }
                     for (p, c) in files { remoteFiles[p] = c }
+                    // Status files kept from the remote: the working tree gets the remote's copy.
+                    for p in changes.files.keys where files[p] == nil {
+                        if let data = try repository.blob(at: p, in: rebased) { remoteFiles[p] = .write(data) } else { remoteFiles[p] = .delete }
+                    }
+                    try beginSync(Array(remoteFiles.keys))
+                }
+                try repository.compareAndSwap(ref: "refs/heads/\(branch)", to: rebased, expected: current)
+                if syncWorkTree {
                     try writeWorkTree(remoteFiles)
+                    endSync()
                 }
                 current = rebased
                 commits.append(rebased)

@@ -68,8 +68,12 @@ public final class Reconciler {
         guard recorder.tip != nil else { throw HoneError("branch \(branch) has no commits yet: commit the repository's files first") }
         if recorder.syncWorkTree { try checkWorkTree() }
         let deadline = options.timeout.map { Date().addingTimeInterval($0) }
+        var reloads = 0
         while true {
+            recorder.rebased = false
             let busy = try pass()
+            // The remote moved under a push: act again on the new tip (also without --wait), a bounded number of times.
+            if recorder.rebased && reloads < 5 { reloads += 1; continue }
             if !options.wait || !busy { break }
             if let d = deadline, Date() >= d {
                 summary.timedOut = true
@@ -194,6 +198,9 @@ public final class Reconciler {
         }
         try recorder.record(intent, subject: "hone: " + describe(intent))
         if !intent.isEmpty { CrashPoint.hit("after-intent-commit") }
+        // Our intent landed on a newer remote tip: the statuses loaded above may be stale (the remote may
+        // hold a newer attempt), so launch nothing on them; the next pass reloads.
+        if recorder.rebased { return true }
 
         // Step 2: advance every active attempt: launch what is queued, adopt what runs, collect what ended.
         var step = ChangeSet()

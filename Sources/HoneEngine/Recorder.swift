@@ -37,6 +37,9 @@ final class Recorder {
     let push: String?
     let progress: (String) -> Void
     private(set) var commits: [ObjectID] = []
+    /// Set when a push re-applied our commit on a remote tip that moved: what the reconciler loaded
+    /// before is stale, so it must reload before acting further.
+    var rebased = false
 
     init(workspace: Workspace, repository: Repository, branch: String, syncWorkTree: Bool, noCommit: Bool, push: String?, progress: @escaping (String) -> Void) {
         self.workspace = workspace; self.repository = repository; self.branch = branch
@@ -166,6 +169,7 @@ final class Recorder {
                 }
                 current = rebased
                 commits.append(rebased)
+                self.rebased = true
             }
         }
     }

@@ -42,6 +42,7 @@ public final class Reconciler {
     private var executors: [String: Executor] = [:]
     private var summary = ReconcileSummary()
     private var waitingNoted: Set<String> = []
+    private var authors: [ObjectKey: String] = [:]
 
     public init(workspace: Workspace, options: ReconcileOptions, progress: @escaping (String) -> Void) throws {
         self.workspace = workspace
@@ -138,7 +139,14 @@ public final class Reconciler {
 
     /// Returns whether work is still going on (jobs running or queued, or evals waiting on them).
     func pass() throws -> Bool {
+        var clock = Date()
+        func lap(_ what: String) {
+            guard Recorder.timings else { return }
+            progress(String(format: "timing: %@ %.1f ms", what, Date().timeIntervalSince(clock) * 1000))
+            clock = Date()
+        }
         let load = try load()
+        lap("load")
         let now = Date()
         let plan = Planner(load, now: now).plan()
         let specCommit = recorder.tip?.hex
@@ -150,6 +158,10 @@ public final class Reconciler {
         var statuses = load.recorded.statuses
         let store = ArtifactStore(project: load.desired.project, repositoryRoot: workspace.root)
         let project = load.desired.project
+
+        let starting = plan.actions.filter { ($0.action == .create || $0.action == .rerun)
+            && (load.desired.runs[$0.key]?.owner ?? load.desired.evals[$0.key]?.owner) == nil }.map(\.key)
+        authors = lastAuthors(starting)
 
         // Step 1: intent. Statuses for new attempts, cancellations, publishes, prunes — committed before launching.
         var intent = ChangeSet()
@@ -196,7 +208,9 @@ public final class Reconciler {
                 continue
             }
         }
+        lap("plan and intent")
         try recorder.record(intent, subject: "hone: " + describe(intent))
+        lap("intent commit")
         if !intent.isEmpty { CrashPoint.hit("after-intent-commit") }
         // Our intent landed on a newer remote tip: the statuses loaded above may be stale (the remote may
         // hold a newer attempt), so launch nothing on them; the next pass reloads.
@@ -271,14 +285,16 @@ public final class Reconciler {
                 statuses[s.key] = s
                 try writeStatus(s, into: &step)
                 // Every change carries its trailer (one per object and step).
-                if !step.trailers.contains(where: { $0.contains(" \(s.key.display) ") || $0.hasSuffix(" \(s.key.display)") }) {
+                if !step.keys.contains(s.key) {
                     if verb == "launch" && s.phase == .failed { verb = "fail" }
                     step.action(verb, s.key, id: s.id, line: "\(s.key.display) is \(s.phase.rawValue.lowercased())\(verb == "queue" ? " (queued: the pool is full)" : "")")
                 }
             }
         }
         releaseDebugFolders(&statuses, now: now, into: &step)
+        lap("poll, launch, collect")
         try recorder.record(step, subject: "hone: " + describe(step))
+        lap("step commit")
         // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
         for dir in cleanup { try? FileManager.default.removeItem(at: dir.appendingPathComponent("src")) }
 
@@ -323,13 +339,13 @@ public final class Reconciler {
         if let run = load.desired.runs[key] {
             task = "train"
             s.handler = run.handler; s.params = run.params; s.rerun = run.rerun
-            s.owner = run.owner ?? lastAuthor(key) ?? load.desired.project?.owner
+            s.owner = run.owner ?? authors[key] ?? lastAuthor(key) ?? load.desired.project?.owner
             s.baseModel = run.baseModel.description; s.trainDataset = run.trainDataset.description
             s.validationDataset = run.validationDataset?.description; s.runtime = run.runtime?.description
         } else if let eval = load.desired.evals[key] {
             task = "evaluate"
             s.handler = eval.handler; s.params = eval.params; s.rerun = eval.rerun
-            s.owner = eval.owner ?? lastAuthor(key) ?? load.desired.project?.owner
+            s.owner = eval.owner ?? authors[key] ?? lastAuthor(key) ?? load.desired.project?.owner
             if let m = eval.model { s.evalModel = m.description }
             else if let r = eval.fromRunKey, let rs = load.recorded.statuses[r] {
                 s.evalModel = "\(rs.model?.name ?? r.name)@\(rs.model?.version ?? "draft") (draft of \(r.display) attempt \(rs.attempt))"
@@ -341,6 +357,22 @@ public final class Reconciler {
         s.events = [StatusEvent(at: Timestamp.string(now), reason: a.action == .create ? "Scheduled" : "Rescheduled",
                                 message: "attempt \(s.attempt) (\(s.id)) scheduled on pool \(s.pool): \(a.reason)")]
         return s
+    }
+
+    /// Authors of the last commits that changed these specs: one walk of the history for many specs
+    /// (a revwalk per spec is quadratic when thousands start at once).
+    func lastAuthors(_ keys: [ObjectKey]) -> [ObjectKey: String] {
+        guard keys.count > 8, let tip = recorder.tip else { return [:] }
+        var wanted = Dictionary(keys.map { ($0.specPath, $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [ObjectKey: String] = [:]
+        for prefix in ["groups", "evaluations"] where !wanted.isEmpty {
+            guard let commits = try? repository.history(of: prefix, from: tip) else { continue }
+            for c in commits where !wanted.isEmpty {
+                guard let diff = try? repository.diff(from: c.parents.first, to: c.id) else { continue }
+                for d in diff { if let p = d.newPath, let k = wanted.removeValue(forKey: p) { out[k] = c.author.name } }
+            }
+        }
+        return out
     }
 
     func lastAuthor(_ key: ObjectKey) -> String? {

@@ -9,6 +9,8 @@ struct ChangeSet {
     var files: [String: FileChange] = [:]
     var trailers: [String] = []
     var lines: [String] = []
+    /// Objects that already have a trailer.
+    var keys: Set<ObjectKey> = []
     var isEmpty: Bool { files.isEmpty }
 
     mutating func write(_ path: String, _ text: String) { files[path] = .write(Data(text.utf8)) }
@@ -16,12 +18,14 @@ struct ChangeSet {
     mutating func delete(_ path: String) { files[path] = .delete }
     mutating func action(_ verb: String, _ key: ObjectKey, id: String?, line: String) {
         trailers.append("Hone-Action: \(verb) \(key.display)\(id.map { " id=\($0)" } ?? "")")
+        keys.insert(key)
         lines.append(line)
     }
     mutating func merge(_ other: ChangeSet) {
         files.merge(other.files) { _, b in b }
         trailers += other.trailers
         lines += other.lines
+        keys.formUnion(other.keys)
     }
 }
 
@@ -56,6 +60,7 @@ final class Recorder {
             return
         }
         let message = subject + "\n\n" + changes.lines.map { "- \($0)" }.joined(separator: "\n") + "\n\n" + changes.trailers.joined(separator: "\n") + "\n"
+        let started = Date()
         let signature = hone(repository.defaultSignature())
         var attempt = 0
         var id: ObjectID
@@ -73,13 +78,21 @@ final class Recorder {
             }
         }
         commits.append(id)
+        let committed = Date()
         CrashPoint.hit("mid-commit")
         if syncWorkTree {
             try writeWorkTree(changes.files)
             endSync()
         }
+        if Recorder.timings {
+            progress(String(format: "timing: commit of %d files %.0f ms, working tree and index %.0f ms",
+                            changes.files.count, committed.timeIntervalSince(started) * 1000, Date().timeIntervalSince(committed) * 1000))
+        }
         if let remote = push { try pushWithRetry(remote: remote, commit: id, changes: changes, message: message, signature: signature) }
     }
+
+    /// `HONE_TIMINGS=1`: print how long each commit took (bench/reconcile.sh).
+    static let timings = ProcessInfo.processInfo.environment["HONE_TIMINGS"].map { !$0.isEmpty && $0 != "0" } ?? false
 
     private func hone(_ s: Signature) -> Signature {
         // Commits by hone are authored as the user running it, marked so CI can skip them.
@@ -87,16 +100,28 @@ final class Recorder {
     }
 
     func writeWorkTree(_ files: [String: FileChange]) throws {
+        let writeStarted = Date()
+        var folders: Set<String> = []
         for (path, change) in files.sorted(by: { $0.key < $1.key }) {
             let url = workspace.url(path)
             switch change {
-            case .write(let data, _): try Workspace.atomicWrite(url, data)
+            case .write(let data, _):
+                // Not atomic (temp + rename costs a second file per status): a reconciler killed mid-write
+                // leaves the path in the journal, and the next one rewrites it from the branch.
+                let folder = url.deletingLastPathComponent().path
+                if folders.insert(folder).inserted { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+                do { try data.write(to: url) } catch { throw HoneError("cannot write \(url.path): \(error)") }
             case .delete:
                 try? FileManager.default.removeItem(at: url)
                 Recorder.removeEmptyParents(of: url, upTo: workspace.root)
             }
         }
+        let written = Date()
         if !noCommit { try repository.stage(paths: files.keys.sorted()) }
+        if Recorder.timings {
+            progress(String(format: "timing: %d working-tree files: write %.0f ms, stage %.0f ms", files.count,
+                            written.timeIntervalSince(writeStarted) * 1000, Date().timeIntervalSince(written) * 1000))
+        }
     }
 
     // MARK: Working-tree journal

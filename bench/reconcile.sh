@@ -56,7 +56,7 @@ make_repo "$work/files" "$FILES" 1
 t0=$(now)
 (cd "$work/files" && HONE_TIMINGS=1 "$hone" reconcile > "$work/files.out" 2> "$work/files.err") || { tail "$work/files.err" >&2; exit 1; }
 t1=$(now)
-grep '^hone: timing: ' "$work/files.err" | sed 's/^hone: timing: /  /' | head -3
+grep '^hone: timing: ' "$work/files.err" | sed 's/^hone: timing: /  /' | head -6
 files=$(git -C "$work/files" show --stat --format= HEAD~1 | tail -1)
 awk -v t="$(echo "$t1 - $t0" | bc)" -v f="$FILES" 'BEGIN { printf "whole reconcile (load %d specs, plan, 2 commits, 1 launch): %.2f s\n", f, t }'
 echo "  intent commit: $files"

@@ -30,12 +30,7 @@ struct JobPreparation {
             throw PreparationFailure(reason: "NoSpecCommit", message: "the status records no spec commit to snapshot")
         }
         // The handler runs the code exactly as committed beside the spec.
-        for entry in try repository.tree(of: commit) where !entry.path.hasPrefix("status/") {
-            let url = src.appendingPathComponent(entry.path)
-            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try repository.readBlob(entry.blob).write(to: url)
-            if entry.executable { chmod(url.path, 0o755) }
-        }
+        try snapshot(commit, into: src)
 
         var job: [String: JSONValue] = [
             "kind": .string(status.key.kind.rawValue), "object": .string(status.key.display), "id": .string(status.id),
@@ -100,6 +95,41 @@ struct JobPreparation {
         env["HONE_JOB_ID"] = status.id
         return JobSpec(id: status.id, object: status.key.display, task: task, command: command, environment: env,
                        secretEnvironment: secrets, runtime: runtime, timeLimitSeconds: timeLimit)
+    }
+
+    /// `src/`: the commit's tree (without status/). Extracted once per content into `.hone/snapshots/<digest>/`
+    /// (read-only), then hard-linked per job: a fresh folder per job without re-extracting every blob.
+    func snapshot(_ commit: ObjectID, into src: URL) throws {
+        let fm = FileManager.default
+        let entries = try repository.tree(of: commit).filter { !$0.path.hasPrefix("status/") }
+        // Keyed by the content without status/ (hone's own commits change only status/, so they share one).
+        let key = SHA256.hex(entries.map { "\($0.blob.hex) \($0.executable ? "x" : "-") \($0.path)\n" }.joined())
+        let cache = store.repositoryRoot.appendingPathComponent(".hone/snapshots/\(key)")
+        if !fm.fileExists(atPath: cache.path) {
+            let tmp = URL(fileURLWithPath: cache.path + ".tmp-\(getpid())")
+            try? fm.removeItem(at: tmp)
+            var folders: Set<String> = []
+            for entry in entries {
+                let url = tmp.appendingPathComponent(entry.path)
+                let folder = url.deletingLastPathComponent().path
+                if folders.insert(folder).inserted { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+                try repository.readBlob(entry.blob).write(to: url)
+                chmod(url.path, entry.executable ? 0o555 : 0o444)
+            }
+            try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+            if rename(tmp.path, cache.path) != 0 { try? fm.removeItem(at: tmp) }  // another reconciler won: use its copy
+        }
+        var folders: Set<String> = []
+        for entry in entries {
+            let url = src.appendingPathComponent(entry.path)
+            let folder = url.deletingLastPathComponent().path
+            if folders.insert(folder).inserted { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            if link(cache.appendingPathComponent(entry.path).path, url.path) != 0 {
+                // Another file system, or no hard links: copy.
+                try repository.readBlob(entry.blob).write(to: url)
+                if entry.executable { chmod(url.path, 0o755) }
+            }
+        }
     }
 
     /// A version's artifact, checked against its sha256 before any job reads it.

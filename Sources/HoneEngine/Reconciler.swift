@@ -42,6 +42,7 @@ public final class Reconciler {
     private var executors: [String: Executor] = [:]
     private var summary = ReconcileSummary()
     private var waitingNoted: Set<String> = []
+    private var authors: [ObjectKey: String] = [:]
 
     public init(workspace: Workspace, options: ReconcileOptions, progress: @escaping (String) -> Void) throws {
         self.workspace = workspace
@@ -68,8 +69,12 @@ public final class Reconciler {
         guard recorder.tip != nil else { throw HoneError("branch \(branch) has no commits yet: commit the repository's files first") }
         if recorder.syncWorkTree { try checkWorkTree() }
         let deadline = options.timeout.map { Date().addingTimeInterval($0) }
+        var reloads = 0
         while true {
+            recorder.rebased = false
             let busy = try pass()
+            // The remote moved under a push: act again on the new tip (also without --wait), a bounded number of times.
+            if recorder.rebased && reloads < 5 { reloads += 1; continue }
             if !options.wait || !busy { break }
             if let d = deadline, Date() >= d {
                 summary.timedOut = true
@@ -85,6 +90,9 @@ public final class Reconciler {
     /// Refuses uncommitted spec edits (reconcile acts on commits); repairs status files that a killed
     /// reconciler left between a commit and the working tree.
     func checkWorkTree() throws {
+        if !options.noCommit, try recorder.recoverInterruptedSync() > 0 {
+            progress("a previous reconcile stopped between a commit and the working tree: brought its files in line with \(branch)")
+        }
         let specPrefixes = ["hone.yaml", "models", "datasets", "runtimes", "groups", "evaluations"]
         let dirty = try repository.changedPaths(under: specPrefixes).filter { !$0.hasPrefix(".hone/") }
         if !dirty.isEmpty && !options.noCommit {
@@ -131,7 +139,14 @@ public final class Reconciler {
 
     /// Returns whether work is still going on (jobs running or queued, or evals waiting on them).
     func pass() throws -> Bool {
+        var clock = Date()
+        func lap(_ what: String) {
+            guard Recorder.timings else { return }
+            progress(String(format: "timing: %@ %.1f ms", what, Date().timeIntervalSince(clock) * 1000))
+            clock = Date()
+        }
         let load = try load()
+        lap("load")
         let now = Date()
         let plan = Planner(load, now: now).plan()
         let specCommit = recorder.tip?.hex
@@ -143,6 +158,10 @@ public final class Reconciler {
         var statuses = load.recorded.statuses
         let store = ArtifactStore(project: load.desired.project, repositoryRoot: workspace.root)
         let project = load.desired.project
+
+        let starting = plan.actions.filter { ($0.action == .create || $0.action == .rerun)
+            && (load.desired.runs[$0.key]?.owner ?? load.desired.evals[$0.key]?.owner) == nil }.map(\.key)
+        authors = lastAuthors(starting)
 
         // Step 1: intent. Statuses for new attempts, cancellations, publishes, prunes — committed before launching.
         var intent = ChangeSet()
@@ -189,8 +208,13 @@ public final class Reconciler {
                 continue
             }
         }
+        lap("plan and intent")
         try recorder.record(intent, subject: "hone: " + describe(intent))
+        lap("intent commit")
         if !intent.isEmpty { CrashPoint.hit("after-intent-commit") }
+        // Our intent landed on a newer remote tip: the statuses loaded above may be stale (the remote may
+        // hold a newer attempt), so launch nothing on them; the next pass reloads.
+        if recorder.rebased { return true }
 
         // Step 2: advance every active attempt: launch what is queued, adopt what runs, collect what ended.
         var step = ChangeSet()
@@ -206,12 +230,14 @@ public final class Reconciler {
                 continue
             }
             let before = s
+            var verb = "update"   // the trailer's verb when this step changes the status
             switch state {
             case .notFound:
                 if s.phase == .running || s.tasks.first?.executorId != nil {
                     // Launched before, and now without a trace: the job is lost.
                     finish(&s, phase: .failed, at: now, project: project)
                     s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "Lost", message: "the executor has no trace of job \(s.id)", task: s.tasks.first?.name))
+                    verb = "lost"
                     break
                 }
                 let limit = project?.pools[s.pool]?.maxParallel ?? 1
@@ -219,18 +245,21 @@ public final class Reconciler {
                     if !s.events.contains(where: { $0.reason == "Queued" }) {
                         s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Queued", message: "pool \(s.pool) runs at most \(limit) job\(limit == 1 ? "" : "s") at a time: waiting for a free slot"))
                     }
+                    verb = "queue"
                     break
                 }
+                verb = "launch"
                 try launch(&s, exec: exec, load: load, statuses: statuses, store: store, now: now, project: project)
                 if s.phase.isActive { running[s.pool, default: 0] += 1 }
             case .pending(let executorId, let reason):
                 if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
+                verb = "adopt"
                 if !waitingNoted.contains(s.id) {
                     waitingNoted.insert(s.id)
                     progress("\(s.key.display): pending on \(s.pool) (\(reason))")
                 }
             case .running(let executorId, let startedAt):
-                if s.phase != .running { markRunning(&s, executorId: executorId, startedAt: startedAt ?? now) }
+                if s.phase != .running { markRunning(&s, executorId: executorId, startedAt: startedAt ?? now); verb = "start" }
                 if let r = s.releaseAt, let at = Timestamp.date(r), at <= now {
                     try exec.cancel(id: s.id)
                     try collectLogs(&s, store: store, project: project, into: &step)
@@ -255,15 +284,17 @@ public final class Reconciler {
             if s != before {
                 statuses[s.key] = s
                 try writeStatus(s, into: &step)
-                // Every status change gets its trailer (CI skips commits that carry one).
-                if !step.trailers.contains(where: { $0.contains(" \(s.key.display) ") || $0.hasSuffix(" \(s.key.display)") }) {
-                    let verb = before.phase != s.phase ? (s.phase == .running ? "start" : s.phase.rawValue.lowercased())
-                        : (before.tasks.first?.executorId == nil && s.tasks.first?.executorId != nil ? "launch" : "update")
-                    step.action(verb, s.key, id: s.id, line: "\(s.key.display): \(verb == "launch" ? "launched" : s.phase.rawValue.lowercased())")
+                // Every change carries its trailer (one per object and step).
+                if !step.keys.contains(s.key) {
+                    if verb == "launch" && s.phase == .failed { verb = "fail" }
+                    step.action(verb, s.key, id: s.id, line: "\(s.key.display) is \(s.phase.rawValue.lowercased())\(verb == "queue" ? " (queued: the pool is full)" : "")")
                 }
             }
         }
+        releaseDebugFolders(&statuses, now: now, into: &step)
+        lap("poll, launch, collect")
         try recorder.record(step, subject: "hone: " + describe(step))
+        lap("step commit")
         // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
         for dir in cleanup { try? FileManager.default.removeItem(at: dir.appendingPathComponent("src")) }
 
@@ -272,6 +303,22 @@ public final class Reconciler {
         let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses), invalidObjects: load.invalidObjects, now: now).plan()
         let startable = replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
         return stillActive || startable
+    }
+
+    /// A failed debug eval keeps its job folder for inspection until its release time; after that the
+    /// folder goes and the status says so.
+    func releaseDebugFolders(_ statuses: inout [ObjectKey: ObjectStatus], now: Date, into step: inout ChangeSet) {
+        for (key, var s) in statuses.sorted(by: { $0.key < $1.key }) where s.phase.isFinal {
+            guard let dir = s.debugWorkdir, let r = s.releaseAt, let at = Timestamp.date(r), at <= now,
+                  !step.files.keys.contains(key.statusPath) else { continue }
+            try? FileManager.default.removeItem(atPath: dir)
+            s.debugWorkdir = nil
+            s.events.append(StatusEvent(at: Timestamp.string(now), reason: "DebugReleased", message: "debug mode: release time \(r) passed: removed the kept folder \(dir)"))
+            statuses[key] = s
+            try? writeStatus(s, into: &step)
+            step.action("release", key, id: s.id, line: "\(key.display): removed the debug folder kept until \(r)")
+            progress("\(key.display): removed the debug folder \(dir) (release time \(r) passed)")
+        }
     }
 
     func describe(_ c: ChangeSet) -> String {
@@ -292,13 +339,13 @@ public final class Reconciler {
         if let run = load.desired.runs[key] {
             task = "train"
             s.handler = run.handler; s.params = run.params; s.rerun = run.rerun
-            s.owner = run.owner ?? lastAuthor(key) ?? load.desired.project?.owner
+            s.owner = run.owner ?? authors[key] ?? lastAuthor(key) ?? load.desired.project?.owner
             s.baseModel = run.baseModel.description; s.trainDataset = run.trainDataset.description
             s.validationDataset = run.validationDataset?.description; s.runtime = run.runtime?.description
         } else if let eval = load.desired.evals[key] {
             task = "evaluate"
             s.handler = eval.handler; s.params = eval.params; s.rerun = eval.rerun
-            s.owner = eval.owner ?? lastAuthor(key) ?? load.desired.project?.owner
+            s.owner = eval.owner ?? authors[key] ?? lastAuthor(key) ?? load.desired.project?.owner
             if let m = eval.model { s.evalModel = m.description }
             else if let r = eval.fromRunKey, let rs = load.recorded.statuses[r] {
                 s.evalModel = "\(rs.model?.name ?? r.name)@\(rs.model?.version ?? "draft") (draft of \(r.display) attempt \(rs.attempt))"
@@ -310,6 +357,22 @@ public final class Reconciler {
         s.events = [StatusEvent(at: Timestamp.string(now), reason: a.action == .create ? "Scheduled" : "Rescheduled",
                                 message: "attempt \(s.attempt) (\(s.id)) scheduled on pool \(s.pool): \(a.reason)")]
         return s
+    }
+
+    /// Authors of the last commits that changed these specs: one walk of the history for many specs
+    /// (a revwalk per spec is quadratic when thousands start at once).
+    func lastAuthors(_ keys: [ObjectKey]) -> [ObjectKey: String] {
+        guard keys.count > 8, let tip = recorder.tip else { return [:] }
+        var wanted = Dictionary(keys.map { ($0.specPath, $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [ObjectKey: String] = [:]
+        for prefix in ["groups", "evaluations"] where !wanted.isEmpty {
+            guard let commits = try? repository.history(of: prefix, from: tip) else { continue }
+            for c in commits where !wanted.isEmpty {
+                guard let diff = try? repository.diff(from: c.parents.first, to: c.id) else { continue }
+                for d in diff { if let p = d.newPath, let k = wanted.removeValue(forKey: p) { out[k] = c.author.name } }
+            }
+        }
+        return out
     }
 
     func lastAuthor(_ key: ObjectKey) -> String? {
@@ -376,6 +439,10 @@ public final class Reconciler {
         if cancelledBySlurm { phase = .cancelled }
         let task = s.tasks[0].name
         s.tasks[0].exitCode = exitCode.map(Int.init)
+        // An eval that ended before any poll saw it running has no release time yet.
+        if s.key.kind == .eval, s.releaseAt == nil, let r = s.autoRelease, let st = s.startedAt.flatMap(Timestamp.date) {
+            s.releaseAt = Timestamp.string(st.addingTimeInterval(TimeInterval(r)))
+        }
         try collectLogs(&s, store: store, project: project, into: &changes, logFile: logFile)
         // Metrics and results are committed beside the status.
         if let summaryData = fm.contents(atPath: out.appendingPathComponent("summary.json").path) {

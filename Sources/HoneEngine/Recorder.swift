@@ -9,6 +9,8 @@ struct ChangeSet {
     var files: [String: FileChange] = [:]
     var trailers: [String] = []
     var lines: [String] = []
+    /// Objects that already have a trailer.
+    var keys: Set<ObjectKey> = []
     var isEmpty: Bool { files.isEmpty }
 
     mutating func write(_ path: String, _ text: String) { files[path] = .write(Data(text.utf8)) }
@@ -16,12 +18,14 @@ struct ChangeSet {
     mutating func delete(_ path: String) { files[path] = .delete }
     mutating func action(_ verb: String, _ key: ObjectKey, id: String?, line: String) {
         trailers.append("Hone-Action: \(verb) \(key.display)\(id.map { " id=\($0)" } ?? "")")
+        keys.insert(key)
         lines.append(line)
     }
     mutating func merge(_ other: ChangeSet) {
         files.merge(other.files) { _, b in b }
         trailers += other.trailers
         lines += other.lines
+        keys.formUnion(other.keys)
     }
 }
 
@@ -37,6 +41,9 @@ final class Recorder {
     let push: String?
     let progress: (String) -> Void
     private(set) var commits: [ObjectID] = []
+    /// Set when a push re-applied our commit on a remote tip that moved: what the reconciler loaded
+    /// before is stale, so it must reload before acting further.
+    var rebased = false
 
     init(workspace: Workspace, repository: Repository, branch: String, syncWorkTree: Bool, noCommit: Bool, push: String?, progress: @escaping (String) -> Void) {
         self.workspace = workspace; self.repository = repository; self.branch = branch
@@ -53,9 +60,13 @@ final class Recorder {
             return
         }
         let message = subject + "\n\n" + changes.lines.map { "- \($0)" }.joined(separator: "\n") + "\n\n" + changes.trailers.joined(separator: "\n") + "\n"
+        let started = Date()
         let signature = hone(repository.defaultSignature())
         var attempt = 0
         var id: ObjectID
+        // Journal first: a reconciler killed between the commit and the working-tree update leaves the
+        // list of paths to bring in line with the branch (see recoverInterruptedSync).
+        if syncWorkTree { try beginSync(Array(changes.files.keys)) }
         while true {
             let parent = tip
             do {
@@ -67,10 +78,21 @@ final class Recorder {
             }
         }
         commits.append(id)
+        let committed = Date()
         CrashPoint.hit("mid-commit")
-        if syncWorkTree { try writeWorkTree(changes.files) }
+        if syncWorkTree {
+            try writeWorkTree(changes.files)
+            endSync()
+        }
+        if Recorder.timings {
+            progress(String(format: "timing: commit of %d files %.0f ms, working tree and index %.0f ms",
+                            changes.files.count, committed.timeIntervalSince(started) * 1000, Date().timeIntervalSince(committed) * 1000))
+        }
         if let remote = push { try pushWithRetry(remote: remote, commit: id, changes: changes, message: message, signature: signature) }
     }
+
+    /// `HONE_TIMINGS=1`: print how long each commit took (bench/reconcile.sh).
+    static let timings = ProcessInfo.processInfo.environment["HONE_TIMINGS"].map { !$0.isEmpty && $0 != "0" } ?? false
 
     private func hone(_ s: Signature) -> Signature {
         // Commits by hone are authored as the user running it, marked so CI can skip them.
@@ -78,16 +100,51 @@ final class Recorder {
     }
 
     func writeWorkTree(_ files: [String: FileChange]) throws {
+        let writeStarted = Date()
+        var folders: Set<String> = []
         for (path, change) in files.sorted(by: { $0.key < $1.key }) {
             let url = workspace.url(path)
             switch change {
-            case .write(let data, _): try Workspace.atomicWrite(url, data)
+            case .write(let data, _):
+                // Not atomic (temp + rename costs a second file per status): a reconciler killed mid-write
+                // leaves the path in the journal, and the next one rewrites it from the branch.
+                let folder = url.deletingLastPathComponent().path
+                if folders.insert(folder).inserted { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+                do { try data.write(to: url) } catch { throw HoneError("cannot write \(url.path): \(error)") }
             case .delete:
                 try? FileManager.default.removeItem(at: url)
                 Recorder.removeEmptyParents(of: url, upTo: workspace.root)
             }
         }
+        let written = Date()
         if !noCommit { try repository.stage(paths: files.keys.sorted()) }
+        if Recorder.timings {
+            progress(String(format: "timing: %d working-tree files: write %.0f ms, stage %.0f ms", files.count,
+                            written.timeIntervalSince(writeStarted) * 1000, Date().timeIntervalSince(written) * 1000))
+        }
+    }
+
+    // MARK: Working-tree journal
+
+    var journal: URL { workspace.url(".hone/worktree-sync") }
+
+    func beginSync(_ paths: [String]) throws {
+        try Workspace.atomicWrite(journal, Data(paths.sorted().joined(separator: "\n").utf8))
+    }
+
+    func endSync() { try? FileManager.default.removeItem(at: journal) }
+
+    /// After a reconciler died between a commit and the working-tree update: brings the journalled paths
+    /// (index and working tree) in line with the branch tip. Returns how many paths it touched.
+    func recoverInterruptedSync() throws -> Int {
+        guard syncWorkTree, let text = try? String(contentsOf: journal, encoding: .utf8), let tip else { return 0 }
+        var files: [String: FileChange] = [:]
+        for path in text.split(separator: "\n").map(String.init) where !path.isEmpty {
+            if let data = try repository.blob(at: path, in: tip) { files[path] = .write(data) } else { files[path] = .delete }
+        }
+        try writeWorkTree(files)
+        endSync()
+        return files.count
     }
 
     static func removeEmptyParents(of url: URL, upTo root: URL) {
@@ -115,20 +172,29 @@ final class Recorder {
                 let ourParent = try repository.commit(current).parents.first
                 files = try dropStale(files, remoteTip: remoteTip)
                 let rebased = try repository.writeCommitDetached(parent: remoteTip, changes: files, message: message, author: signature)
-                try repository.compareAndSwap(ref: "refs/heads/\(branch)", to: rebased, expected: current)
-                // Bring what the remote added into the working tree as well.
+                // Bring what the remote added into the working tree as well (journalled like a commit).
+                var remoteFiles: [String: FileChange] = [:]
                 if syncWorkTree {
                     let theirs = try repository.diff(from: ourParent, to: remoteTip)
-                    var remoteFiles: [String: FileChange] = [:]
                     for d in theirs {
                         if let old = d.oldPath, d.status == .deleted || d.status == .renamed { remoteFiles[old] = .delete }
                         if let new = d.newPath, d.status != .deleted, let data = try repository.blob(at: new, in: rebased) { remoteFiles[new] = .write(data) }
                     }
                     for (p, c) in files { remoteFiles[p] = c }
+                    // Status files kept from the remote: the working tree gets the remote's copy.
+                    for p in changes.files.keys where files[p] == nil {
+                        if let data = try repository.blob(at: p, in: rebased) { remoteFiles[p] = .write(data) } else { remoteFiles[p] = .delete }
+                    }
+                    try beginSync(Array(remoteFiles.keys))
+                }
+                try repository.compareAndSwap(ref: "refs/heads/\(branch)", to: rebased, expected: current)
+                if syncWorkTree {
                     try writeWorkTree(remoteFiles)
+                    endSync()
                 }
                 current = rebased
                 commits.append(rebased)
+                self.rebased = true
             }
         }
     }

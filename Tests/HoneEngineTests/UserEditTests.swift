@@ -1,0 +1,205 @@
+import Foundation
+import HoneModel
+import XCTest
+
+/// What users do to their specs between reconciles, and what hone must do about it.
+final class UserEditTests: XCTestCase {
+    func testParamChangeReruns_CommentOnlyEditDoesNothing_AddedRunRunsAlone() throws {
+        let repo = try HoneRepo()
+        try repo.run("r1", params: "lr: 0.1")
+        try repo.commit("r1")
+        try repo.reconcile()
+        let first = try XCTUnwrap(repo.status("r1"))
+        XCTAssertEqual(first.phase, .succeeded)
+
+        // A comment and a reordered key: same spec digest, nothing to do.
+        try repo.write("groups/g/runs/r1.yaml", """
+            # tuned by alice
+            kind: Run
+            trainDataset: d@v1     # the only dataset
+            baseModel: base@v1
+            handler: python3 handlers/job.py
+            params: {counter: "\(repo.counter.path)", lr: 0.1}
+            """)
+        try repo.commit("comments")
+        var count = repo.commitCount
+        try repo.reconcile()
+        XCTAssertEqual(repo.commitCount, count, "a comment-only edit commits nothing")
+        XCTAssertEqual(repo.executions.count, 1)
+
+        // A param change: attempt 2 with a new id.
+        try repo.run("r1", params: "lr: 0.2")
+        try repo.commit("lr 0.2")
+        try repo.reconcile()
+        let second = try XCTUnwrap(repo.status("r1"))
+        XCTAssertEqual(second.phase, .succeeded)
+        XCTAssertEqual(second.attempt, 2)
+        XCTAssertNotEqual(second.id, first.id)
+        XCTAssertEqual(second.params["lr"], .double(0.2))
+        XCTAssertEqual(repo.executions(of: "g/r1"), 2)
+        XCTAssertTrue(repo.executions.last?.hasSuffix(" \(second.id) 2") == true, "\(repo.executions)")
+        XCTAssertTrue(try repo.messages().first { $0.contains("Hone-Action: rerun g/r1") } != nil)
+
+        // A run added: only it runs.
+        try repo.run("r2")
+        try repo.commit("r2")
+        count = repo.commitCount
+        try repo.reconcile()
+        XCTAssertGreaterThan(repo.commitCount, count)
+        XCTAssertEqual(repo.status("r2")?.phase, .succeeded)
+        XCTAssertEqual(repo.executions(of: "g/r1"), 2)
+        XCTAssertEqual(repo.executions(of: "g/r2"), 1)
+        try repo.assertHealthy()
+    }
+
+    func testRunDeletedWhileRunningIsCancelledWithItsWholeProcessGroup() throws {
+        let repo = try HoneRepo()
+        let child = repo.base.appendingPathComponent("child.pid")
+        let done = repo.base.appendingPathComponent("done")
+        try repo.run("long", params: "sleep: 30, childPidFile: \"\(child.path)\", donePath: \"\(done.path)\"")
+        try repo.commit("long")
+        try repo.reconcile([])
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: child.path) && Date() < deadline { usleep(50_000) }
+        let childPid = try XCTUnwrap(Int32(String(contentsOf: child, encoding: .utf8)))
+        XCTAssertEqual(kill(childPid, 0), 0, "the handler's child runs")
+
+        try repo.remove("groups/g/runs/long.yaml")
+        try repo.commit("delete long")
+        try repo.reconcile()
+        let s = try XCTUnwrap(repo.status("long"))
+        XCTAssertEqual(s.phase, .cancelled)
+        XCTAssertTrue(s.event("Deleted")?.message.contains("deleted") == true, "\(s.events)")
+        XCTAssertNotNil(s.finishedAt)
+        XCTAssertFalse(processAlive(childPid), "cancel kills the job's process group, children included")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: done.path))
+        XCTAssertTrue(try repo.messages().first?.contains("Hone-Action: cancel g/long id=\(s.id)") == true)
+        try repo.assertHealthy()
+
+        // --prune removes the status and its folder; without it they stay.
+        try repo.reconcile()
+        XCTAssertTrue(repo.exists(s.key.statusPath))
+        try repo.reconcile(["--prune"])
+        XCTAssertFalse(repo.exists(s.key.statusPath))
+        XCTAssertFalse(repo.exists("status/groups/g/runs/long"))
+        try repo.assertHealthy()
+    }
+
+    func testAnEvalPastItsAutoReleaseIsCancelledAsAutoReleased() throws {
+        let repo = try HoneRepo()
+        try repo.eval("e", params: "sleep: 30", extra: "autoRelease: 2s")
+        try repo.commit("e")
+        try repo.reconcile(["--wait", "--timeout", "20s"])
+        let s = try XCTUnwrap(repo.evalStatus("e"))
+        XCTAssertEqual(s.phase, .cancelled)
+        XCTAssertTrue(s.event("AutoReleased") != nil, "\(s.events)")
+        XCTAssertEqual(s.autoRelease, 2)
+        XCTAssertNotNil(s.releaseAt)
+        XCTAssertEqual(repo.executions.count, 1)
+        try repo.assertHealthy()
+    }
+
+    func testTamperedVersionDigestIsAnErrorNotASilentRerun() throws {
+        let repo = try HoneRepo()
+        try repo.run("r1")
+        try repo.commit("r1")
+        try repo.reconcile()
+        try repo.write("data/d.txt", "different data\n")
+        try repo.write("datasets/d/v1.yaml", "kind: DatasetVersion\nuri: data/d.txt\nsha256: \(SHA256.hex("different data\n"))\n")
+        try repo.commit("oops: rewrote d@v1")
+        let count = repo.commitCount
+        let r = try repo.hone(["reconcile", "--wait"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("versions are immutable"), r.stderr)
+        XCTAssertEqual(repo.executions.count, 1, "no silent rerun")
+        XCTAssertEqual(repo.status("r1")?.attempt, 1)
+        XCTAssertEqual(repo.commitCount, count)
+        try repo.assertHealthy()
+    }
+
+    func testSpecChangeWhileRunningSupersedesTheRunningAttempt() throws {
+        let repo = try HoneRepo()
+        let done = repo.base.appendingPathComponent("done-1")
+        try repo.run("r", params: "sleep: 30, donePath: \"\(done.path)\"")
+        try repo.commit("r")
+        try repo.reconcile([])
+        let old = try XCTUnwrap(repo.status("r"))
+        XCTAssertTrue(old.phase.isActive)
+
+        try repo.run("r", params: "sleep: 0.1, v: 2")
+        try repo.commit("r v2")
+        try repo.reconcile()
+        let s = try XCTUnwrap(repo.status("r"))
+        XCTAssertEqual(s.phase, .succeeded)
+        XCTAssertEqual(s.attempt, 2)
+        let superseded = try XCTUnwrap(s.event("Superseded"))
+        XCTAssertTrue(superseded.message.contains(old.id), superseded.message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: done.path), "attempt 1 was killed")
+        // The old job ended before the new one was launched.
+        let oldDir = repo.url(".hone/jobs/\(old.id)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: oldDir.appendingPathComponent("exitcode").path))
+        let oldEnd = try XCTUnwrap(Double(String(contentsOf: oldDir.appendingPathComponent("finished"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let newStart = try XCTUnwrap(Double(String(contentsOf: repo.url(".hone/jobs/\(s.id)/started"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertLessThanOrEqual(oldEnd, newStart)
+        XCTAssertEqual(repo.executions.count, 2)
+        try repo.assertHealthy()
+    }
+
+    func testOnChangeWaitLetsTheRunningAttemptFinishFirst() throws {
+        let repo = try HoneRepo()
+        try repo.run("r", params: "sleep: 1.5", extra: "onChange: wait")
+        try repo.commit("r")
+        try repo.reconcile([])
+        let old = try XCTUnwrap(repo.status("r"))
+        try repo.run("r", params: "sleep: 0.1, v: 2", extra: "onChange: wait")
+        try repo.commit("r v2")
+        try repo.reconcile()
+        let s = try XCTUnwrap(repo.status("r"))
+        XCTAssertEqual(s.attempt, 2)
+        XCTAssertEqual(s.phase, .succeeded)
+        XCTAssertNil(s.event("Superseded"))
+        // Attempt 1 ran to its end (its job wrote the model) and its outcome was committed before attempt 2.
+        let history = try repo.git("log", "--format=%H", "--", "status/groups/g/runs/r.yaml").split(separator: "\n")
+        let recordedOld = try history.map { try repo.git("show", "\($0):status/groups/g/runs/r.yaml") }.first { $0.contains("id: \(old.id)") && $0.contains("phase: Succeeded") }
+        XCTAssertNotNil(recordedOld, "attempt 1's success is in history")
+        XCTAssertEqual(repo.executions.count, 2)
+        try repo.assertHealthy()
+    }
+
+    func testPublishWritesAManifestWithLineageOnce() throws {
+        let repo = try HoneRepo()
+        try repo.run("r1", extra: "publish: {model: m, as: new}")
+        try repo.commit("r1 publishes m")
+        try repo.reconcile()
+        let s = try XCTUnwrap(repo.status("r1"))
+        XCTAssertEqual(s.phase, .succeeded)
+        XCTAssertEqual(s.publishedAs, "m@v1")
+        let manifest = try XCTUnwrap(repo.read("models/m/v1.yaml"))
+        XCTAssertTrue(manifest.contains("kind: ModelVersion"))
+        XCTAssertTrue(manifest.contains("sha256: \"\(s.model?.sha256 ?? "?")\"") || manifest.contains("sha256: \(s.model?.sha256 ?? "?")"), manifest)
+        XCTAssertTrue(manifest.contains("publishedFrom: g/r1"), manifest)
+        XCTAssertTrue(manifest.contains("lineage:") && manifest.contains("baseModel: base@v1") && manifest.contains("jobId: \(s.id)"), manifest)
+        XCTAssertTrue(try repo.git("ls-files", "models/m/v1.yaml").contains("models/m/v1.yaml"))
+        try repo.assertHealthy()
+        XCTAssertEqual(try repo.hone(["validate"]).status, 0, "the published manifest is a valid ModelVersion")
+
+        let count = repo.commitCount
+        try repo.reconcile()
+        XCTAssertEqual(repo.commitCount, count, "published once")
+        XCTAssertFalse(repo.exists("models/m/v2.yaml"))
+
+        // An eval of the published model runs from it.
+        try repo.eval("e", source: "model: m@v1")
+        try repo.commit("eval m@v1")
+        try repo.reconcile()
+        XCTAssertEqual(repo.evalStatus("e")?.phase, .succeeded)
+        try repo.assertHealthy()
+    }
+}
+
+/// Alive and not a zombie (a killed orphan may linger as a zombie until init reaps it).
+func processAlive(_ pid: Int32) -> Bool {
+    guard kill(pid, 0) == 0 else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+    return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+}

@@ -47,17 +47,7 @@ extension Workspace {
     /// current: the eval Succeeded and the plan has nothing left to do for it (a recorded result of an
     /// older spec is not evidence for the new one). The baseline's value must be current likewise.
     public func checkGates(_ request: GateCheckRequest) throws -> GateReport {
-        var ref = request.ref
-        var changedPaths: [String]? = nil
-        if let base = request.base {
-            let repo = try requireRepository()
-            if ref == nil { ref = "HEAD" }
-            let baseID: ObjectID
-            do { baseID = try repo.resolve(base) } catch { throw HoneError("cannot resolve --base \(base): \(error)") }
-            let headID: ObjectID
-            do { headID = try repo.resolve(ref!) } catch { throw HoneError("cannot resolve --ref \(ref!): \(error)") }
-            changedPaths = try repo.diff(from: baseID, to: headID).flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }
-        }
+        let (ref, changedPaths) = try pullRequestChange(base: request.base, ref: request.ref)
         let load = try self.load(ref: ref)
         let plan = Planner(load, now: request.now).plan()
         let actions = Dictionary(plan.actions.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })

@@ -21,17 +21,21 @@ public struct PlanOutcome {
 }
 
 extension Workspace {
+    /// With `--base`: the head to read (HEAD unless `--ref` names one) and the paths that differ
+    /// between base and head, renames and deletions included (libgit2 tree diff).
+    func pullRequestChange(base: String?, ref: String?) throws -> (ref: String?, changedPaths: [String]?) {
+        guard let base else { return (ref, nil) }
+        let repo = try requireRepository()
+        let head = ref ?? "HEAD"
+        let baseID: ObjectID
+        do { baseID = try repo.resolve(base) } catch { throw HoneError("cannot resolve --base \(base): \(error)") }
+        let headID: ObjectID
+        do { headID = try repo.resolve(head) } catch { throw HoneError("cannot resolve --ref \(head): \(error)") }
+        return (head, try repo.diff(from: baseID, to: headID).flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } })
+    }
+
     public func plan(_ request: PlanRequest) throws -> PlanOutcome {
-        var ref = request.ref
-        var changedPaths: [String]? = nil
-        if let base = request.base {
-            let repo = try requireRepository()
-            if ref == nil { ref = "HEAD" }
-            let baseID: ObjectID
-            do { baseID = try repo.resolve(base) } catch { throw HoneError("cannot resolve --base \(base): \(error)") }
-            let headID = try repo.resolve(ref!)
-            changedPaths = try repo.diff(from: baseID, to: headID).flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }
-        }
+        let (ref, changedPaths) = try pullRequestChange(base: request.base, ref: request.ref)
         let load: LoadResult
         if let changed = changedPaths, let scopes = PullRequestScope.touchedScopes(changed) {
             // Only the groups the change touches are parsed: a one-file pull request stays fast on a big repository.

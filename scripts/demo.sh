@@ -24,6 +24,8 @@ if "$hone" compare --help >/dev/null 2>&1; then
   echo "== hone compare support/base-test support/lr-small-test support/lr-large-test"
   "$hone" compare support/base-test support/lr-small-test support/lr-large-test || true
 fi
+echo "== hone check (the evals' regression gates)"
+"$hone" check || true
 echo "== git log (what reconcile committed)"
 git log --format='%h %s' | head -12
 echo "== git status (clean)"

@@ -31,8 +31,10 @@ enum Publisher {
             ("metrics", StatusCodec.json(.object(s.metrics))),
         ])
         let header = "# Written by hone when it published \(run.key.display). Published versions are immutable: do not edit.\n"
-        changes.write("models/\(ref.name)/\(ref.version).yaml", header + (try YAMLEmitter.emit(manifest)))
+        let text = header + (try YAMLEmitter.emit(manifest))
+        changes.write("models/\(ref.name)/\(ref.version).yaml", text)
         s.publishedAs = ref.description
+        s.publishedDigest = SHA256.hex(text)
         s.model = ModelOutput(name: ref.name, version: ref.version, uri: uri, sha256: sha, published: true)
         s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Published", message: "published as \(ref) (models/\(ref.name)/\(ref.version).yaml)"))
     }

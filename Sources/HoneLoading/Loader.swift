@@ -240,6 +240,7 @@ public struct Loader {
             }
         }
         References.checkViews(&result, reports: reports)
+        References.checkPublishedManifests(&result, texts: texts, reports: &reports)
 
         // Source lines for every diagnostic that points into a file.
         for path in reports.keys.sorted() { result.diagnostics += reports[path]!.items }

@@ -76,8 +76,25 @@ struct ReferenceContext {
     }
 }
 
-/// Checks across decoded objects: at most one default view per scope.
+/// Checks across decoded objects: at most one default view per scope; published manifests unedited.
 enum References {
+    /// A version hone published is immutable: its file must still be the text hone wrote (the run's
+    /// status keeps that text's digest).
+    static func checkPublishedManifests(_ result: inout LoadResult, texts: [String: [UInt8]], reports: inout [String: FileReport]) {
+        for (key, status) in result.recorded.statuses.sorted(by: { $0.key < $1.key }) {
+            guard let published = status.publishedAs, let recorded = status.publishedDigest, let ref = VersionRef.parse(published) else { continue }
+            let path = "models/\(ref.name)/\(ref.version).yaml"
+            guard let bytes = texts[path] else { continue }
+            let now = SHA256.hex(bytes)
+            guard now != recorded else { continue }
+            let report = reports[path] ?? FileReport(path: path)
+            reports[path] = report
+            report.error("published versions are immutable: \(path) was edited after hone published it from \(key.display) (sha256 of the file \(recorded) then, \(now) now); restore it (git checkout -- \(path)) and publish a new version instead",
+                         at: Mark(line: 1, column: 1))
+            result.desired.versions[.model]?[ref] = nil
+        }
+    }
+
     static func checkViews(_ result: inout LoadResult, reports: [String: FileReport]) {
         var defaults: [Scope: ObjectKey] = [:]
         for (key, view) in result.desired.views.sorted(by: { $0.key < $1.key }) where view.isDefault {

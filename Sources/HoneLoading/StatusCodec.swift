@@ -44,6 +44,7 @@ public enum StatusCodec {
             s.trainDataset = f.string("trainDataset")
             s.validationDataset = f.string("validationDataset")
             s.publishedAs = f.string("publishedAs")
+            s.publishedDigest = f.string("publishedDigest")
         } else {
             s.evalModel = f.string("model")
             if let v = f.raw("autoRelease"), let t = v.scalar { if case .seconds(let n)? = Duration.parse(t) { s.autoRelease = n } }
@@ -143,7 +144,7 @@ public enum StatusCodec {
         if s.key.kind == .eval, let p = s.resultsPath {
             e.append(("results", .mapping([("path", .text(p)), ("rows", .int(s.resultsRows ?? 0))])))
         }
-        if s.key.kind == .run { opt("publishedAs", s.publishedAs) }
+        if s.key.kind == .run { opt("publishedAs", s.publishedAs); opt("publishedDigest", s.publishedDigest) }
         e.append(("inputs", .mapping(s.inputs.keys.sorted().map { ($0, .text(s.inputs[$0]!)) })))
         e.append(("tasks", .sequence(s.tasks.map { t in
             var te: [(String, Node)] = [("name", .text(t.name)), ("phase", .string(t.phase.rawValue))]

@@ -78,6 +78,8 @@ public struct ObjectStatus: Sendable, Equatable {
     public var runtime: String?
     /// Published manifest, once published (`models/M/vN`).
     public var publishedAs: String?
+    /// sha256 of the published manifest's text: the manifest is immutable, and validate checks it.
+    public var publishedDigest: String?
     // Evals
     public var evalModel: String?
     public var dataset: String?

@@ -1,6 +1,9 @@
 #ifndef HONE_CGIT2_SHIM_H
 #define HONE_CGIT2_SHIM_H
 #include <git2.h>
+/* The in-memory object store: big commits are written as one packfile instead of thousands of loose objects. */
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
 
 /* git_libgit2_opts is variadic and so not callable from Swift: wrap the options hone needs. */
 static inline int hone_git_disable_owner_validation(void) {

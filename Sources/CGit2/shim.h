@@ -12,4 +12,8 @@ static inline int hone_git_disable_owner_validation(void) {
 static inline int hone_git_set_cache_max_size(size_t bytes) {
     return git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)bytes);
 }
+/* libgit2 caches no tree over 4 KB by default: raise the limit for one object type. */
+static inline int hone_git_set_cache_object_limit(git_object_t type, size_t bytes) {
+    return git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, type, bytes);
+}
 #endif

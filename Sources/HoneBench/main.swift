@@ -64,4 +64,9 @@ if args.contains("--stage") {
 } else {
     try timed("commit 2: syncIndex(with:paths:)") { try repo.syncIndex(with: second, paths: statuses.keys.sorted()) }
 }
+// What recovery after an interrupted sync does: read every recorded file back from the commit.
+let bytes = try timed("read \(count) files back with blob(at:in:)") {
+    try statuses.keys.reduce(0) { n, path in n + (try repo.blob(at: path, in: second)?.count ?? 0) }
+}
+precondition(bytes > 0)
 print("head \(second.hex)")

@@ -69,4 +69,16 @@ let bytes = try timed("read \(count) files back with blob(at:in:)") {
     try statuses.keys.reduce(0) { n, path in n + (try repo.blob(at: path, in: second)?.count ?? 0) }
 }
 precondition(bytes > 0)
+// For comparison: the same work-tree files rewritten with open/write/close. Foundation's Data.write(to:)
+// (used above, as the reconciler does) fsyncs every file.
+try timed("rewrite work tree with open/write/close") {
+    for (path, change) in statuses {
+        guard case .write(let data, _) = change else { continue }
+        let fd = open(dir + "/" + path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else { throw CocoaError(.fileWriteUnknown) }
+    }
+}
 print("head \(second.hex)")

@@ -38,6 +38,8 @@ let package = Package(
         ], exclude: ["README.md"]),
         // The `hone` executable: a thin entry point over HoneCLI.
         .executableTarget(name: "hone", dependencies: ["HoneCLI"]),
+        // bench/commit.sh: times one big commit through the Git target. Not in the `hone` product.
+        .executableTarget(name: "hone-bench", dependencies: ["Git"], path: "Sources/HoneBench"),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "GitTests", dependencies: ["Git"]),

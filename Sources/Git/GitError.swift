@@ -38,6 +38,9 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
 private let libgit2Ready: Bool = {
     git_libgit2_init()
     _ = hone_git_disable_owner_validation()
+    // Keep parsed trees up to 4 MB (~100,000 entries) in the object cache: libgit2's 4 KB default means a
+    // folder of 10,000 status files is re-read and re-parsed on every lookup of a path inside it.
+    _ = hone_git_set_cache_object_limit(GIT_OBJECT_TREE, 4 << 20)
     return true
 }()
 

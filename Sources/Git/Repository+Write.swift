@@ -18,8 +18,101 @@ extension Repository {
         try createCommit(updateRef: nil, parent: parent, changes: changes, message: message, author: author, committer: committer)
     }
 
+    /// From this many written files on, a commit's new objects go to disk as one packfile (built in memory)
+    /// instead of one loose object each: creating 10,000 small files costs seconds; one pack, milliseconds.
+    /// Below it, loose objects (a pack per small commit would pile up packs that every lookup searches).
+    static let packThreshold = 64
+
     private func createCommit(updateRef: String?, parent: ObjectID?, changes: [String: FileChange], message: String,
                               author: Signature, committer: Signature?) throws -> ObjectID {
+        let writes = changes.values.reduce(0) { n, c in if case .write = c { return n + 1 } else { return n } }
+        let commitID: ObjectID
+        if writes >= Repository.packThreshold {
+            commitID = try withInMemoryObjects { target, mempack in
+                // Blobs go straight into the memory store: git_odb_write would first look for each one on disk
+                // (a stat, a utime and a rescan of objects/pack per blob). A blob that already exists on disk
+                // is simply stored again in the new pack, which git allows.
+                try buildCommit(in: target, parent: parent, changes: changes, message: message, author: author,
+                                committer: committer) { bytes in
+                    var id = git_oid()
+                    try check(git_odb_hash(&id, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB), "git_odb_hash")
+                    try check(mempack.pointee.write(mempack, &id, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB),
+                              "git_mempack write")
+                    return id
+                }
+            }
+        } else {
+            commitID = try buildCommit(in: handle, parent: parent, changes: changes, message: message, author: author,
+                                       committer: committer) { bytes in
+                var id = git_oid()
+                try check(git_blob_create_from_buffer(&id, handle, bytes.baseAddress, bytes.count), "git_blob_create_from_buffer")
+                return id
+            }
+        }
+        if let updateRef {
+            // The race guard: the ref moves only if its tip is still `parent` (absent for a root commit).
+            let subject = message.prefix { $0 != "\n" }
+            let log = (parent == nil ? "commit (initial): " : "commit: ") + subject
+            var target = commitID.oid
+            var out: OpaquePointer?
+            // (A branch that does not exist yet is created, whatever the parent; it must still not exist then.)
+            var current = git_oid()
+            let rc = git_reference_name_to_id(&current, handle, updateRef)
+            if rc == GIT_ENOTFOUND.rawValue {
+                try check(git_reference_create(&out, handle, updateRef, &target, 0, log), "git_reference_create")
+            } else {
+                try check(rc, "git_reference_name_to_id")
+                guard var old = parent?.oid, git_oid_equal(&current, &old) != 0 else {
+                    throw GitError(code: GIT_EMODIFIED.rawValue, errorClass: Int32(GIT_ERROR_OBJECT.rawValue),
+                                   message: "failed to create commit: current tip is not the first parent",
+                                   function: "git_commit_create")
+                }
+                try check(git_reference_create_matching(&out, handle, updateRef, &target, 1, &old, log),
+                          "git_reference_create_matching")
+            }
+            git_reference_free(out)
+        }
+        return commitID
+    }
+
+    /// Runs `body` against a second handle on this repository whose new objects stay in memory (libgit2's
+    /// mempack backend, in front of the on-disk ones for reading), then writes them all as one packfile
+    /// (with its index) into this repository's object store. Nothing is referenced before the pack is complete.
+    private func withInMemoryObjects<T>(_ body: (OpaquePointer, UnsafeMutablePointer<git_odb_backend>) throws -> T) throws -> T {
+        var odb: OpaquePointer?
+        try check(git_odb_open(&odb, gitDir + "/objects"), "git_odb_open")
+        defer { git_odb_free(odb) }
+        var mempack: UnsafeMutablePointer<git_odb_backend>?
+        try check(git_mempack_new(&mempack), "git_mempack_new")
+        // Highest priority: writes go to the first backend that can write. The odb owns it from here on.
+        try check(git_odb_add_backend(odb, mempack, 1000), "git_odb_add_backend")
+        var scratch: OpaquePointer?
+        try check(git_repository_wrap_odb(&scratch, odb), "git_repository_wrap_odb")
+        defer { git_repository_free(scratch) }
+
+        let result = try body(scratch!, mempack!)
+
+        var pack = git_buf()
+        defer { git_buf_dispose(&pack) }
+        try check(git_mempack_dump(&pack, scratch, mempack), "git_mempack_dump")
+        var mainODB: OpaquePointer?
+        try check(git_repository_odb(&mainODB, handle), "git_repository_odb")
+        defer { git_odb_free(mainODB) }
+        var writer: UnsafeMutablePointer<git_odb_writepack>?
+        try check(git_odb_write_pack(&writer, mainODB, nil, nil), "git_odb_write_pack")
+        defer { writer?.pointee.free(writer) }
+        var progress = git_indexer_progress()
+        try check(writer!.pointee.append(writer, pack.ptr, pack.size, &progress), "git_odb_writepack.append")
+        try check(writer!.pointee.commit(writer, &progress), "git_odb_writepack.commit")
+        // Let this handle see the new pack right away (lookups would also refresh on a miss).
+        try check(git_odb_refresh(mainODB), "git_odb_refresh")
+        return result
+    }
+
+    /// Writes the blobs, trees and commit object into `repo` (this repository, or its in-memory twin); moves no ref.
+    private func buildCommit(in repo: OpaquePointer, parent: ObjectID?, changes: [String: FileChange], message: String,
+                             author: Signature, committer: Signature?,
+                             writeBlob: (UnsafeRawBufferPointer) throws -> git_oid) throws -> ObjectID {
         var index: OpaquePointer?
         try check(git_index_new(&index), "git_index_new")
         defer { git_index_free(index) }
@@ -27,15 +120,17 @@ extension Repository {
         var parentCommit: OpaquePointer?
         defer { git_commit_free(parentCommit) }
         if let parent {
-            parentCommit = try lookupCommit(parent)
+            var oid = parent.oid
+            try check(git_commit_lookup(&parentCommit, repo, &oid), "git_commit_lookup")
             var parentTree: OpaquePointer?
             try check(git_commit_tree(&parentTree, parentCommit), "git_commit_tree")
             defer { git_tree_free(parentTree) }
             try check(git_index_read_tree(index, parentTree), "git_index_read_tree")
         }
 
+        let sorted = changes.sorted(by: { $0.key < $1.key })
         // Deletions first, so a path can turn from a folder into a file (or back) in one commit.
-        for (rawPath, change) in changes.sorted(by: { $0.key < $1.key }) where change == .delete {
+        for (rawPath, change) in sorted where change == .delete {
             let path = normalizedPath(rawPath)
             let rc = git_index_remove(index, path, 0)
             if rc == GIT_ENOTFOUND.rawValue {
@@ -44,14 +139,10 @@ extension Repository {
                 try check(rc, "git_index_remove")
             }
         }
-        for (rawPath, change) in changes.sorted(by: { $0.key < $1.key }) {
+        for (rawPath, change) in sorted {
             guard case let .write(data, executable) = change else { continue }
             let path = normalizedPath(rawPath)
-            var blobID = git_oid()
-            try data.withUnsafeBytes { raw in
-                try check(git_blob_create_from_buffer(&blobID, handle, raw.baseAddress, raw.count),
-                          "git_blob_create_from_buffer")
-            }
+            let blobID = try data.withUnsafeBytes(writeBlob)
             var entry = git_index_entry()
             entry.mode = executable ? GIT_FILEMODE_BLOB_EXECUTABLE.rawValue : GIT_FILEMODE_BLOB.rawValue
             entry.id = blobID
@@ -63,9 +154,9 @@ extension Repository {
         }
 
         var treeID = git_oid()
-        try check(git_index_write_tree_to(&treeID, index, handle), "git_index_write_tree_to")
+        try check(git_index_write_tree_to(&treeID, index, repo), "git_index_write_tree_to")
         var tree: OpaquePointer?
-        try check(git_tree_lookup(&tree, handle, &treeID), "git_tree_lookup")
+        try check(git_tree_lookup(&tree, repo, &treeID), "git_tree_lookup")
         defer { git_tree_free(tree) }
 
         let authorSig = try makeSignature(author)
@@ -77,7 +168,7 @@ extension Repository {
         var commitID = git_oid()
         var parents: [OpaquePointer?] = parentCommit.map { [$0] } ?? []
         try parents.withUnsafeMutableBufferPointer { buf in
-            try check(git_commit_create(&commitID, handle, updateRef, authorSig, committerSig,
+            try check(git_commit_create(&commitID, repo, nil, authorSig, committerSig,
                                         nil, text, tree, buf.count, buf.baseAddress),
                       "git_commit_create")
         }
@@ -94,36 +185,131 @@ extension Repository {
 
     /// Makes the index match the work tree at `paths` (files, or folders: everything under them), so that
     /// after a commit of those same contents `git status` is clean: files that exist are added (with their
-    /// stat data), missing ones removed; then the index is written.
+    /// stat data), missing ones removed; then the index is written. Reads and hashes every file: after a
+    /// commit whose content the caller just wrote to the work tree, `syncIndex(with:paths:)` is much faster.
     public func stage(paths: [String]) throws {
-        guard let workdir else {
-            throw GitError(code: GIT_EBAREREPO.rawValue, errorClass: Int32(GIT_ERROR_REPOSITORY.rawValue),
-                           message: "cannot stage in a bare repository", function: "stage")
-        }
-        var index: OpaquePointer?
-        try check(git_repository_index(&index, handle), "git_repository_index")
+        let workdir = try requireWorkdir("stage")
+        let index = try openIndex()
         defer { git_index_free(index) }
-        try check(git_index_read(index, 0), "git_index_read")
-        let fm = FileManager.default
         for raw in paths {
             let path = normalizedPath(raw)
             guard !path.isEmpty else { continue }
-            var isDir: ObjCBool = false
-            let exists = fm.fileExists(atPath: workdir + "/" + path, isDirectory: &isDir)
-            if exists && isDir.boolValue {
-                try withStrarray([path]) { spec in
-                    try check(git_index_add_all(index, spec, 0, nil, nil), "git_index_add_all")
-                    try check(git_index_update_all(index, spec, nil, nil), "git_index_update_all")
-                }
-            } else if exists {
-                try check(git_index_add_bypath(index, path), "git_index_add_bypath")
+            try stageFromWorkTree(path, index: index, workdir: workdir)
+        }
+        try check(git_index_write(index), "git_index_write")
+    }
+
+    /// Makes the index match `commit` at `paths`, for a caller that has just written exactly the commit's
+    /// content there (a reconciler mirroring its own commit into the work tree): each entry takes the blob
+    /// id and mode from the commit's tree and the stat data from `lstat`, so no file is read or hashed and
+    /// `git status` is clean afterwards. Paths absent from the commit and from the work tree leave the index.
+    /// The content is trusted, not checked (reading a packed blob's size can mean inflating a delta chain);
+    /// what is checked is cheap: a path that is not a regular file with the committed executable bit — missing,
+    /// a symlink, a folder, or absent from the commit but present on disk — is staged from the work tree as
+    /// `stage(paths:)` does.
+    public func syncIndex(with commit: ObjectID, paths: [String]) throws {
+        let workdir = try requireWorkdir("syncIndex")
+        let tree = try lookupTree(ofCommit: commit)
+        defer { git_tree_free(tree) }
+        let index = try openIndex()
+        defer { git_index_free(index) }
+        // Each folder's tree is looked up once: libgit2 does not cache trees over 4 KB, so a lookup by full
+        // path per file would re-read a 10,000-entry folder 10,000 times.
+        var folders: [Substring: OpaquePointer?] = [:]
+        defer { for case let t? in folders.values { git_tree_free(t) } }
+        func folderTree(_ folder: Substring) throws -> OpaquePointer? {
+            if let cached = folders[folder] { return cached }
+            var found: OpaquePointer? = nil
+            if folder.isEmpty {
+                try check(git_tree_dup(&found, tree), "git_tree_dup")
             } else {
-                let rc = git_index_remove_bypath(index, path)
-                if rc != GIT_ENOTFOUND.rawValue { try check(rc, "git_index_remove_bypath") }
-                try check(git_index_remove_directory(index, path, 0), "git_index_remove_directory")
+                var entry: OpaquePointer?
+                let rc = git_tree_entry_bypath(&entry, tree, String(folder))
+                if rc != GIT_ENOTFOUND.rawValue {
+                    try check(rc, "git_tree_entry_bypath")
+                    defer { git_tree_entry_free(entry) }
+                    if git_tree_entry_type(entry) == GIT_OBJECT_TREE {
+                        try check(git_tree_lookup(&found, handle, git_tree_entry_id(entry)), "git_tree_lookup")
+                    }
+                }
+            }
+            folders[folder] = found
+            return found
+        }
+        for raw in paths {
+            let path = normalizedPath(raw)
+            guard !path.isEmpty else { continue }
+            let slash = path.lastIndex(of: "/")
+            let folder = slash.map { path[..<$0] } ?? ""
+            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+            guard let parent = try folderTree(folder), let entry = git_tree_entry_byname(parent, name) else {
+                try stageFromWorkTree(path, index: index, workdir: workdir)   // deleted: removes it (or adds a stray file)
+                continue
+            }
+            let mode = git_tree_entry_filemode(entry)
+            let blob = git_tree_entry_id(entry).pointee
+            var st = stat()
+            guard mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE,
+                  lstat(workdir + "/" + path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+                  (st.st_mode & 0o100 != 0) == (mode == GIT_FILEMODE_BLOB_EXECUTABLE) else {
+                try stageFromWorkTree(path, index: index, workdir: workdir)
+                continue
+            }
+            // The stat fields as libgit2 records them (git_index_entry__init_from_stat).
+            var e = git_index_entry()
+            e.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_ctim.tv_sec),
+                                     nanoseconds: UInt32(truncatingIfNeeded: st.st_ctim.tv_nsec))
+            e.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: st.st_mtim.tv_sec),
+                                     nanoseconds: UInt32(truncatingIfNeeded: st.st_mtim.tv_nsec))
+            e.dev = UInt32(truncatingIfNeeded: st.st_rdev)
+            e.ino = UInt32(truncatingIfNeeded: st.st_ino)
+            e.mode = mode.rawValue
+            e.uid = st.st_uid
+            e.gid = st.st_gid
+            e.file_size = UInt32(truncatingIfNeeded: st.st_size)
+            e.id = blob
+            try path.withCString { cPath in
+                e.path = cPath
+                try check(git_index_add(index, &e), "git_index_add")
             }
         }
         try check(git_index_write(index), "git_index_write")
+    }
+
+    private func requireWorkdir(_ operation: String) throws -> String {
+        guard let workdir else {
+            throw GitError(code: GIT_EBAREREPO.rawValue, errorClass: Int32(GIT_ERROR_REPOSITORY.rawValue),
+                           message: "cannot \(operation) in a bare repository", function: operation)
+        }
+        return workdir
+    }
+
+    /// The repository's index, re-read from disk (another process may have written it).
+    private func openIndex() throws -> OpaquePointer {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, handle), "git_repository_index")
+        let rc = git_index_read(index, 0)
+        if rc < 0 { git_index_free(index); try check(rc, "git_index_read") }
+        return index!
+    }
+
+    /// One path of `stage(paths:)`: a folder is added and updated as a whole, a file re-hashed, a missing
+    /// path removed (file or folder).
+    private func stageFromWorkTree(_ path: String, index: OpaquePointer, workdir: String) throws {
+        var isDir: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: workdir + "/" + path, isDirectory: &isDir)
+        if exists && isDir.boolValue {
+            try withStrarray([path]) { spec in
+                try check(git_index_add_all(index, spec, 0, nil, nil), "git_index_add_all")
+                try check(git_index_update_all(index, spec, nil, nil), "git_index_update_all")
+            }
+        } else if exists {
+            try check(git_index_add_bypath(index, path), "git_index_add_bypath")
+        } else {
+            let rc = git_index_remove_bypath(index, path)
+            if rc != GIT_ENOTFOUND.rawValue { try check(rc, "git_index_remove_bypath") }
+            try check(git_index_remove_directory(index, path, 0), "git_index_remove_directory")
+        }
     }
 
     /// Paths whose index or work-tree content differs from HEAD — like `git status --porcelain`: modified,

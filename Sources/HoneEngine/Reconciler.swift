@@ -43,6 +43,12 @@ public final class Reconciler {
     private var summary = ReconcileSummary()
     private var waitingNoted: Set<String> = []
     private var authors: [ObjectKey: String] = [:]
+    /// Attempt ids this reconciler polled as never launched and has not launched since.
+    private var notLaunched: Set<String> = []
+    /// Set by a pass that launched or collected local jobs only: the next pass comes soon.
+    private var quickRepoll = false
+    /// Parsed spec and status files by blob id: a pass re-parses only what the last commits changed.
+    private let parseCache = ParseCache()
 
     public init(workspace: Workspace, options: ReconcileOptions, progress: @escaping (String) -> Void) throws {
         self.workspace = workspace
@@ -70,6 +76,7 @@ public final class Reconciler {
         if recorder.syncWorkTree { try checkWorkTree() }
         let deadline = options.timeout.map { Date().addingTimeInterval($0) }
         var reloads = 0
+        var nap = options.pollInterval
         while true {
             recorder.rebased = false
             let busy = try pass()
@@ -81,7 +88,10 @@ public final class Reconciler {
                 progress("timeout reached with work still running: a later `hone reconcile` collects it")
                 break
             }
-            Thread.sleep(forTimeInterval: options.pollInterval)
+            // Local jobs may last milliseconds: after a pass that launched or collected some, look again
+            // soon, backing off to the poll interval while nothing changes (a pass costs little then).
+            nap = quickRepoll ? min(options.pollInterval, 0.002) : min(options.pollInterval, nap * 2)
+            Thread.sleep(forTimeInterval: nap)
         }
         summary.commits = recorder.commits
         return summary
@@ -132,7 +142,7 @@ public final class Reconciler {
 
     func load() throws -> LoadResult {
         if options.noCommit { return try Loader(source: WorkingTreeSource(root: workspace.root)).load() }
-        return try Loader(source: CommitSource(repository: repository, commit: recorder.tip!)).load()
+        return try Loader(source: CommitSource(repository: repository, commit: recorder.tip!), cache: parseCache).load()
     }
 
     // MARK: One pass
@@ -220,15 +230,33 @@ public final class Reconciler {
         var step = ChangeSet()
         var cleanup: [URL] = []
         let active = statuses.values.filter { $0.phase.isActive }.sorted { ($0.createdAt ?? "", $0.key) < ($1.createdAt ?? "", $1.key) }
+        // Poll every attempt first, so that slots freed by jobs that ended are filled in this same pass.
+        var polled: [(ObjectStatus, JobState)] = []
         var running: [String: Int] = [:]
-        for s in active where s.phase == .running || s.tasks.first?.executorId != nil { running[s.pool, default: 0] += 1 }
-        for var s in active {
+        for s in active {
             let exec = try executor(for: s.pool, project: project)
             let state: JobState
-            do { state = try exec.poll(id: s.id) } catch {
-                progress("cannot poll \(s.key.display) (\(s.id)): \(error)")
-                continue
+            if notLaunched.contains(s.id) && s.tasks.first?.executorId == nil && s.phase == .pending {
+                // Polled as never launched by this reconciler (which holds the lock, so nobody else
+                // launches): still not launched, no need to look again.
+                state = .notFound
+            } else {
+                do { state = try exec.poll(id: s.id) } catch {
+                    progress("cannot poll \(s.key.display) (\(s.id)): \(error)")
+                    if s.phase == .running || s.tasks.first?.executorId != nil { running[s.pool, default: 0] += 1 }
+                    continue
+                }
             }
+            switch state {
+            case .pending, .running: running[s.pool, default: 0] += 1
+            case .notFound: if s.tasks.first?.executorId == nil && s.phase == .pending { notLaunched.insert(s.id) }
+            case .finished: break
+            }
+            polled.append((s, state))
+        }
+        for (polledStatus, state) in polled {
+            var s = polledStatus
+            let exec = try executor(for: s.pool, project: project)
             let before = s
             var verb = "update"   // the trailer's verb when this step changes the status
             switch state {
@@ -249,6 +277,7 @@ public final class Reconciler {
                     break
                 }
                 verb = "launch"
+                notLaunched.remove(s.id)
                 try launch(&s, exec: exec, load: load, statuses: statuses, store: store, now: now, project: project)
                 if s.phase.isActive { running[s.pool, default: 0] += 1 }
             case .pending(let executorId, let reason):
@@ -293,8 +322,19 @@ public final class Reconciler {
         }
         releaseDebugFolders(&statuses, now: now, into: &step)
         lap("poll, launch, collect")
-        try recorder.record(step, subject: "hone: " + describe(step))
-        lap("step commit")
+        let verbs = Set(step.trailers.map { String($0.dropFirst("Hone-Action: ".count).prefix { $0 != " " }) })
+        quickRepoll = !verbs.isDisjoint(with: ["launch", "collect", "lost", "fail"])
+            && active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
+        // With --wait, a step that only says "started" waits for the poll interval since the last commit:
+        // a short job's outcome then comes in the same commit. Nothing is lost by not committing it now
+        // (the executor still knows the job runs; the next pass, or the next reconcile, records it).
+        let onlyStarts = !verbs.isEmpty && verbs.isSubset(of: ["start", "adopt"])
+        if options.wait && onlyStarts, let last = recorder.lastCommitAt, Date().timeIntervalSince(last) < options.pollInterval {
+            lap("start commit deferred")
+        } else {
+            try recorder.record(step, subject: "hone: " + describe(step))
+            lap("step commit")
+        }
         // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
         for dir in cleanup { try? FileManager.default.removeItem(at: dir.appendingPathComponent("src")) }
 

@@ -41,6 +41,8 @@ final class Recorder {
     let push: String?
     let progress: (String) -> Void
     private(set) var commits: [ObjectID] = []
+    /// When this recorder last committed (nil: not yet).
+    private(set) var lastCommitAt: Date?
     /// Set when a push re-applied our commit on a remote tip that moved: what the reconciler loaded
     /// before is stale, so it must reload before acting further.
     var rebased = false
@@ -79,6 +81,7 @@ final class Recorder {
         }
         commits.append(id)
         let committed = Date()
+        lastCommitAt = committed
         CrashPoint.hit("mid-commit")
         if syncWorkTree {
             try writeWorkTree(changes.files)

@@ -19,7 +19,8 @@ struct JobPreparation {
     let store: ArtifactStore
     let environment: [String: String]
 
-    func prepare(_ status: ObjectStatus, directory: URL) throws -> JobSpec {
+    /// `snapshotKey` receives the key of the snapshot `src/` was made from (see `recycleSource`).
+    func prepare(_ status: ObjectStatus, directory: URL, snapshotKey: inout String?) throws -> JobSpec {
         let fm = FileManager.default
         try? fm.removeItem(at: directory.appendingPathComponent("src"))
         try? fm.removeItem(at: directory.appendingPathComponent("out"))
@@ -30,7 +31,7 @@ struct JobPreparation {
             throw PreparationFailure(reason: "NoSpecCommit", message: "the status records no spec commit to snapshot")
         }
         // The handler runs the code exactly as committed beside the spec.
-        try snapshot(commit, into: src)
+        snapshotKey = try snapshot(commit, into: src)
 
         var job: [String: JSONValue] = [
             "kind": .string(status.key.kind.rawValue), "object": .string(status.key.display), "id": .string(status.id),
@@ -99,12 +100,15 @@ struct JobPreparation {
 
     /// `src/`: the commit's tree (without status/). Extracted once per content into `.hone/snapshots/<digest>/`
     /// (read-only), then hard-linked per job: a fresh folder per job without re-extracting every blob.
-    func snapshot(_ commit: ObjectID, into src: URL) throws {
+    /// A `src/` that an earlier job of this snapshot left untouched is taken over instead (see
+    /// `recycleSource`): creating folders is what costs most here. Returns the snapshot's key.
+    @discardableResult
+    func snapshot(_ commit: ObjectID, into src: URL) throws -> String {
         let fm = FileManager.default
         let entries = try repository.tree(of: commit).filter { !$0.path.hasPrefix("status/") }
         // Keyed by the content without status/ (hone's own commits change only status/, so they share one).
         let key = SHA256.hex(entries.map { "\($0.blob.hex) \($0.executable ? "x" : "-") \($0.path)\n" }.joined())
-        let cache = store.repositoryRoot.appendingPathComponent(".hone/snapshots/\(key)")
+        let cache = JobPreparation.snapshotFolder(repositoryRoot: store.repositoryRoot, key: key)
         if !fm.fileExists(atPath: cache.path) {
             let tmp = URL(fileURLWithPath: cache.path + ".tmp-\(getpid())")
             try? fm.removeItem(at: tmp)
@@ -119,6 +123,7 @@ struct JobPreparation {
             try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
             if rename(tmp.path, cache.path) != 0 { try? fm.removeItem(at: tmp) }  // another reconciler won: use its copy
         }
+        if takeSpare(key: key, cache: cache, entries: entries.map(\.path), into: src) { return key }
         var folders: Set<String> = []
         for entry in entries {
             let url = src.appendingPathComponent(entry.path)
@@ -130,6 +135,77 @@ struct JobPreparation {
                 if entry.executable { chmod(url.path, 0o755) }
             }
         }
+        return key
+    }
+
+    static func snapshotFolder(repositoryRoot: URL, key: String) -> URL {
+        repositoryRoot.appendingPathComponent(".hone/snapshots/\(key)")
+    }
+
+    /// Where finished jobs' untouched `src/` folders wait to be taken over by the next job of the same snapshot.
+    static func spareFolder(repositoryRoot: URL, key: String) -> URL {
+        repositoryRoot.appendingPathComponent(".hone/snapshots/\(key).spare")
+    }
+
+    /// After a job's outcome is committed: its `src/` goes to the spares of its snapshot (a rename), or is
+    /// removed when there are enough spares already. Whether it is still pristine is checked when taken.
+    static func recycleSource(_ src: URL, key: String?, repositoryRoot: URL) {
+        let fm = FileManager.default
+        if let key {
+            let spares = spareFolder(repositoryRoot: repositoryRoot, key: key)
+            let count = (try? fm.contentsOfDirectory(atPath: spares.path).count) ?? 0
+            if count < 4 {
+                try? fm.createDirectory(at: spares, withIntermediateDirectories: true)
+                let name = src.deletingLastPathComponent().lastPathComponent
+                if rename(src.path, spares.appendingPathComponent(name).path) == 0 { return }
+            }
+        }
+        try? fm.removeItem(at: src)
+    }
+
+    /// Moves a spare `src/` of this snapshot into place, if one is there and holds exactly the snapshot's
+    /// files (same inodes: hard links of the snapshot, nothing added, removed or replaced by its last job).
+    /// A spare that fails the check is removed.
+    func takeSpare(key: String, cache: URL, entries: [String], into src: URL) -> Bool {
+        let fm = FileManager.default
+        let spares = JobPreparation.spareFolder(repositoryRoot: store.repositoryRoot, key: key)
+        guard let names = try? fm.contentsOfDirectory(atPath: spares.path) else { return false }
+        for name in names.sorted() {
+            guard rename(spares.appendingPathComponent(name).path, src.path) == 0 else { continue }
+            if JobPreparation.isPristine(src, cache: cache, entries: entries) { return true }
+            try? fm.removeItem(at: src)
+        }
+        return false
+    }
+
+    /// `src` holds exactly the snapshot's files, each a hard link of the snapshot's copy, and no other entry.
+    static func isPristine(_ src: URL, cache: URL, entries: [String]) -> Bool {
+        // Each folder's direct children (files and sub-folders), "" being src itself.
+        var children: [String: Set<String>] = [:]
+        for path in entries {
+            var folder = ""
+            for part in path.split(separator: "/").map(String.init) {
+                children[folder, default: []].insert(part)
+                folder = folder.isEmpty ? part : folder + "/" + part
+            }
+        }
+        let expected = children.mapValues(\.count)
+        for (folder, count) in expected {
+            guard let dir = opendir(folder.isEmpty ? src.path : src.path + "/" + folder) else { return false }
+            var n = 0
+            while let e = readdir(dir) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { n += 1 }
+            }
+            closedir(dir)
+            if n != count { return false }
+        }
+        for path in entries {
+            var mine = stat(), theirs = stat()
+            guard lstat(src.path + "/" + path, &mine) == 0, lstat(cache.path + "/" + path, &theirs) == 0,
+                  (mine.st_mode & S_IFMT) == S_IFREG, mine.st_ino == theirs.st_ino, mine.st_dev == theirs.st_dev else { return false }
+        }
+        return true
     }
 
     /// A version's artifact, checked against its sha256 before any job reads it.

@@ -49,6 +49,8 @@ public final class Reconciler {
     private var quickRepoll = false
     /// Parsed spec and status files by blob id: a pass re-parses only what the last commits changed.
     private let parseCache = ParseCache()
+    /// Snapshot keys of the jobs this reconciler prepared: their `src/` can be recycled once collected.
+    private var snapshotKeys: [String: String] = [:]
 
     public init(workspace: Workspace, options: ReconcileOptions, progress: @escaping (String) -> Void) throws {
         self.workspace = workspace
@@ -228,7 +230,7 @@ public final class Reconciler {
 
         // Step 2: advance every active attempt: launch what is queued, adopt what runs, collect what ended.
         var step = ChangeSet()
-        var cleanup: [URL] = []
+        var cleanup: [(id: String, dir: URL)] = []
         let active = statuses.values.filter { $0.phase.isActive }.sorted { ($0.createdAt ?? "", $0.key) < ($1.createdAt ?? "", $1.key) }
         // Poll every attempt first, so that slots freed by jobs that ended are filled in this same pass.
         var polled: [(ObjectStatus, JobState)] = []
@@ -305,7 +307,7 @@ public final class Reconciler {
                 let dir = exec.jobDirectory(for: s.id)
                 try collect(&s, exitCode: exitCode, reason: reason, finishedAt: finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),
                             store: store, project: project, into: &step)
-                if !(s.debugEnabled && s.phase == .failed) { cleanup.append(dir) }
+                if !(s.debugEnabled && s.phase == .failed) { cleanup.append((s.id, dir)) }
                 step.action("collect", s.key, id: s.id, line: "\(s.key.display) \(s.phase.rawValue.lowercased())")
                 summary.finished[s.key.display] = s.phase
                 progress("\(s.key.display): \(s.phase.rawValue)\(s.tasks.first?.exitCode.map { " (exit \($0))" } ?? "")")
@@ -336,7 +338,9 @@ public final class Reconciler {
             lap("step commit")
         }
         // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
-        for dir in cleanup { try? FileManager.default.removeItem(at: dir.appendingPathComponent("src")) }
+        for (id, dir) in cleanup {
+            JobPreparation.recycleSource(dir.appendingPathComponent("src"), key: snapshotKeys.removeValue(forKey: id), repositoryRoot: workspace.root)
+        }
 
         let stillActive = statuses.values.contains { $0.phase.isActive }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
@@ -348,7 +352,7 @@ public final class Reconciler {
     /// A failed debug eval keeps its job folder for inspection until its release time; after that the
     /// folder goes and the status says so.
     func releaseDebugFolders(_ statuses: inout [ObjectKey: ObjectStatus], now: Date, into step: inout ChangeSet) {
-        for (key, var s) in statuses.sorted(by: { $0.key < $1.key }) where s.phase.isFinal {
+        for (key, var s) in statuses.filter({ $0.value.debugWorkdir != nil }).sorted(by: { $0.key < $1.key }) where s.phase.isFinal {
             guard let dir = s.debugWorkdir, let r = s.releaseAt, let at = Timestamp.date(r), at <= now,
                   !step.files.keys.contains(key.statusPath) else { continue }
             try? FileManager.default.removeItem(atPath: dir)
@@ -424,7 +428,9 @@ public final class Reconciler {
         let dir = exec.jobDirectory(for: s.id)
         let prep = JobPreparation(repository: repository, desired: load.desired, recorded: statuses, store: store, environment: options.environment)
         do {
-            let job = try prep.prepare(s, directory: dir)
+            var key: String?
+            let job = try prep.prepare(s, directory: dir, snapshotKey: &key)
+            snapshotKeys[s.id] = key
             let executorId = try exec.launch(job)
             CrashPoint.hit("after-launch")
             summary.launched.append(s.id)

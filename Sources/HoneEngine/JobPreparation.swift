@@ -12,12 +12,26 @@ struct PreparationFailure: Error {
 
 /// Turns a Pending status into a ready job directory (design §3): `src/` (the tree of the spec's
 /// commit), `inputs/` (verified against their sha256), `out/`, and `job.json`; returns the JobSpec.
+/// What `JobPreparation.snapshot` learns about a commit, kept by the reconciler for its later jobs
+/// (most jobs of a pass share the commit their attempt was created on).
+final class SnapshotIndex {
+    struct Snapshot {
+        var key: String
+        var entries: [TreeEntry]
+        /// Inode of each entry's file in `.hone/snapshots/<key>/` (filled once the folder exists).
+        var inodes: [ino_t] = []
+        var device: dev_t = 0
+    }
+    var byCommit: [ObjectID: Snapshot] = [:]
+}
+
 struct JobPreparation {
     let repository: Repository
     let desired: DesiredState
     let recorded: [ObjectKey: ObjectStatus]
     let store: ArtifactStore
     let environment: [String: String]
+    var index = SnapshotIndex()
 
     /// `snapshotKey` receives the key of the snapshot `src/` was made from (see `recycleSource`).
     func prepare(_ status: ObjectStatus, directory: URL, snapshotKey: inout String?) throws -> JobSpec {
@@ -105,9 +119,14 @@ struct JobPreparation {
     @discardableResult
     func snapshot(_ commit: ObjectID, into src: URL) throws -> String {
         let fm = FileManager.default
-        let entries = try repository.tree(of: commit).filter { !$0.path.hasPrefix("status/") }
-        // Keyed by the content without status/ (hone's own commits change only status/, so they share one).
-        let key = SHA256.hex(entries.map { "\($0.blob.hex) \($0.executable ? "x" : "-") \($0.path)\n" }.joined())
+        var known = try index.byCommit[commit] ?? {
+            let entries = try repository.tree(of: commit).filter { !$0.path.hasPrefix("status/") }
+            // Keyed by the content without status/ (hone's own commits change only status/, so they share one).
+            let key = SHA256.hex(entries.map { "\($0.blob.hex) \($0.executable ? "x" : "-") \($0.path)\n" }.joined())
+            return SnapshotIndex.Snapshot(key: key, entries: entries)
+        }()
+        defer { index.byCommit[commit] = known }
+        let entries = known.entries, key = known.key
         let cache = JobPreparation.snapshotFolder(repositoryRoot: store.repositoryRoot, key: key)
         if !fm.fileExists(atPath: cache.path) {
             let tmp = URL(fileURLWithPath: cache.path + ".tmp-\(getpid())")
@@ -123,7 +142,12 @@ struct JobPreparation {
             try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
             if rename(tmp.path, cache.path) != 0 { try? fm.removeItem(at: tmp) }  // another reconciler won: use its copy
         }
-        if takeSpare(key: key, cache: cache, entries: entries.map(\.path), into: src) { return key }
+        if known.inodes.isEmpty {
+            var st = stat()
+            known.device = stat(cache.path, &st) == 0 ? st.st_dev : 0
+            known.inodes = entries.map { entry in lstat(cache.path + "/" + entry.path, &st) == 0 ? st.st_ino : 0 }
+        }
+        if takeSpare(key: key, entries: entries.map(\.path), inodes: known.inodes, device: known.device, into: src) { return key }
         var folders: Set<String> = []
         for entry in entries {
             let url = src.appendingPathComponent(entry.path)
@@ -166,20 +190,22 @@ struct JobPreparation {
     /// Moves a spare `src/` of this snapshot into place, if one is there and holds exactly the snapshot's
     /// files (same inodes: hard links of the snapshot, nothing added, removed or replaced by its last job).
     /// A spare that fails the check is removed.
-    func takeSpare(key: String, cache: URL, entries: [String], into src: URL) -> Bool {
+    func takeSpare(key: String, entries: [String], inodes: [ino_t], device: dev_t, into src: URL) -> Bool {
         let fm = FileManager.default
         let spares = JobPreparation.spareFolder(repositoryRoot: store.repositoryRoot, key: key)
         guard let names = try? fm.contentsOfDirectory(atPath: spares.path) else { return false }
         for name in names.sorted() {
             guard rename(spares.appendingPathComponent(name).path, src.path) == 0 else { continue }
-            if JobPreparation.isPristine(src, cache: cache, entries: entries) { return true }
+            if JobPreparation.isPristine(src, entries: entries, inodes: inodes, device: device) { return true }
             try? fm.removeItem(at: src)
         }
         return false
     }
 
-    /// `src` holds exactly the snapshot's files, each a hard link of the snapshot's copy, and no other entry.
-    static func isPristine(_ src: URL, cache: URL, entries: [String]) -> Bool {
+    /// `src` holds exactly the snapshot's files, each a hard link of the snapshot's copy (`inodes`, in the
+    /// order of `entries`), and no other entry.
+    static func isPristine(_ src: URL, entries: [String], inodes: [ino_t], device: dev_t) -> Bool {
+        guard inodes.count == entries.count, !inodes.contains(0) else { return false }
         // Each folder's direct children (files and sub-folders), "" being src itself.
         var children: [String: Set<String>] = [:]
         for path in entries {
@@ -200,10 +226,10 @@ struct JobPreparation {
             closedir(dir)
             if n != count { return false }
         }
-        for path in entries {
-            var mine = stat(), theirs = stat()
-            guard lstat(src.path + "/" + path, &mine) == 0, lstat(cache.path + "/" + path, &theirs) == 0,
-                  (mine.st_mode & S_IFMT) == S_IFREG, mine.st_ino == theirs.st_ino, mine.st_dev == theirs.st_dev else { return false }
+        for (path, inode) in zip(entries, inodes) {
+            var mine = stat()
+            guard lstat(src.path + "/" + path, &mine) == 0, (mine.st_mode & S_IFMT) == S_IFREG, mine.st_ino == inode, mine.st_dev == device
+            else { return false }
         }
         return true
     }

@@ -51,6 +51,10 @@ public final class Reconciler {
     private let parseCache = ParseCache()
     /// Snapshot keys of the jobs this reconciler prepared: their `src/` can be recycled once collected.
     private var snapshotKeys: [String: String] = [:]
+    /// HONE_TIMINGS: passes, passes that changed nothing, milliseconds per phase.
+    private var passes = 0, idlePasses = 0
+    private var timingTotals: [String: Double] = [:]
+    private let snapshotIndex = SnapshotIndex()
 
     public init(workspace: Workspace, options: ReconcileOptions, progress: @escaping (String) -> Void) throws {
         self.workspace = workspace
@@ -94,8 +98,15 @@ public final class Reconciler {
             // soon, backing off to the poll interval while nothing changes (a pass costs little then).
             nap = quickRepoll ? min(options.pollInterval, 0.002) : min(options.pollInterval, nap * 2)
             Thread.sleep(forTimeInterval: nap)
+            timingTotals["sleep", default: 0] += nap * 1000
         }
         summary.commits = recorder.commits
+        if Recorder.timings {
+            // One line for benchmarks: where a whole reconcile spent its time.
+            let phases = ["load", "plan and intent", "intent commit", "poll", "launch and collect", "step commit", "sleep"]
+            progress("timing: total: \(passes) passes (\(idlePasses) without changes), \(recorder.commits.count) commits; "
+                     + phases.map { String(format: "%@ %.0f ms", $0, timingTotals[$0] ?? 0) }.joined(separator: ", "))
+        }
         return summary
     }
 
@@ -152,11 +163,14 @@ public final class Reconciler {
     /// Returns whether work is still going on (jobs running or queued, or evals waiting on them).
     func pass() throws -> Bool {
         var clock = Date()
-        func lap(_ what: String) {
+        func lap(_ phase: String, _ detail: String = "") {
             guard Recorder.timings else { return }
-            progress(String(format: "timing: %@ %.1f ms", what, Date().timeIntervalSince(clock) * 1000))
+            let ms = Date().timeIntervalSince(clock) * 1000
+            timingTotals[phase, default: 0] += ms
+            progress(String(format: "timing: %@%@ %.1f ms", phase, detail.isEmpty ? "" : " (\(detail))", ms))
             clock = Date()
         }
+        passes += 1
         let load = try load()
         lap("load")
         let now = Date()
@@ -256,6 +270,8 @@ public final class Reconciler {
             }
             polled.append((s, state))
         }
+        lap("poll", "\(active.count) attempts")
+        var launchTime = 0.0, collectTime = 0.0
         for (polledStatus, state) in polled {
             var s = polledStatus
             let exec = try executor(for: s.pool, project: project)
@@ -280,7 +296,9 @@ public final class Reconciler {
                 }
                 verb = "launch"
                 notLaunched.remove(s.id)
+                let started = Date()
                 try launch(&s, exec: exec, load: load, statuses: statuses, store: store, now: now, project: project)
+                launchTime += Date().timeIntervalSince(started)
                 if s.phase.isActive { running[s.pool, default: 0] += 1 }
             case .pending(let executorId, let reason):
                 if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
@@ -305,8 +323,10 @@ public final class Reconciler {
                 if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
                 if s.startedAt == nil { s.startedAt = Timestamp.string(startedAt ?? now) }
                 let dir = exec.jobDirectory(for: s.id)
+                let started = Date()
                 try collect(&s, exitCode: exitCode, reason: reason, finishedAt: finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),
                             store: store, project: project, into: &step)
+                collectTime += Date().timeIntervalSince(started)
                 if !(s.debugEnabled && s.phase == .failed) { cleanup.append((s.id, dir)) }
                 step.action("collect", s.key, id: s.id, line: "\(s.key.display) \(s.phase.rawValue.lowercased())")
                 summary.finished[s.key.display] = s.phase
@@ -323,7 +343,7 @@ public final class Reconciler {
             }
         }
         releaseDebugFolders(&statuses, now: now, into: &step)
-        lap("poll, launch, collect")
+        lap("launch and collect", String(format: "launches %.1f ms, collects %.1f ms", launchTime * 1000, collectTime * 1000))
         let verbs = Set(step.trailers.map { String($0.dropFirst("Hone-Action: ".count).prefix { $0 != " " }) })
         quickRepoll = !verbs.isDisjoint(with: ["launch", "collect", "lost", "fail"])
             && active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
@@ -332,8 +352,9 @@ public final class Reconciler {
         // (the executor still knows the job runs; the next pass, or the next reconcile, records it).
         let onlyStarts = !verbs.isEmpty && verbs.isSubset(of: ["start", "adopt"])
         if options.wait && onlyStarts, let last = recorder.lastCommitAt, Date().timeIntervalSince(last) < options.pollInterval {
-            lap("start commit deferred")
+            lap("step commit", "deferred: only starts")
         } else {
+            if step.isEmpty { idlePasses += 1 }
             try recorder.record(step, subject: "hone: " + describe(step))
             lap("step commit")
         }
@@ -342,11 +363,10 @@ public final class Reconciler {
             JobPreparation.recycleSource(dir.appendingPathComponent("src"), key: snapshotKeys.removeValue(forKey: id), repositoryRoot: workspace.root)
         }
 
-        let stillActive = statuses.values.contains { $0.phase.isActive }
+        if statuses.values.contains(where: { $0.phase.isActive }) { return true }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
         let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses), invalidObjects: load.invalidObjects, now: now).plan()
-        let startable = replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
-        return stillActive || startable
+        return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
     }
 
     /// A failed debug eval keeps its job folder for inspection until its release time; after that the
@@ -426,7 +446,8 @@ public final class Reconciler {
 
     func launch(_ s: inout ObjectStatus, exec: Executor, load: LoadResult, statuses: [ObjectKey: ObjectStatus], store: ArtifactStore, now: Date, project: Project?) throws {
         let dir = exec.jobDirectory(for: s.id)
-        let prep = JobPreparation(repository: repository, desired: load.desired, recorded: statuses, store: store, environment: options.environment)
+        let prep = JobPreparation(repository: repository, desired: load.desired, recorded: statuses, store: store, environment: options.environment,
+                                  index: snapshotIndex)
         do {
             var key: String?
             let job = try prep.prepare(s, directory: dir, snapshotKey: &key)

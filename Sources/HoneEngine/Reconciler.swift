@@ -49,8 +49,18 @@ public final class Reconciler {
     private var quickRepoll = false
     /// Parsed spec and status files by blob id: a pass re-parses only what the last commits changed.
     private let parseCache = ParseCache()
+    private var lastLoad: (commit: ObjectID, result: LoadResult)?
     /// Snapshot keys of the jobs this reconciler prepared: their `src/` can be recycled once collected.
     private var snapshotKeys: [String: String] = [:]
+    /// With --wait: step changes (launch, start, collect…) not committed yet, the statuses they hold (laid over
+    /// what each pass loads), the job folders to clean once they are committed, and since when they wait.
+    /// Committed at most once per poll interval, always before an intent commit and at the end. Not committing
+    /// them at once loses nothing if hone dies: the executor still knows what was launched (adopted next time)
+    /// and a job's folder, which proves it ran, stays until its outcome is committed (collected again next time).
+    private var unrecorded = ChangeSet()
+    private var unrecordedStatuses: [ObjectKey: ObjectStatus] = [:]
+    private var unrecordedCleanup: [(id: String, dir: URL)] = []
+    private var unrecordedSince: Date?
     /// HONE_TIMINGS: passes, passes that changed nothing, milliseconds per phase.
     private var passes = 0, idlePasses = 0
     private var timingTotals: [String: Double] = [:]
@@ -100,6 +110,7 @@ public final class Reconciler {
             Thread.sleep(forTimeInterval: nap)
             timingTotals["sleep", default: 0] += nap * 1000
         }
+        try flush()
         summary.commits = recorder.commits
         if Recorder.timings {
             // One line for benchmarks: where a whole reconcile spent its time.
@@ -155,7 +166,12 @@ public final class Reconciler {
 
     func load() throws -> LoadResult {
         if options.noCommit { return try Loader(source: WorkingTreeSource(root: workspace.root)).load() }
-        return try Loader(source: CommitSource(repository: repository, commit: recorder.tip!), cache: parseCache).load()
+        let tip = recorder.tip!
+        // Nothing committed since the last pass (its changes wait in `unrecorded`): the same commit loads the same.
+        if let last = lastLoad, last.commit == tip { return last.result }
+        let result = try Loader(source: CommitSource(repository: repository, commit: tip), cache: parseCache).load()
+        lastLoad = (tip, result)
+        return result
     }
 
     // MARK: One pass
@@ -171,10 +187,13 @@ public final class Reconciler {
             clock = Date()
         }
         passes += 1
-        let load = try load()
+        var load = try load()
+        for (key, status) in unrecordedStatuses { load.recorded.statuses[key] = status }
         lap("load")
         let now = Date()
         let plan = Planner(load, now: now).plan()
+        // What is recorded next is committed at once (before any launch): with what waits, in order.
+        if plan.actions.contains(where: { [.create, .rerun, .cancel, .publish, .prune].contains($0.action) }) { try flush() }
         let specCommit = recorder.tip?.hex
         let errors = load.errors + plan.errors
         for e in errors where !summary.errors.contains(e) {
@@ -347,26 +366,35 @@ public final class Reconciler {
         let verbs = Set(step.trailers.map { String($0.dropFirst("Hone-Action: ".count).prefix { $0 != " " }) })
         quickRepoll = !verbs.isDisjoint(with: ["launch", "collect", "lost", "fail"])
             && active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
-        // With --wait, a step that only says "started" waits for the poll interval since the last commit:
-        // a short job's outcome then comes in the same commit. Nothing is lost by not committing it now
-        // (the executor still knows the job runs; the next pass, or the next reconcile, records it).
-        let onlyStarts = !verbs.isEmpty && verbs.isSubset(of: ["start", "adopt"])
-        if options.wait && onlyStarts, let last = recorder.lastCommitAt, Date().timeIntervalSince(last) < options.pollInterval {
-            lap("step commit", "deferred: only starts")
-        } else {
-            if step.isEmpty { idlePasses += 1 }
-            try recorder.record(step, subject: "hone: " + describe(step))
+        if step.isEmpty && intent.isEmpty { idlePasses += 1 }
+        unrecorded.merge(step)
+        unrecordedCleanup += cleanup
+        for key in step.keys { unrecordedStatuses[key] = statuses[key] }
+        if !step.isEmpty && unrecordedSince == nil { unrecordedSince = Date() }
+        if !options.wait || unrecordedSince.map({ Date().timeIntervalSince($0) >= options.pollInterval }) == true {
+            try flush()
             lap("step commit")
-        }
-        // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
-        for (id, dir) in cleanup {
-            JobPreparation.recycleSource(dir.appendingPathComponent("src"), key: snapshotKeys.removeValue(forKey: id), repositoryRoot: workspace.root)
+        } else {
+            lap("step commit", "deferred")
         }
 
         if statuses.values.contains(where: { $0.phase.isActive }) { return true }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
         let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses), invalidObjects: load.invalidObjects, now: now).plan()
         return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
+    }
+
+    /// Commits the step changes that wait, then cleans the job folders whose outcome they hold.
+    func flush() throws {
+        if !unrecorded.isEmpty { try recorder.record(unrecorded, subject: "hone: " + describe(unrecorded)) }
+        // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
+        for (id, dir) in unrecordedCleanup {
+            JobPreparation.recycleSource(dir.appendingPathComponent("src"), key: snapshotKeys.removeValue(forKey: id), repositoryRoot: workspace.root)
+        }
+        unrecorded = ChangeSet()
+        unrecordedStatuses = [:]
+        unrecordedCleanup = []
+        unrecordedSince = nil
     }
 
     /// A failed debug eval keeps its job folder for inspection until its release time; after that the

@@ -21,10 +21,13 @@ struct ChangeSet {
         keys.insert(key)
         lines.append(line)
     }
+    /// `other` comes later: its files win; its trailers are added (each once).
     mutating func merge(_ other: ChangeSet) {
         files.merge(other.files) { _, b in b }
-        trailers += other.trailers
-        lines += other.lines
+        for (t, l) in zip(other.trailers, other.lines) where !trailers.contains(t) {
+            trailers.append(t)
+            lines.append(l)
+        }
         keys.formUnion(other.keys)
     }
 }
@@ -41,8 +44,6 @@ final class Recorder {
     let push: String?
     let progress: (String) -> Void
     private(set) var commits: [ObjectID] = []
-    /// When this recorder last committed (nil: not yet).
-    private(set) var lastCommitAt: Date?
     /// Set when a push re-applied our commit on a remote tip that moved: what the reconciler loaded
     /// before is stale, so it must reload before acting further.
     var rebased = false
@@ -81,7 +82,6 @@ final class Recorder {
         }
         commits.append(id)
         let committed = Date()
-        lastCommitAt = committed
         CrashPoint.hit("mid-commit")
         if syncWorkTree {
             try writeWorkTree(changes.files)

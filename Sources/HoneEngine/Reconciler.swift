@@ -364,14 +364,15 @@ public final class Reconciler {
         releaseDebugFolders(&statuses, now: now, into: &step)
         lap("launch and collect", String(format: "launches %.1f ms, collects %.1f ms", launchTime * 1000, collectTime * 1000))
         let verbs = Set(step.trailers.map { String($0.dropFirst("Hone-Action: ".count).prefix { $0 != " " }) })
-        quickRepoll = !verbs.isDisjoint(with: ["launch", "collect", "lost", "fail"])
-            && active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
+        let localOnly = active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
+        quickRepoll = localOnly && !verbs.isDisjoint(with: ["launch", "collect", "lost", "fail"])
         if step.isEmpty && intent.isEmpty { idlePasses += 1 }
         unrecorded.merge(step)
         unrecordedCleanup += cleanup
         for key in step.keys { unrecordedStatuses[key] = statuses[key] }
         if !step.isEmpty && unrecordedSince == nil { unrecordedSince = Date() }
-        if !options.wait || unrecordedSince.map({ Date().timeIntervalSince($0) >= options.pollInterval }) == true {
+        // Only local jobs wait (they last milliseconds; Slurm submissions are recorded at once).
+        if !options.wait || !localOnly || unrecordedSince.map({ Date().timeIntervalSince($0) >= options.pollInterval }) == true {
             try flush()
             lap("step commit")
         } else {

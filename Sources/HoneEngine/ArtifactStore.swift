@@ -61,7 +61,11 @@ public struct ArtifactStore {
     /// Keeps a full log beside the artifacts: `store://logs/<id>/<task>.log`.
     public func storeLog(_ file: URL, id: String, task: String) throws -> String {
         let dest = root.appendingPathComponent("logs/\(id)/\(task).log")
-        try ArtifactStore.copyAtomically(file, to: dest)
+        // A hard link when the store is on the same file system: the job's log no longer changes once
+        // it is collected, and a link costs neither a copy nor a new file.
+        try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+        unlink(dest.path)
+        if link(file.path, dest.path) != 0 { try ArtifactStore.copyAtomically(file, to: dest) }
         return "store://logs/\(id)/\(task).log"
     }
 

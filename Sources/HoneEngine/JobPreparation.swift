@@ -12,14 +12,29 @@ struct PreparationFailure: Error {
 
 /// Turns a Pending status into a ready job directory (design §3): `src/` (the tree of the spec's
 /// commit), `inputs/` (verified against their sha256), `out/`, and `job.json`; returns the JobSpec.
+/// What `JobPreparation.snapshot` learns about a commit, kept by the reconciler for its later jobs
+/// (most jobs of a pass share the commit their attempt was created on).
+final class SnapshotIndex {
+    struct Snapshot {
+        var key: String
+        var entries: [TreeEntry]
+        /// Inode of each entry's file in `.hone/snapshots/<key>/` (filled once the folder exists).
+        var inodes: [ino_t] = []
+        var device: dev_t = 0
+    }
+    var byCommit: [ObjectID: Snapshot] = [:]
+}
+
 struct JobPreparation {
     let repository: Repository
     let desired: DesiredState
     let recorded: [ObjectKey: ObjectStatus]
     let store: ArtifactStore
     let environment: [String: String]
+    var index = SnapshotIndex()
 
-    func prepare(_ status: ObjectStatus, directory: URL) throws -> JobSpec {
+    /// `snapshotKey` receives the key of the snapshot `src/` was made from (see `recycleSource`).
+    func prepare(_ status: ObjectStatus, directory: URL, snapshotKey: inout String?) throws -> JobSpec {
         let fm = FileManager.default
         try? fm.removeItem(at: directory.appendingPathComponent("src"))
         try? fm.removeItem(at: directory.appendingPathComponent("out"))
@@ -30,7 +45,7 @@ struct JobPreparation {
             throw PreparationFailure(reason: "NoSpecCommit", message: "the status records no spec commit to snapshot")
         }
         // The handler runs the code exactly as committed beside the spec.
-        try snapshot(commit, into: src)
+        snapshotKey = try snapshot(commit, into: src)
 
         var job: [String: JSONValue] = [
             "kind": .string(status.key.kind.rawValue), "object": .string(status.key.display), "id": .string(status.id),
@@ -99,12 +114,20 @@ struct JobPreparation {
 
     /// `src/`: the commit's tree (without status/). Extracted once per content into `.hone/snapshots/<digest>/`
     /// (read-only), then hard-linked per job: a fresh folder per job without re-extracting every blob.
-    func snapshot(_ commit: ObjectID, into src: URL) throws {
+    /// A `src/` that an earlier job of this snapshot left untouched is taken over instead (see
+    /// `recycleSource`): creating folders is what costs most here. Returns the snapshot's key.
+    @discardableResult
+    func snapshot(_ commit: ObjectID, into src: URL) throws -> String {
         let fm = FileManager.default
-        let entries = try repository.tree(of: commit).filter { !$0.path.hasPrefix("status/") }
-        // Keyed by the content without status/ (hone's own commits change only status/, so they share one).
-        let key = SHA256.hex(entries.map { "\($0.blob.hex) \($0.executable ? "x" : "-") \($0.path)\n" }.joined())
-        let cache = store.repositoryRoot.appendingPathComponent(".hone/snapshots/\(key)")
+        var known = try index.byCommit[commit] ?? {
+            let entries = try repository.tree(of: commit).filter { !$0.path.hasPrefix("status/") }
+            // Keyed by the content without status/ (hone's own commits change only status/, so they share one).
+            let key = SHA256.hex(entries.map { "\($0.blob.hex) \($0.executable ? "x" : "-") \($0.path)\n" }.joined())
+            return SnapshotIndex.Snapshot(key: key, entries: entries)
+        }()
+        defer { index.byCommit[commit] = known }
+        let entries = known.entries, key = known.key
+        let cache = JobPreparation.snapshotFolder(repositoryRoot: store.repositoryRoot, key: key)
         if !fm.fileExists(atPath: cache.path) {
             let tmp = URL(fileURLWithPath: cache.path + ".tmp-\(getpid())")
             try? fm.removeItem(at: tmp)
@@ -119,6 +142,12 @@ struct JobPreparation {
             try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
             if rename(tmp.path, cache.path) != 0 { try? fm.removeItem(at: tmp) }  // another reconciler won: use its copy
         }
+        if known.inodes.isEmpty {
+            var st = stat()
+            known.device = stat(cache.path, &st) == 0 ? st.st_dev : 0
+            known.inodes = entries.map { entry in lstat(cache.path + "/" + entry.path, &st) == 0 ? st.st_ino : 0 }
+        }
+        if takeSpare(key: key, entries: entries.map(\.path), inodes: known.inodes, device: known.device, into: src) { return key }
         var folders: Set<String> = []
         for entry in entries {
             let url = src.appendingPathComponent(entry.path)
@@ -130,6 +159,79 @@ struct JobPreparation {
                 if entry.executable { chmod(url.path, 0o755) }
             }
         }
+        return key
+    }
+
+    static func snapshotFolder(repositoryRoot: URL, key: String) -> URL {
+        repositoryRoot.appendingPathComponent(".hone/snapshots/\(key)")
+    }
+
+    /// Where finished jobs' untouched `src/` folders wait to be taken over by the next job of the same snapshot.
+    static func spareFolder(repositoryRoot: URL, key: String) -> URL {
+        repositoryRoot.appendingPathComponent(".hone/snapshots/\(key).spare")
+    }
+
+    /// After a job's outcome is committed: its `src/` goes to the spares of its snapshot (a rename), or is
+    /// removed when there are enough spares already. Whether it is still pristine is checked when taken.
+    static func recycleSource(_ src: URL, key: String?, repositoryRoot: URL) {
+        let fm = FileManager.default
+        if let key {
+            let spares = spareFolder(repositoryRoot: repositoryRoot, key: key)
+            let count = (try? fm.contentsOfDirectory(atPath: spares.path).count) ?? 0
+            if count < 4 {
+                try? fm.createDirectory(at: spares, withIntermediateDirectories: true)
+                let name = src.deletingLastPathComponent().lastPathComponent
+                if rename(src.path, spares.appendingPathComponent(name).path) == 0 { return }
+            }
+        }
+        try? fm.removeItem(at: src)
+    }
+
+    /// Moves a spare `src/` of this snapshot into place, if one is there and holds exactly the snapshot's
+    /// files (same inodes: hard links of the snapshot, nothing added, removed or replaced by its last job).
+    /// A spare that fails the check is removed.
+    func takeSpare(key: String, entries: [String], inodes: [ino_t], device: dev_t, into src: URL) -> Bool {
+        let fm = FileManager.default
+        let spares = JobPreparation.spareFolder(repositoryRoot: store.repositoryRoot, key: key)
+        guard let names = try? fm.contentsOfDirectory(atPath: spares.path) else { return false }
+        for name in names.sorted() {
+            guard rename(spares.appendingPathComponent(name).path, src.path) == 0 else { continue }
+            if JobPreparation.isPristine(src, entries: entries, inodes: inodes, device: device) { return true }
+            try? fm.removeItem(at: src)
+        }
+        return false
+    }
+
+    /// `src` holds exactly the snapshot's files, each a hard link of the snapshot's copy (`inodes`, in the
+    /// order of `entries`), and no other entry.
+    static func isPristine(_ src: URL, entries: [String], inodes: [ino_t], device: dev_t) -> Bool {
+        guard inodes.count == entries.count, !inodes.contains(0) else { return false }
+        // Each folder's direct children (files and sub-folders), "" being src itself.
+        var children: [String: Set<String>] = [:]
+        for path in entries {
+            var folder = ""
+            for part in path.split(separator: "/").map(String.init) {
+                children[folder, default: []].insert(part)
+                folder = folder.isEmpty ? part : folder + "/" + part
+            }
+        }
+        let expected = children.mapValues(\.count)
+        for (folder, count) in expected {
+            guard let dir = opendir(folder.isEmpty ? src.path : src.path + "/" + folder) else { return false }
+            var n = 0
+            while let e = readdir(dir) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { n += 1 }
+            }
+            closedir(dir)
+            if n != count { return false }
+        }
+        for (path, inode) in zip(entries, inodes) {
+            var mine = stat()
+            guard lstat(src.path + "/" + path, &mine) == 0, (mine.st_mode & S_IFMT) == S_IFREG, mine.st_ino == inode, mine.st_dev == device
+            else { return false }
+        }
+        return true
     }
 
     /// A version's artifact, checked against its sha256 before any job reads it.

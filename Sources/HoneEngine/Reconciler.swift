@@ -43,6 +43,28 @@ public final class Reconciler {
     private var summary = ReconcileSummary()
     private var waitingNoted: Set<String> = []
     private var authors: [ObjectKey: String] = [:]
+    /// Attempt ids this reconciler polled as never launched and has not launched since.
+    private var notLaunched: Set<String> = []
+    /// Set by a pass that launched or collected local jobs only: the next pass comes soon.
+    private var quickRepoll = false
+    /// Parsed spec and status files by blob id: a pass re-parses only what the last commits changed.
+    private let parseCache = ParseCache()
+    private var lastLoad: (commit: ObjectID, result: LoadResult)?
+    /// Snapshot keys of the jobs this reconciler prepared: their `src/` can be recycled once collected.
+    private var snapshotKeys: [String: String] = [:]
+    /// With --wait: step changes (launch, start, collect…) not committed yet, the statuses they hold (laid over
+    /// what each pass loads), the job folders to clean once they are committed, and since when they wait.
+    /// Committed at most once per poll interval, always before an intent commit and at the end. Not committing
+    /// them at once loses nothing if hone dies: the executor still knows what was launched (adopted next time)
+    /// and a job's folder, which proves it ran, stays until its outcome is committed (collected again next time).
+    private var unrecorded = ChangeSet()
+    private var unrecordedStatuses: [ObjectKey: ObjectStatus] = [:]
+    private var unrecordedCleanup: [(id: String, dir: URL)] = []
+    private var unrecordedSince: Date?
+    /// HONE_TIMINGS: passes, passes that changed nothing, milliseconds per phase.
+    private var passes = 0, idlePasses = 0
+    private var timingTotals: [String: Double] = [:]
+    private let snapshotIndex = SnapshotIndex()
 
     public init(workspace: Workspace, options: ReconcileOptions, progress: @escaping (String) -> Void) throws {
         self.workspace = workspace
@@ -70,6 +92,7 @@ public final class Reconciler {
         if recorder.syncWorkTree { try checkWorkTree() }
         let deadline = options.timeout.map { Date().addingTimeInterval($0) }
         var reloads = 0
+        var nap = options.pollInterval
         while true {
             recorder.rebased = false
             let busy = try pass()
@@ -81,9 +104,20 @@ public final class Reconciler {
                 progress("timeout reached with work still running: a later `hone reconcile` collects it")
                 break
             }
-            Thread.sleep(forTimeInterval: options.pollInterval)
+            // Local jobs may last milliseconds: after a pass that launched or collected some, look again
+            // soon, backing off to the poll interval while nothing changes (a pass costs little then).
+            nap = quickRepoll ? min(options.pollInterval, 0.002) : min(options.pollInterval, nap * 2)
+            Thread.sleep(forTimeInterval: nap)
+            timingTotals["sleep", default: 0] += nap * 1000
         }
+        try flush()
         summary.commits = recorder.commits
+        if Recorder.timings {
+            // One line for benchmarks: where a whole reconcile spent its time.
+            let phases = ["load", "plan and intent", "intent commit", "poll", "launch and collect", "step commit", "sleep"]
+            progress("timing: total: \(passes) passes (\(idlePasses) without changes), \(recorder.commits.count) commits; "
+                     + phases.map { String(format: "%@ %.0f ms", $0, timingTotals[$0] ?? 0) }.joined(separator: ", "))
+        }
         return summary
     }
 
@@ -132,7 +166,12 @@ public final class Reconciler {
 
     func load() throws -> LoadResult {
         if options.noCommit { return try Loader(source: WorkingTreeSource(root: workspace.root)).load() }
-        return try Loader(source: CommitSource(repository: repository, commit: recorder.tip!)).load()
+        let tip = recorder.tip!
+        // Nothing committed since the last pass (its changes wait in `unrecorded`): the same commit loads the same.
+        if let last = lastLoad, last.commit == tip { return last.result }
+        let result = try Loader(source: CommitSource(repository: repository, commit: tip), cache: parseCache).load()
+        lastLoad = (tip, result)
+        return result
     }
 
     // MARK: One pass
@@ -140,15 +179,21 @@ public final class Reconciler {
     /// Returns whether work is still going on (jobs running or queued, or evals waiting on them).
     func pass() throws -> Bool {
         var clock = Date()
-        func lap(_ what: String) {
+        func lap(_ phase: String, _ detail: String = "") {
             guard Recorder.timings else { return }
-            progress(String(format: "timing: %@ %.1f ms", what, Date().timeIntervalSince(clock) * 1000))
+            let ms = Date().timeIntervalSince(clock) * 1000
+            timingTotals[phase, default: 0] += ms
+            progress(String(format: "timing: %@%@ %.1f ms", phase, detail.isEmpty ? "" : " (\(detail))", ms))
             clock = Date()
         }
-        let load = try load()
+        passes += 1
+        var load = try load()
+        for (key, status) in unrecordedStatuses { load.recorded.statuses[key] = status }
         lap("load")
         let now = Date()
         let plan = Planner(load, now: now).plan()
+        // What is recorded next is committed at once (before any launch): with what waits, in order.
+        if plan.actions.contains(where: { [.create, .rerun, .cancel, .publish, .prune].contains($0.action) }) { try flush() }
         let specCommit = recorder.tip?.hex
         let errors = load.errors + plan.errors
         for e in errors where !summary.errors.contains(e) {
@@ -218,17 +263,37 @@ public final class Reconciler {
 
         // Step 2: advance every active attempt: launch what is queued, adopt what runs, collect what ended.
         var step = ChangeSet()
-        var cleanup: [URL] = []
+        var cleanup: [(id: String, dir: URL)] = []
         let active = statuses.values.filter { $0.phase.isActive }.sorted { ($0.createdAt ?? "", $0.key) < ($1.createdAt ?? "", $1.key) }
+        // Poll every attempt first, so that slots freed by jobs that ended are filled in this same pass.
+        var polled: [(ObjectStatus, JobState)] = []
         var running: [String: Int] = [:]
-        for s in active where s.phase == .running || s.tasks.first?.executorId != nil { running[s.pool, default: 0] += 1 }
-        for var s in active {
+        for s in active {
             let exec = try executor(for: s.pool, project: project)
             let state: JobState
-            do { state = try exec.poll(id: s.id) } catch {
-                progress("cannot poll \(s.key.display) (\(s.id)): \(error)")
-                continue
+            if notLaunched.contains(s.id) && s.tasks.first?.executorId == nil && s.phase == .pending {
+                // Polled as never launched by this reconciler (which holds the lock, so nobody else
+                // launches): still not launched, no need to look again.
+                state = .notFound
+            } else {
+                do { state = try exec.poll(id: s.id) } catch {
+                    progress("cannot poll \(s.key.display) (\(s.id)): \(error)")
+                    if s.phase == .running || s.tasks.first?.executorId != nil { running[s.pool, default: 0] += 1 }
+                    continue
+                }
             }
+            switch state {
+            case .pending, .running: running[s.pool, default: 0] += 1
+            case .notFound: if s.tasks.first?.executorId == nil && s.phase == .pending { notLaunched.insert(s.id) }
+            case .finished: break
+            }
+            polled.append((s, state))
+        }
+        lap("poll", "\(active.count) attempts")
+        var launchTime = 0.0, collectTime = 0.0
+        for (polledStatus, state) in polled {
+            var s = polledStatus
+            let exec = try executor(for: s.pool, project: project)
             let before = s
             var verb = "update"   // the trailer's verb when this step changes the status
             switch state {
@@ -249,7 +314,10 @@ public final class Reconciler {
                     break
                 }
                 verb = "launch"
+                notLaunched.remove(s.id)
+                let started = Date()
                 try launch(&s, exec: exec, load: load, statuses: statuses, store: store, now: now, project: project)
+                launchTime += Date().timeIntervalSince(started)
                 if s.phase.isActive { running[s.pool, default: 0] += 1 }
             case .pending(let executorId, let reason):
                 if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
@@ -274,9 +342,11 @@ public final class Reconciler {
                 if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
                 if s.startedAt == nil { s.startedAt = Timestamp.string(startedAt ?? now) }
                 let dir = exec.jobDirectory(for: s.id)
+                let started = Date()
                 try collect(&s, exitCode: exitCode, reason: reason, finishedAt: finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),
                             store: store, project: project, into: &step)
-                if !(s.debugEnabled && s.phase == .failed) { cleanup.append(dir) }
+                collectTime += Date().timeIntervalSince(started)
+                if !(s.debugEnabled && s.phase == .failed) { cleanup.append((s.id, dir)) }
                 step.action("collect", s.key, id: s.id, line: "\(s.key.display) \(s.phase.rawValue.lowercased())")
                 summary.finished[s.key.display] = s.phase
                 progress("\(s.key.display): \(s.phase.rawValue)\(s.tasks.first?.exitCode.map { " (exit \($0))" } ?? "")")
@@ -292,23 +362,46 @@ public final class Reconciler {
             }
         }
         releaseDebugFolders(&statuses, now: now, into: &step)
-        lap("poll, launch, collect")
-        try recorder.record(step, subject: "hone: " + describe(step))
-        lap("step commit")
-        // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
-        for dir in cleanup { try? FileManager.default.removeItem(at: dir.appendingPathComponent("src")) }
+        lap("launch and collect", String(format: "launches %.1f ms, collects %.1f ms", launchTime * 1000, collectTime * 1000))
+        let verbs = Set(step.trailers.map { String($0.dropFirst("Hone-Action: ".count).prefix { $0 != " " }) })
+        let localOnly = active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
+        quickRepoll = localOnly && !verbs.isDisjoint(with: ["launch", "collect", "lost", "fail"])
+        if step.isEmpty && intent.isEmpty { idlePasses += 1 }
+        unrecorded.merge(step)
+        unrecordedCleanup += cleanup
+        for key in step.keys { unrecordedStatuses[key] = statuses[key] }
+        if !step.isEmpty && unrecordedSince == nil { unrecordedSince = Date() }
+        // Only local jobs wait (they last milliseconds; Slurm submissions are recorded at once).
+        if !options.wait || !localOnly || unrecordedSince.map({ Date().timeIntervalSince($0) >= options.pollInterval }) == true {
+            try flush()
+            lap("step commit")
+        } else {
+            lap("step commit", "deferred")
+        }
 
-        let stillActive = statuses.values.contains { $0.phase.isActive }
+        if statuses.values.contains(where: { $0.phase.isActive }) { return true }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
         let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses), invalidObjects: load.invalidObjects, now: now).plan()
-        let startable = replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
-        return stillActive || startable
+        return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
+    }
+
+    /// Commits the step changes that wait, then cleans the job folders whose outcome they hold.
+    func flush() throws {
+        if !unrecorded.isEmpty { try recorder.record(unrecorded, subject: "hone: " + describe(unrecorded)) }
+        // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
+        for (id, dir) in unrecordedCleanup {
+            JobPreparation.recycleSource(dir.appendingPathComponent("src"), key: snapshotKeys.removeValue(forKey: id), repositoryRoot: workspace.root)
+        }
+        unrecorded = ChangeSet()
+        unrecordedStatuses = [:]
+        unrecordedCleanup = []
+        unrecordedSince = nil
     }
 
     /// A failed debug eval keeps its job folder for inspection until its release time; after that the
     /// folder goes and the status says so.
     func releaseDebugFolders(_ statuses: inout [ObjectKey: ObjectStatus], now: Date, into step: inout ChangeSet) {
-        for (key, var s) in statuses.sorted(by: { $0.key < $1.key }) where s.phase.isFinal {
+        for (key, var s) in statuses.filter({ $0.value.debugWorkdir != nil }).sorted(by: { $0.key < $1.key }) where s.phase.isFinal {
             guard let dir = s.debugWorkdir, let r = s.releaseAt, let at = Timestamp.date(r), at <= now,
                   !step.files.keys.contains(key.statusPath) else { continue }
             try? FileManager.default.removeItem(atPath: dir)
@@ -382,9 +475,12 @@ public final class Reconciler {
 
     func launch(_ s: inout ObjectStatus, exec: Executor, load: LoadResult, statuses: [ObjectKey: ObjectStatus], store: ArtifactStore, now: Date, project: Project?) throws {
         let dir = exec.jobDirectory(for: s.id)
-        let prep = JobPreparation(repository: repository, desired: load.desired, recorded: statuses, store: store, environment: options.environment)
+        let prep = JobPreparation(repository: repository, desired: load.desired, recorded: statuses, store: store, environment: options.environment,
+                                  index: snapshotIndex)
         do {
-            let job = try prep.prepare(s, directory: dir)
+            var key: String?
+            let job = try prep.prepare(s, directory: dir, snapshotKey: &key)
+            snapshotKeys[s.id] = key
             let executorId = try exec.launch(job)
             CrashPoint.hit("after-launch")
             summary.launched.append(s.id)

@@ -21,10 +21,13 @@ struct ChangeSet {
         keys.insert(key)
         lines.append(line)
     }
+    /// `other` comes later: its files win; its trailers are added (each once).
     mutating func merge(_ other: ChangeSet) {
         files.merge(other.files) { _, b in b }
-        trailers += other.trailers
-        lines += other.lines
+        for (t, l) in zip(other.trailers, other.lines) where !trailers.contains(t) {
+            trailers.append(t)
+            lines.append(l)
+        }
         keys.formUnion(other.keys)
     }
 }
@@ -128,16 +131,29 @@ final class Recorder {
 
     var journal: URL { workspace.url(".hone/worktree-sync") }
 
+    /// Written in place, not atomically (no new file per commit): it is written before the commit, so a
+    /// reconciler killed while writing it has committed nothing and a partial list is harmless.
     func beginSync(_ paths: [String]) throws {
-        try Workspace.atomicWrite(journal, Data(paths.sorted().joined(separator: "\n").utf8))
+        let data = Data(paths.sorted().joined(separator: "\n").utf8)
+        let fd = open(journal.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return try Workspace.atomicWrite(journal, data) }  // no .hone/ yet
+        defer { close(fd) }
+        var written = 0
+        while written < data.count {
+            let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, data.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw HoneError("cannot write \(journal.path): \(String(cString: strerror(errno)))") }
+            written += n
+        }
     }
 
-    func endSync() { try? FileManager.default.removeItem(at: journal) }
+    /// Empties the journal (kept as an empty file: nothing to repair).
+    func endSync() { truncate(journal.path, 0) }
 
     /// After a reconciler died between a commit and the working-tree update: brings the journalled paths
     /// (index and working tree) in line with the branch tip. Returns how many paths it touched.
     func recoverInterruptedSync() throws -> Int {
-        guard syncWorkTree, let text = try? String(contentsOf: journal, encoding: .utf8), let tip else { return 0 }
+        guard syncWorkTree, let text = try? String(contentsOf: journal, encoding: .utf8), !text.isEmpty, let tip else { return 0 }
         var files: [String: FileChange] = [:]
         for path in text.split(separator: "\n").map(String.init) where !path.isEmpty {
             if let data = try repository.blob(at: path, in: tip) { files[path] = .write(data) } else { files[path] = .delete }

@@ -51,17 +51,93 @@ public final class LocalExecutor: Executor, Sendable {
         return readPid(dir)?.pid ?? String(pid)
     }
 
-    /// The command that detaches run.sh: `setsid` (not a group leader here, so it does not fork) makes run.sh
-    /// the leader of a new session and process group; `$!` is therefore its pid and pgid. The intermediate
-    /// bash exits at once and is reaped by the caller; run.sh is adopted by init. Inherited descriptors above
-    /// 2 are closed so the job never holds the reconciler's files (or locks).
+    /// Starts `bash run.sh` directly with posix_spawn (no intermediate shell: a launch costs one exec):
+    /// POSIX_SPAWN_SETSID makes it the leader of a new session and process group, so its pid is its pgid
+    /// and nothing sent to the reconciler's group reaches it; stdio is /dev/null, descriptors above 2 are
+    /// closed (the job never holds the reconciler's files or locks), signals are back to their defaults and
+    /// unblocked. If the reconciler dies, init adopts the job. While it lives, the reconciler is the job's
+    /// parent: finished jobs are reaped at the next launch (`reapFinished`), and polls treat a zombie as gone.
+    static func spawnDetached(script: URL, environment: [String: String]) throws -> Int32 {
+        reapFinished()
+        #if os(Linux)
+        var attributes = posix_spawnattr_t()
+        var actions = posix_spawn_file_actions_t()
+        guard posix_spawnattr_init(&attributes) == 0 else { return try spawnThroughShell(script: script, environment: environment) }
+        defer { posix_spawnattr_destroy(&attributes) }
+        guard posix_spawn_file_actions_init(&actions) == 0 else { return try spawnThroughShell(script: script, environment: environment) }
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        let setsid: Int32 = 0x80  // POSIX_SPAWN_SETSID (glibc ≥ 2.26, musl), hidden behind _GNU_SOURCE
+        posix_spawnattr_setflags(&attributes, Int16(setsid | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) } else {
+            let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            for fd in open.compactMap(Int32.init) where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+        }
+        let argv = ["/bin/bash", script.path]
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let rc = withCStrings(argv) { cArgv in
+            withCStrings(envp) { cEnvp in posix_spawn(&pid, "/bin/bash", &actions, &attributes, cArgv, cEnvp) }
+        }
+        if rc == 0 && pid > 0 {
+            spawnedLock.withLock { _ = spawned.insert(pid) }
+            return pid
+        }
+        // Without posix_spawn's session flag (old libc): the shell launcher below.
+        return try spawnThroughShell(script: script, environment: environment)
+        #else
+        return try spawnThroughShell(script: script, environment: environment)
+        #endif
+    }
+
+    #if os(Linux)
+    /// glibc ≥ 2.34's posix_spawn_file_actions_addclosefrom_np (declared only under _GNU_SOURCE).
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+    #endif
+
+    /// Pids of jobs this process spawned and has not reaped yet.
+    nonisolated(unsafe) private static var spawned: Set<pid_t> = []
+    private static let spawnedLock = NSLock()
+
+    /// Reaps the jobs this process started that have ended (they are its children until it exits).
+    static func reapFinished() {
+        spawnedLock.withLock {
+            for pid in spawned {
+                var status: Int32 = 0
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid || (r < 0 && errno == ECHILD) { spawned.remove(pid) }
+            }
+        }
+    }
+
+    private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { for p in pointers { free(p) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// The shell equivalent of `spawnDetached` (fallback): `setsid` (not a group leader here, so it does not
+    /// fork) makes run.sh the leader of a new session and process group; `$!` is therefore its pid and pgid.
+    /// The intermediate bash exits at once and is reaped by the caller; run.sh is adopted by init. Inherited
+    /// descriptors above 2 are closed so the job never holds the reconciler's files (or locks).
     static let detachCommand = #"""
     for hone_fd in /proc/$$/fd/*; do hone_fd=${hone_fd##*/}; case $hone_fd in ''|*[!0-9]*) ;; *) [ "$hone_fd" -gt 2 ] && eval "exec $hone_fd>&-" 2>/dev/null;; esac; done
     setsid bash "$1" </dev/null >/dev/null 2>&1 &
     echo "$!"
     """#
 
-    static func spawnDetached(script: URL, environment: [String: String]) throws -> Int32 {
+    static func spawnThroughShell(script: URL, environment: [String: String]) throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", detachCommand, "hone-launch", script.path]

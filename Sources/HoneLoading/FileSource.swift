@@ -9,6 +9,13 @@ public protocol FileSource {
     func listFiles() throws -> [String]
     /// A file's bytes; nil when absent.
     func read(_ path: String) throws -> [UInt8]?
+    /// An id that changes whenever the file's bytes change (a git blob id), or nil when the source has
+    /// none: with it, `ParseCache` skips reading and parsing files it has seen before.
+    func contentID(_ path: String) throws -> String?
+}
+
+extension FileSource {
+    public func contentID(_ path: String) throws -> String? { nil }
 }
 
 /// Top-level entries of the layout (design §1); nothing else is listed.
@@ -117,6 +124,8 @@ public final class CommitSource: FileSource {
         try listIfNeeded()
         return blobs.keys.sorted()
     }
+
+    public func contentID(_ path: String) throws -> String? { try blobID(path)?.hex }
 
     /// The blob id of a path (for diffs that skip what did not change).
     public func blobID(_ path: String) throws -> ObjectID? {

@@ -84,6 +84,26 @@ public struct LoadResult: Sendable {
     public var isValid: Bool { errors.isEmpty }
 }
 
+/// Parsed files kept from one load to the next, by content id (git blob id): `hone reconcile --wait` loads
+/// the branch after each of its commits, which change a few status files; only those are read and parsed
+/// again. Parsing is pure, so a cached parse gives exactly the diagnostics of a fresh one. Holds the files
+/// of the last load only.
+public final class ParseCache: @unchecked Sendable {
+    struct Entry {
+        var bytes: [UInt8]
+        var document: YAMLDocument
+        var secrets: [YAMLError]
+    }
+    private var entries: [String: Entry] = [:]
+    private let lock = NSLock()
+    public init() {}
+
+    subscript(id: String) -> Entry? { lock.withLock { entries[id] } }
+
+    /// Keeps exactly these entries (the files of the latest load).
+    func replace(with fresh: [String: Entry]) { lock.withLock { entries = fresh } }
+}
+
 /// Reads a repository (working tree or commit) into model values, checking everything (design §1):
 /// every file is read and checked before anything fails; an invalid object is skipped, never fatal.
 public struct Loader {
@@ -92,7 +112,11 @@ public struct Loader {
     /// plans: what did not change is not parsed). Every file is still listed, so references to an
     /// unparsed object resolve. hone.yaml, versions and groups are always read.
     public var parseOnly: ((String) -> Bool)?
-    public init(source: FileSource, parseOnly: ((String) -> Bool)? = nil) { self.source = source; self.parseOnly = parseOnly }
+    /// Parses of earlier loads, reused for files whose content id is unchanged (sources with content ids only).
+    public var cache: ParseCache?
+    public init(source: FileSource, parseOnly: ((String) -> Bool)? = nil, cache: ParseCache? = nil) {
+        self.source = source; self.parseOnly = parseOnly; self.cache = cache
+    }
 
     func wanted(_ path: String) -> Bool { parseOnly?(path) ?? true }
 
@@ -115,16 +139,34 @@ public struct Loader {
             default: break
             }
         }
-        var contents: [[UInt8]?] = []
-        contents.reserveCapacity(toParse.count)
-        for path in toParse { contents.append(try source.read(path)) }
-        let documents = Loader.parseAll(contents)
         var parsed: [String: (bytes: [UInt8], document: YAMLDocument, secrets: [YAMLError])] = [:]
         parsed.reserveCapacity(toParse.count)
-        for (i, path) in toParse.enumerated() {
-            if let bytes = contents[i], let (doc, secrets) = documents[i] { parsed[path] = (bytes, doc, secrets) }
+        // Files the cache holds (same content id) are neither read nor parsed again.
+        var ids: [String: String] = [:]
+        var kept: [String: ParseCache.Entry] = [:]
+        if let cache {
+            for path in toParse {
+                guard let id = try source.contentID(path) else { continue }
+                ids[path] = id
+                if let hit = cache[id] {
+                    parsed[path] = (hit.bytes, hit.document, hit.secrets)
+                    kept[id] = hit
+                }
+            }
+        }
+        let unparsed = parsed.isEmpty ? toParse : toParse.filter { parsed[$0] == nil }
+        var contents: [[UInt8]?] = []
+        contents.reserveCapacity(unparsed.count)
+        for path in unparsed { contents.append(try source.read(path)) }
+        let documents = Loader.parseAll(contents)
+        for (i, path) in unparsed.enumerated() {
+            if let bytes = contents[i], let (doc, secrets) = documents[i] {
+                parsed[path] = (bytes, doc, secrets)
+                if let id = ids[path] { kept[id] = ParseCache.Entry(bytes: bytes, document: doc, secrets: secrets) }
+            }
         }
         contents = []
+        cache?.replace(with: kept)
 
         func parse(_ path: String) throws -> Node? {
             guard let (bytes, doc, secrets) = parsed[path] else { return nil }

@@ -143,7 +143,7 @@ public final class Reconciler {
             if let data = try repository.blob(at: p, in: tip) { restore[p] = .write(data) } else { restore[p] = .delete }
         }
         progress("restoring \(statusDirty.count) status file(s) in the working tree to match \(branch) (hone owns status/)")
-        try recorder.writeWorkTree(restore)
+        try recorder.writeWorkTree(restore, matching: tip)
     }
 
     func executor(for poolName: String, project: Project?) throws -> Executor {

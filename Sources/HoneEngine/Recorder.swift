@@ -84,7 +84,7 @@ final class Recorder {
         let committed = Date()
         CrashPoint.hit("mid-commit")
         if syncWorkTree {
-            try writeWorkTree(changes.files)
+            try writeWorkTree(changes.files, matching: id)
             endSync()
         }
         if Recorder.timings {
@@ -102,7 +102,10 @@ final class Recorder {
         Signature(name: s.name, email: s.email, time: Date())
     }
 
-    func writeWorkTree(_ files: [String: FileChange]) throws {
+    /// Writes files into the working tree and brings the index in line. With `matching` (the commit that
+    /// holds exactly these contents) the index entries come from that commit's tree and the files' stat
+    /// data, without re-reading or re-hashing them; without it each file is hashed from disk.
+    func writeWorkTree(_ files: [String: FileChange], matching commit: ObjectID? = nil) throws {
         let writeStarted = Date()
         var folders: Set<String> = []
         for (path, change) in files.sorted(by: { $0.key < $1.key }) {
@@ -113,17 +116,34 @@ final class Recorder {
                 // leaves the path in the journal, and the next one rewrites it from the branch.
                 let folder = url.deletingLastPathComponent().path
                 if folders.insert(folder).inserted { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-                do { try data.write(to: url) } catch { throw HoneError("cannot write \(url.path): \(error)") }
+                try Recorder.writePlain(data, to: url)
             case .delete:
                 try? FileManager.default.removeItem(at: url)
                 Recorder.removeEmptyParents(of: url, upTo: workspace.root)
             }
         }
         let written = Date()
-        if !noCommit { try repository.stage(paths: files.keys.sorted()) }
+        if !noCommit {
+            if let commit { try repository.syncIndex(with: commit, paths: files.keys.sorted()) }
+            else { try repository.stage(paths: files.keys.sorted()) }
+        }
         if Recorder.timings {
             progress(String(format: "timing: %d working-tree files: write %.0f ms, stage %.0f ms", files.count,
                             written.timeIntervalSince(writeStarted) * 1000, Date().timeIntervalSince(written) * 1000))
+        }
+    }
+
+    /// open/write/close: no temp file and no fsync per status file (the journal repairs a torn write).
+    static func writePlain(_ data: Data, to url: URL) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw HoneError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var written = 0
+        while written < data.count {
+            let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, data.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw HoneError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
+            written += n
         }
     }
 
@@ -158,7 +178,7 @@ final class Recorder {
         for path in text.split(separator: "\n").map(String.init) where !path.isEmpty {
             if let data = try repository.blob(at: path, in: tip) { files[path] = .write(data) } else { files[path] = .delete }
         }
-        try writeWorkTree(files)
+        try writeWorkTree(files, matching: tip)
         endSync()
         return files.count
     }
@@ -205,7 +225,7 @@ final class Recorder {
                 }
                 try repository.compareAndSwap(ref: "refs/heads/\(branch)", to: rebased, expected: current)
                 if syncWorkTree {
-                    try writeWorkTree(remoteFiles)
+                    try writeWorkTree(remoteFiles, matching: rebased)
                     endSync()
                 }
                 current = rebased

@@ -238,7 +238,7 @@ public struct Loader {
         enum Decoded { case run(RunSpec?), eval(EvalSpec?), view(ViewSpec?) }
         let objectReports = objects.map { reports[$0.1]! }
         nonisolated(unsafe) let sharedReports = objectReports
-        nonisolated(unsafe) let sharedObjects = objects
+        let sharedObjects = objects
         let decoded: [Decoded] = Loader.parallelMap(objects.count) { i in
             let (key, _, root) = sharedObjects[i]
             let report = sharedReports[i]
@@ -299,7 +299,7 @@ public struct Loader {
     /// Parses files on every core (YAML parsing is pure: one libyaml parser per file).
     /// Literal secrets are looked for here too, as they need nothing but the tree.
     static func parseAll(_ contents: [[UInt8]?]) -> [(YAMLDocument, [YAMLError])?] {
-        nonisolated(unsafe) let contents = contents
+        let contents = contents
         return parallelMap(contents.count) { i in
             guard let bytes = contents[i] else { return nil }
             let doc = YAMLParser.parse(bytes)

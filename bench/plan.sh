@@ -8,22 +8,8 @@ set -euo pipefail
 RUNS=${1:-10000}
 GROUPS_N=${2:-100}
 REPEAT=${REPEAT:-3}
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-cd "$root"
-echo "building hone (release)…" >&2
-swift build -c release --product hone >&2
-hone="$root/.build/release/hone"
-floor="$root/.build/release/hone-bench-floor"
-cc -O2 "$here/floor.c" $(pkg-config --cflags --libs libgit2) -o "$floor"
-
-tmp=$(mktemp -d)
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT
-repo="$tmp/repo"
-python3 "$here/generate.py" "$repo" --runs "$RUNS" --groups "$GROUPS_N" >&2
-git -C "$repo" init -q -b main
-git -C "$repo" add -A
-git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "benchmark repository"
+MEASURE_OK="0 2"   # plan --detailed-exitcode exits 2 when there are changes
+source "$(dirname "$0")/lib.sh"
 # Recorded state: a Succeeded status per run and eval, with the id and digest the planner computes
 # (runs first: an eval's digest includes the model its run recorded).
 record() {
@@ -81,19 +67,6 @@ record Run
 record Eval
 files=$(git -C "$repo" ls-files | wc -l)
 
-measure() {
-  local best_wall="" best_rss="" status
-  for _ in $(seq "$REPEAT"); do
-    status=0
-    /usr/bin/time -v -o "$tmp/time" "$@" > "$tmp/out" 2>&1 || status=$?
-    if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then echo "failed ($status): $*" >&2; tail -5 "$tmp/out" >&2; exit 1; fi
-    local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tmp/time")
-    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tmp/time")
-    if [ -z "$best_wall" ] || awk "BEGIN { exit !($wall < $best_wall) }"; then best_wall=$wall; best_rss=$rss; fi
-  done
-  echo "$best_wall $best_rss"
-}
 read -r fl_w fl_r < <(measure "$floor" tree "$repo")
 read -r same_w same_r < <(measure "$hone" plan -C "$repo" --ref HEAD --detailed-exitcode)
 grep -q "nothing to do" "$tmp/out" || { echo "expected nothing to do:" >&2; tail -3 "$tmp/out" >&2; exit 1; }

@@ -9,42 +9,9 @@ set -euo pipefail
 RUNS=${1:-10000}
 GROUPS_N=${2:-100}
 REPEAT=${REPEAT:-5}
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-cd "$root"
-
-echo "building hone (release)…" >&2
-swift build -c release --product hone >&2
-hone="$root/.build/release/hone"
-floor="$root/.build/release/hone-bench-floor"
-cc -O2 "$here/floor.c" $(pkg-config --cflags --libs libgit2) -o "$floor"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-repo="$tmp/repo"
-python3 "$here/generate.py" "$repo" --runs "$RUNS" --groups "$GROUPS_N" >&2
-git -C "$repo" init -q -b main
-git -C "$repo" add -A
-git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "benchmark repository"
+source "$(dirname "$0")/lib.sh"
 files=$(git -C "$repo" ls-files | grep -Ec '^(hone\.yaml|(models|datasets|runtimes|groups|evaluations|status)/)')
 
-# measure NAME EXPECTED_STATUS CMD… → "wall_seconds peak_rss_kb" of the fastest of REPEAT runs.
-measure() {
-  local best_wall="" best_rss="" status
-  for _ in $(seq "$REPEAT"); do
-    status=0
-    local start end wall rss
-    start=$(date +%s.%N)
-    /usr/bin/time -v -o "$tmp/time" "$@" > "$tmp/out" 2>&1 || status=$?
-    end=$(date +%s.%N)
-    if [ "$status" -ne 0 ]; then echo "failed ($status): $*" >&2; tail -5 "$tmp/out" >&2; exit 1; fi
-    # Wall time from date(1) (ms resolution; /usr/bin/time rounds to 10 ms), peak RSS from /usr/bin/time.
-    wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }')
-    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tmp/time")
-    if [ -z "$best_wall" ] || awk "BEGIN { exit !($wall < $best_wall) }"; then best_wall=$wall; best_rss=$rss; fi
-  done
-  echo "$best_wall $best_rss"
-}
 
 read -r fl_tree_w fl_tree_r < <(measure "$floor" tree "$repo")
 read -r fl_fs_w fl_fs_r < <(measure "$floor" fs "$repo")

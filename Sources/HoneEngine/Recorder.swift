@@ -155,16 +155,10 @@ final class Recorder {
     /// reconciler killed while writing it has committed nothing and a partial list is harmless.
     func beginSync(_ paths: [String]) throws {
         let data = Data(paths.sorted().joined(separator: "\n").utf8)
-        let fd = open(journal.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return try Workspace.atomicWrite(journal, data) }  // no .hone/ yet
-        defer { close(fd) }
-        var written = 0
-        while written < data.count {
-            let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, data.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw HoneError("cannot write \(journal.path): \(String(cString: strerror(errno)))") }
-            written += n
+        if !FileManager.default.fileExists(atPath: journal.deletingLastPathComponent().path) {
+            return try Workspace.atomicWrite(journal, data)  // no .hone/ yet: atomicWrite creates it
         }
+        try Recorder.writePlain(data, to: journal)
     }
 
     /// Empties the journal (kept as an empty file: nothing to repair).

@@ -401,7 +401,7 @@ final class EmitterTests: XCTestCase {
     }
 
     /// The hand-coded float check agrees with PyYAML's resolver regex (the previous implementation) on every
-    /// string of up to 5 characters over the characters that matter, and on the special values.
+    /// string of up to 4 characters over the characters that matter, and on the special values.
     func testFloatCheckMatchesPyYAMLRegex() {
         func regexSays(_ s: String) -> Bool {
             s.wholeMatch(of: /[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)/) != nil
@@ -409,7 +409,7 @@ final class EmitterTests: XCTestCase {
         let alphabet: [Character] = ["0", "5", "6", "_", ".", ":", "+", "-", "e", "E"]
         var strings: [String] = [""]
         var level: [String] = [""]
-        for _ in 1...5 {
+        for _ in 1...4 {
             level = level.flatMap { p in alphabet.map { p + String($0) } }
             strings += level
         }
@@ -423,7 +423,7 @@ final class EmitterTests: XCTestCase {
             checked += 1
             if expected { floats += 1 }
         }
-        XCTAssertGreaterThan(floats, 1000, "the sample covers floats too")
+        XCTAssertGreaterThan(floats, 100, "the sample covers floats too")
         print("float check: \(checked) strings, \(floats) floats, same answers as the regex")
     }
 }

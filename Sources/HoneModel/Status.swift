@@ -106,19 +106,94 @@ public struct RecordedState: Sendable {
 }
 
 /// ISO-8601 UTC timestamps, second precision: the only time format hone writes.
+/// Formatted and parsed by hand: an ISO8601DateFormatter per call cost more than the rest of a status write.
 public enum Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SSZ` in UTC; fractions of a second are dropped (rounded down).
     public static func string(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: date)
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var tm = tm()
+        guard gmtime_r(&t, &tm) != nil else { return "1970-01-01T00:00:00Z" }
+        var out = ""
+        out.reserveCapacity(20)
+        func pad(_ value: Int32, _ width: Int) {
+            let digits = String(value)
+            if digits.count < width { out += String(repeating: "0", count: width - digits.count) }
+            out += digits
+        }
+        pad(tm.tm_year + 1900, 4); out += "-"; pad(tm.tm_mon + 1, 2); out += "-"; pad(tm.tm_mday, 2)
+        out += "T"; pad(tm.tm_hour, 2); out += ":"; pad(tm.tm_min, 2); out += ":"; pad(tm.tm_sec, 2); out += "Z"
+        return out
     }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS` followed by `Z` (or `z`) or a UTC offset `±HH:MM`, `±HHMM`, `±HH`
+    /// (what `string` writes, and the internet date-time forms accepted before). Month and day may have one
+    /// digit; surrounding whitespace is ignored; `24:00:00` is the next midnight. Dates that do not exist
+    /// (month 13, February 30) and trailing text are rejected.
     public static func date(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: s)
+        let b = Array(s.utf8)
+        var i = 0, end = b.count
+        while i < end, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
+        while end > i, b[end - 1] == 0x20 || b[end - 1] == 0x09 || b[end - 1] == 0x0A || b[end - 1] == 0x0D { end -= 1 }
+        // Reads `min...max` digits as a number.
+        func number(_ min: Int, _ max: Int) -> Int? {
+            var value = 0, count = 0
+            while count < max, i < end, b[i] >= 0x30, b[i] <= 0x39 { value = value * 10 + Int(b[i] - 0x30); i += 1; count += 1 }
+            return count >= min ? value : nil
+        }
+        func expect(_ c: UInt8) -> Bool {
+            guard i < end, b[i] == c else { return false }
+            i += 1
+            return true
+        }
+        guard let year = number(4, 4), expect(UInt8(ascii: "-")), let month = number(1, 2), expect(UInt8(ascii: "-")),
+              let day = number(1, 2), expect(UInt8(ascii: "T")), let hour = number(2, 2), expect(UInt8(ascii: ":")),
+              let minute = number(2, 2), expect(UInt8(ascii: ":")), let second = number(2, 2), i < end
+        else { return nil }
+        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year, month),
+              hour < 24 || (hour == 24 && minute == 0 && second == 0), minute < 60, second < 60
+        else { return nil }
+        var offset = 0
+        let sign = b[i]
+        i += 1
+        switch sign {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            break
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard let h = number(2, 2), h < 24 else { return nil }
+            var m = 0
+            if i < end {
+                _ = expect(UInt8(ascii: ":"))
+                guard let mm = number(2, 2), mm < 60 else { return nil }
+                m = mm
+            }
+            offset = (h * 60 + m) * 60 * (sign == UInt8(ascii: "-") ? -1 : 1)
+        default:
+            return nil
+        }
+        guard i == end else { return nil }
+        let seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
+
     public static var now: String { string(Date()) }
+
+    private static func daysInMonth(_ year: Int, _ month: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    private static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
 }
 
 /// Durations: `90s`, `15m`, `2h`, `1d`, `3600` (seconds), `0`/`never` (off → nil).

@@ -328,9 +328,64 @@ func floatText(_ s: String) -> (String, String?) {
     return (s, "tag:yaml.org,2002:float")
 }
 
-/// PyYAML's implicit float resolver (YAML 1.1).
+/// PyYAML's implicit float resolver (YAML 1.1), hand-coded (a regex built per call dominated emitting):
+///
+///     [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
+///   | \.[0-9_]+(?:[eE][-+][0-9]+)?
+///   | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+///   | [-+]?\.(?:inf|Inf|INF)
+///   | \.(?:nan|NaN|NAN)
 func isPyYAMLFloat(_ s: String) -> Bool {
-    s.wholeMatch(of: /[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)/) != nil
+    var b = Substring(s).utf8[...]
+    func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+    func isDigitOrUnderscore(_ c: UInt8) -> Bool { isDigit(c) || c == UInt8(ascii: "_") }
+    // Drops leading digits and underscores; returns how many.
+    func dropDigits() -> Int {
+        let n = b.prefix(while: isDigitOrUnderscore).count
+        b = b.dropFirst(n)
+        return n
+    }
+    // The rest is empty or an exponent `[eE][-+][0-9]+`.
+    func atExponentOrEnd() -> Bool {
+        guard let e = b.first else { return true }
+        guard e == UInt8(ascii: "e") || e == UInt8(ascii: "E") else { return false }
+        b = b.dropFirst()
+        guard let sign = b.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") else { return false }
+        b = b.dropFirst()
+        return !b.isEmpty && b.allSatisfy(isDigit)
+    }
+    if s == ".nan" || s == ".NaN" || s == ".NAN" { return true }
+    var signed = false
+    if let f = b.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { b = b.dropFirst(); signed = true }
+    if b.elementsEqual(".inf".utf8) || b.elementsEqual(".Inf".utf8) || b.elementsEqual(".INF".utf8) { return true }
+    if b.first == UInt8(ascii: ".") {
+        // `.5`, `.5e+3`: no sign allowed.
+        b = b.dropFirst()
+        return !signed && dropDigits() > 0 && atExponentOrEnd()
+    }
+    guard let first = b.first, isDigit(first) else { return false }
+    _ = dropDigits()
+    guard let next = b.first else { return false }
+    if next == UInt8(ascii: ".") {
+        b = b.dropFirst()
+        _ = dropDigits()
+        return atExponentOrEnd()
+    }
+    // Sexagesimal `1:20.5`, `1:02:03.`: one or more `:[0-5]?[0-9]`, then `.` and digits, no exponent.
+    guard next == UInt8(ascii: ":") else { return false }
+    while b.first == UInt8(ascii: ":") {
+        b = b.dropFirst()
+        guard let d1 = b.first, isDigit(d1) else { return false }
+        b = b.dropFirst()
+        if let d2 = b.first, isDigit(d2) {
+            guard d1 <= UInt8(ascii: "5") else { return false }
+            b = b.dropFirst()
+        }
+    }
+    guard b.first == UInt8(ascii: ".") else { return false }
+    b = b.dropFirst()
+    _ = dropDigits()
+    return b.isEmpty
 }
 
 /// The write handler: appends libyaml's output to the session's buffer.

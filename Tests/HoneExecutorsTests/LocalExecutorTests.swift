@@ -114,6 +114,38 @@ final class LocalExecutorTests: XCTestCase {
         XCTAssertEqual(record.startedAt, startedAt)
     }
 
+    /// run.sh started by something that did not write `pid` (as on Slurm), over a stale pid file: it records
+    /// its own pid and pgid, the times in order, and leaves no temporary files behind.
+    func testScriptRecordsItsOwnFilesWhenRunDirectly() throws {
+        let job = try makeJob("direct", "exit 4")
+        let dir = executor.jobDirectory(for: "direct")
+        try "1 1\n".write(to: dir.appendingPathComponent("pid"), atomically: false, encoding: .utf8)
+        let script = dir.appendingPathComponent("run.sh")
+        try JobScript.render(job: job, jobDirectory: dir, runtimeCache: root.appendingPathComponent("runtimes"))
+            .write(to: script, atomically: false, encoding: .utf8)
+        let before = Int(Date().timeIntervalSince1970)
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = [script.path]
+        try bash.run()
+        bash.waitUntilExit()
+        let after = Int(Date().timeIntervalSince1970)
+        XCTAssertEqual(bash.terminationStatus, 4)
+        func text(_ name: String) -> String? {
+            (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8))?.trimmingCharacters(in: .newlines)
+        }
+        XCTAssertEqual(text("exitcode"), "4")
+        let ids = text("pid")?.split(separator: " ").compactMap { Int32($0) } ?? []
+        XCTAssertEqual(ids.first, bash.processIdentifier)
+        XCTAssertEqual(ids.count, 2)
+        XCTAssertEqual(ids.last.map { $0 > 1 }, true, "a real process group, not the stale one")
+        guard let started = text("started").flatMap({ Int($0) }), let finished = text("finished").flatMap({ Int($0) })
+        else { return XCTFail("started \(text("started") ?? "-"), finished \(text("finished") ?? "-")") }
+        XCTAssertTrue(before <= started && started <= finished && finished <= after, "\(before) \(started) \(finished) \(after)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        XCTAssertEqual(names, ["exitcode", "finished", "lock", "pid", "run.sh", "src", "started", "task.log"])
+    }
+
     func testExitCodeIsRecorded() throws {
         try executor.launch(makeJob("three", "echo failing; exit 3"))
         let state = try waitFinished("three")

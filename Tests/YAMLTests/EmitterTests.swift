@@ -399,4 +399,31 @@ final class EmitterTests: XCTestCase {
         let counted = try runPython("import sys, yaml; d = yaml.load(sys.stdin.read(), Loader=yaml.CSafeLoader if hasattr(yaml, 'CSafeLoader') else yaml.SafeLoader); print(len(d), d['entry-9999'])", input: out)
         XCTAssertEqual(counted, "10000 {'id': 9999, 'name': 'item 9999', 'on': False}\n")
     }
+
+    /// The hand-coded float check agrees with PyYAML's resolver regex (the previous implementation) on every
+    /// string of up to 4 characters over the characters that matter, and on the special values.
+    func testFloatCheckMatchesPyYAMLRegex() {
+        func regexSays(_ s: String) -> Bool {
+            s.wholeMatch(of: /[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)/) != nil
+        }
+        let alphabet: [Character] = ["0", "5", "6", "_", ".", ":", "+", "-", "e", "E"]
+        var strings: [String] = [""]
+        var level: [String] = [""]
+        for _ in 1...4 {
+            level = level.flatMap { p in alphabet.map { p + String($0) } }
+            strings += level
+        }
+        strings += [".inf", "+.inf", "-.Inf", ".INF", "+.INF", ".nan", ".NaN", ".NAN", "+.nan", "-.nan", ".Nan", ".inF",
+                    "1:59.5", "1:60.5", "1:5:09.", "190:20:30.15", "12:3.", "1:234.", "1.5e+300", "1.0E-5", "1e5",
+                    "1_000.000_1", "3.14", "٣.٤", "1.5\u{301}", "1.5 ", " 1.5", "0x1.8", "1.5e+", "1.5e+1_0"]
+        var checked = 0, floats = 0
+        for s in strings {
+            let expected = regexSays(s)
+            XCTAssertEqual(isPyYAMLFloat(s), expected, "\(s.debugDescription)")
+            checked += 1
+            if expected { floats += 1 }
+        }
+        XCTAssertGreaterThan(floats, 100, "the sample covers floats too")
+        print("float check: \(checked) strings, \(floats) floats, same answers as the regex")
+    }
 }

@@ -37,22 +37,6 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Collects diagnostics for one file at a time and knows how to point at nodes.
-public struct DiagnosticSink: Sendable {
-    public let path: String
-    public private(set) var items: [Diagnostic] = []
-    public init(path: String) { self.path = path }
-
-    public mutating func error(_ message: String, at mark: Mark, notes: [String] = []) {
-        items.append(Diagnostic(.error, path: path, mark: mark, message: message, notes: notes))
-    }
-    public mutating func warning(_ message: String, at mark: Mark, notes: [String] = []) {
-        items.append(Diagnostic(.warning, path: path, mark: mark, message: message, notes: notes))
-    }
-    public mutating func append(_ d: Diagnostic) { items.append(d) }
-    public var hasErrors: Bool { items.contains { $0.isError } }
-}
-
 /// "did you mean" suggestions: the closest candidate within a small edit distance.
 public enum NearMiss {
     public static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {

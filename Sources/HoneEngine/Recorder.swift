@@ -64,7 +64,9 @@ final class Recorder {
         }
         let message = subject + "\n\n" + changes.lines.map { "- \($0)" }.joined(separator: "\n") + "\n\n" + changes.trailers.joined(separator: "\n") + "\n"
         let started = Date()
-        let signature = hone(repository.defaultSignature())
+        // Authored as the user running hone (their git config), dated now; the trailers mark it as hone's.
+        let user = repository.defaultSignature()
+        let signature = Signature(name: user.name, email: user.email, time: Date())
         var attempt = 0
         var id: ObjectID
         // Journal first: a reconciler killed between the commit and the working-tree update leaves the
@@ -96,11 +98,6 @@ final class Recorder {
 
     /// `HONE_TIMINGS=1`: print how long each commit took (bench/reconcile.sh).
     static let timings = ProcessInfo.processInfo.environment["HONE_TIMINGS"].map { !$0.isEmpty && $0 != "0" } ?? false
-
-    private func hone(_ s: Signature) -> Signature {
-        // Commits by hone are authored as the user running it, marked so CI can skip them.
-        Signature(name: s.name, email: s.email, time: Date())
-    }
 
     /// Writes files into the working tree and brings the index in line. With `matching` (the commit that
     /// holds exactly these contents) the index entries come from that commit's tree and the files' stat

@@ -4,24 +4,23 @@ import HoneModel
 
 /// Desired state + recorded state → Plan. Pure: no I/O, no clock (the caller passes `now`).
 public struct Planner: Sendable {
-    public var desired: DesiredState
-    public var recorded: RecordedState
-    public var invalidObjects: Set<ObjectKey>
-    public var now: Date
+    public let desired: DesiredState
+    public let recorded: RecordedState
+    public let invalidObjects: Set<ObjectKey>
+    public let now: Date
+    /// Who will publish which model: model name → publishing runs, in name order. Computed once: every
+    /// reference to a not-yet-published version asks it.
+    let publishers: [String: [ObjectKey]]
 
     public init(desired: DesiredState, recorded: RecordedState, invalidObjects: Set<ObjectKey> = [], now: Date) {
         self.desired = desired; self.recorded = recorded; self.invalidObjects = invalidObjects; self.now = now
+        var publishers: [String: [ObjectKey]] = [:]
+        for (k, r) in desired.runs.sorted(by: { $0.key < $1.key }) { if let p = r.publish { publishers[p.model, default: []].append(k) } }
+        self.publishers = publishers
     }
 
     public init(_ load: LoadResult, now: Date) {
         self.init(desired: load.desired, recorded: load.recorded, invalidObjects: load.invalidObjects, now: now)
-    }
-
-    /// Who will publish which model: model name → publishing runs, in name order.
-    var publishers: [String: [ObjectKey]] {
-        var out: [String: [ObjectKey]] = [:]
-        for (k, r) in desired.runs.sorted(by: { $0.key < $1.key }) { if let p = r.publish { out[p.model, default: []].append(k) } }
-        return out
     }
 
     public func plan() -> Plan {

@@ -48,7 +48,12 @@ public final class Workspace {
         guard let ref else { return WorkingTreeSource(root: root) }
         let repo = try requireRepository()
         let id: ObjectID
-        do { id = try repo.resolve(ref) } catch { throw HoneError("cannot resolve --ref \(ref): \(error)") }
+        do { id = try repo.resolve(ref) } catch {
+            if (try? repo.headCommit()) == nil {
+                throw HoneError("--ref \(ref): the repository has no commits yet (commit the files first, or drop --ref to read the working tree)")
+            }
+            throw HoneError("cannot resolve --ref \(ref): no branch, tag or commit by that name (\(error))")
+        }
         return CommitSource(repository: repo, commit: id)
     }
 

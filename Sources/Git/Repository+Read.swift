@@ -70,6 +70,17 @@ extension Repository {
         return Data(bytes: bytes, count: size)
     }
 
+    /// A blob's bytes as an array (one copy, straight from libgit2's buffer).
+    public func readBlobBytes(_ id: ObjectID) throws -> [UInt8] {
+        var oid = id.oid
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, handle, &oid), "git_blob_lookup")
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let bytes = git_blob_rawcontent(blob) else { return [] }
+        return [UInt8](UnsafeRawBufferPointer(start: bytes, count: size))
+    }
+
     /// The id `data` would have as a blob; writes nothing.
     public func hashBlob(_ data: Data) throws -> ObjectID {
         var oid = git_oid()

@@ -1,28 +1,38 @@
 import Foundation
 internal import CGit2
 
-/// A git object id: 40 lowercase hex digits (SHA-1).
+/// A git object id (SHA-1), shown as 40 lowercase hex digits. Kept as its 20 bytes (big-endian words,
+/// so that ordering matches the hex text): listing a tree of 10,000 files makes 10,000 of them.
 public struct ObjectID: Hashable, Sendable, CustomStringConvertible, Comparable {
-    public let hex: String
+    private let high: UInt64
+    private let middle: UInt64
+    private let low: UInt32
 
-    /// Accepts exactly 40 hex digits (either case); stores them lowercase.
+    /// Accepts exactly 40 hex digits (either case).
     public init?(hex: String) {
-        guard hex.utf8.count == 40, hex.utf8.allSatisfy({ isHexDigit($0) }) else { return nil }
-        self.hex = hex.lowercased()
+        var digits = [UInt8](); digits.reserveCapacity(40)
+        for c in hex.utf8 {
+            guard let v = hexValue(c), digits.count < 40 else { return nil }
+            digits.append(v)
+        }
+        guard digits.count == 40 else { return nil }
+        func word(_ from: Int, _ count: Int) -> UInt64 {
+            var w: UInt64 = 0
+            for i in from..<(from + count) { w = w << 4 | UInt64(digits[i]) }
+            return w
+        }
+        high = word(0, 16); middle = word(16, 16); low = UInt32(word(32, 8))
     }
 
     init(_ oid: git_oid) {
         var oid = oid
-        self.hex = withUnsafeBytes(of: &oid.id) { raw in
-            String(unsafeUninitializedCapacity: 40) { buf in
-                let digits: StaticString = "0123456789abcdef"
-                let d = digits.utf8Start
-                for (i, byte) in raw.enumerated() {
-                    buf[2 * i] = d[Int(byte >> 4)]
-                    buf[2 * i + 1] = d[Int(byte & 0x0f)]
-                }
-                return 40
+        (high, middle, low) = withUnsafeBytes(of: &oid.id) { raw in
+            func word(_ from: Int, _ count: Int) -> UInt64 {
+                var w: UInt64 = 0
+                for i in from..<(from + count) { w = w << 8 | UInt64(raw[i]) }
+                return w
             }
+            return (word(0, 8), word(8, 8), UInt32(word(16, 4)))
         }
     }
 
@@ -30,14 +40,40 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible, Comparable 
 
     var oid: git_oid {
         var oid = git_oid()
-        _ = hex.withCString { git_oid_fromstr(&oid, $0) }
+        withUnsafeMutableBytes(of: &oid.id) { raw in
+            for i in 0..<8 { raw[i] = UInt8(truncatingIfNeeded: high >> (56 - 8 * i)) }
+            for i in 0..<8 { raw[8 + i] = UInt8(truncatingIfNeeded: middle >> (56 - 8 * i)) }
+            for i in 0..<4 { raw[16 + i] = UInt8(truncatingIfNeeded: low >> (24 - 8 * i)) }
+        }
         return oid
+    }
+
+    /// The 40 lowercase hex digits.
+    public var hex: String {
+        String(unsafeUninitializedCapacity: 40) { buf in
+            let digits: StaticString = "0123456789abcdef"
+            let d = digits.utf8Start
+            func put(_ w: UInt64, bytes: Int, at start: Int) {
+                for i in 0..<(2 * bytes) { buf[start + i] = d[Int((w >> UInt64(4 * (2 * bytes - 1 - i))) & 0xf)] }
+            }
+            put(high, bytes: 8, at: 0); put(middle, bytes: 8, at: 16); put(UInt64(low), bytes: 4, at: 32)
+            return 40
+        }
     }
 
     /// The first seven digits.
     public var short: String { String(hex.prefix(7)) }
     public var description: String { hex }
-    public static func < (a: ObjectID, b: ObjectID) -> Bool { a.hex < b.hex }
+    public static func < (a: ObjectID, b: ObjectID) -> Bool { (a.high, a.middle, a.low) < (b.high, b.middle, b.low) }
+}
+
+private func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case 48...57: return c - 48
+    case 97...102: return c - 87
+    case 65...70: return c - 55
+    default: return nil
+    }
 }
 
 /// Encoded as its 40-hex string.
@@ -55,10 +91,6 @@ extension ObjectID: Codable {
         var container = encoder.singleValueContainer()
         try container.encode(hex)
     }
-}
-
-private func isHexDigit(_ c: UInt8) -> Bool {
-    (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
 }
 
 /// An author or committer. `time` has whole-second precision once it has been through git.

@@ -22,23 +22,26 @@ enum Secrets {
 
     static func isLiteralSecret(key: String, value: Node) -> Bool {
         guard mightBeSecret(key), let text = value.scalar, !text.isEmpty, !value.isNullScalar else { return false }
-        if exact.contains(where: { ends(key, with: $0, whole: true) }) { return true }
-        guard value.resolvedType == .string else { return false }
-        return suffixes.contains { ends(key, with: $0, whole: false) }
-    }
-
-    /// Whether `key`, lowercased and without `_`, `-` and `.`, ends with (or, when `whole`, is) `word`.
-    static func ends(_ key: String, with word: String, whole: Bool) -> Bool {
-        var k = key.utf8.reversed().makeIterator()
-        for w in word.utf8.reversed() {
-            var c: UInt8
-            repeat { guard let next = k.next() else { return false }; c = next } while c == 95 || c == 45 || c == 46
-            if c >= 65 && c <= 90 { c += 32 }
-            if c != w { return false }
+        // The key lowercased and without `_`, `-` and `.`: its last 16 bytes (enough for every word), reversed.
+        var tail: (UInt64, UInt64) = (0, 0)
+        var length = 0
+        return withUnsafeMutableBytes(of: &tail) { buf -> Bool in
+            for c in key.utf8.reversed() where c != 95 && c != 45 && c != 46 {
+                if length < 16 { buf[length] = c >= 65 && c <= 90 ? c + 32 : c }
+                length += 1
+            }
+            func ends(_ word: [UInt8]) -> Bool {
+                guard word.count <= min(length, 16) else { return false }
+                for (i, w) in word.enumerated() where buf[i] != w { return false }
+                return true
+            }
+            if exactReversed.contains(where: { $0.count == length && ends($0) }) { return true }
+            guard value.resolvedType == .string else { return false }
+            return suffixesReversed.contains(where: ends)
         }
-        if whole { while let c = k.next() { if c != 95 && c != 45 && c != 46 { return false } } }
-        return true
     }
+    private static let exactReversed = exact.map { Array($0.utf8.reversed()) }
+    private static let suffixesReversed = suffixes.map { Array($0.utf8.reversed()) }
 }
 
 /// Decoders from a file's root node to model values. Each reports to the file's report and

@@ -19,6 +19,7 @@ struct Fields {
         }
         self.node = node
         self.report = report
+        known.reserveCapacity(16)
     }
 
     func error(_ message: String, at mark: Mark, notes: [String] = []) { report.error(message, at: mark, notes: notes) }
@@ -86,6 +87,11 @@ struct Fields {
     /// (`0123`: octal 83 in YAML 1.1, 123 in 1.2; `1:30`: 90 in 1.1, a string in 1.2) give no value
     /// but the reason, so that the user writes what they mean.
     static func integer(_ s: String) -> (Int?, ambiguity: String?) {
+        // The common case first: plain decimal digits without a leading zero.
+        let u = s.utf8
+        if let f = u.first, f >= 49 && f <= 57, u.count <= 18, u.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            return (u.reduce(0) { $0 * 10 + Int($1 - 48) }, nil)
+        }
         var t = Substring(s)
         if s.utf8.contains(95) { t = Substring(s.filter { $0 != "_" }) }
         var negative = false
@@ -163,7 +169,7 @@ struct Fields {
             error("\"\(key)\" must be a mapping, found \(v.kindDescription)", at: v.mark)
             return nil
         }
-        return Fields.jsonValue(v, report: report, path: key).objectValue
+        return Fields.jsonValue(v, report: report, path: { key }).objectValue
     }
 
     /// A number's value (ints and floats, `_` separators, `.inf`, `.nan`).
@@ -179,7 +185,8 @@ struct Fields {
         return Double(t)
     }
 
-    static func jsonValue(_ n: Node, report: FileReport? = nil, path: String = "") -> JSONValue {
+    /// `path` (for messages) is only put together when there is something to report.
+    static func jsonValue(_ n: Node, report: FileReport? = nil, path: () -> String = { "" }) -> JSONValue {
         switch n.content {
         case .scalar(let s, _):
             switch n.resolvedType {
@@ -187,22 +194,27 @@ struct Fields {
             case .bool:
                 let lower = s.lowercased()
                 if n.tag == nil && n.style == .plain && lower != "true" && lower != "false" {
-                    report?.error("\"\(path)\": \(s) is a boolean for some YAML readers and text for others: write true or false, or \"\(s)\" in quotes", at: n.mark)
+                    report?.error("\"\(path())\": \(s) is a boolean for some YAML readers and text for others: write true or false, or \"\(s)\" in quotes", at: n.mark)
                 }
                 return .bool(["true", "yes", "on"].contains(lower))
             case .int:
                 let (value, ambiguity) = integer(s)
-                if let ambiguity { report?.error("\"\(path)\": \(ambiguity)", at: n.mark) }
+                if let ambiguity { report?.error("\"\(path())\": \(ambiguity)", at: n.mark) }
                 if let value { return .int(value) }
                 return .string(s)
             case .float:
                 return number(s).map(JSONValue.double) ?? .string(s)
             case .string: return .string(s)
             }
-        case .sequence(let items): return .array(items.enumerated().map { jsonValue($1, report: report, path: "\(path)[\($0)]") })
+        case .sequence(let items):
+            var out: [JSONValue] = []
+            out.reserveCapacity(items.count)
+            for (i, item) in items.enumerated() { out.append(jsonValue(item, report: report, path: { "\(path())[\(i)]" })) }
+            return .array(out)
         case .mapping(let pairs):
             var o: [String: JSONValue] = [:]
-            for p in pairs { if let k = p.key.scalar { o[k] = jsonValue(p.value, report: report, path: "\(path).\(k)") } }
+            o.reserveCapacity(pairs.count)
+            for p in pairs { if let k = p.key.scalar { o[k] = jsonValue(p.value, report: report, path: { "\(path()).\(k)" }) } }
             return .object(o)
         }
     }
@@ -229,6 +241,8 @@ struct Fields {
 final class FileReport {
     let path: String
     private(set) var items: [Diagnostic] = []
+    /// Checks waiting for every publishing run to be read (see `ReferenceContext.resolveDeferred`).
+    var deferred: [DeferredReference] = []
     init(path: String) { self.path = path }
     func error(_ message: String, at mark: Mark, notes: [String] = []) {
         items.append(Diagnostic(.error, path: path, mark: mark, message: message, notes: notes))

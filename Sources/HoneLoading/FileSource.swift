@@ -12,10 +12,15 @@ public protocol FileSource {
     /// An id that changes whenever the file's bytes change (a git blob id), or nil when the source has
     /// none: with it, `ParseCache` skips reading and parsing files it has seen before.
     func contentID(_ path: String) throws -> String?
+    /// A source that reads the same files and may be used on another thread at the same time as this
+    /// one, or nil when reads must stay on the calling thread (then the loader reads first, then parses
+    /// on every core).
+    func readerForAnotherThread() throws -> FileSource?
 }
 
 extension FileSource {
     public func contentID(_ path: String) throws -> String? { nil }
+    public func readerForAnotherThread() throws -> FileSource? { nil }
 }
 
 /// Top-level entries of the layout (design §1); nothing else is listed.
@@ -26,9 +31,16 @@ public enum Layout {
     /// editor temp files): the same rule for the working tree and for commits.
     public static func isInLayout(_ path: String) -> Bool {
         if path == projectFile { return true }
-        guard let slash = path.firstIndex(of: "/") else { return false }
-        guard topFolders.contains(String(path[..<slash])) else { return false }
-        return !path.contains("/.")
+        let u = path.utf8
+        guard let slash = u.firstIndex(of: UInt8(ascii: "/")) else { return false }
+        guard topFolders.contains(String(Substring(u[..<slash]))) else { return false }
+        // No hidden file or folder: no "/." anywhere.
+        var previous: UInt8 = 0
+        for c in u[slash...] {
+            if previous == UInt8(ascii: "/") && c == UInt8(ascii: ".") { return false }
+            previous = c
+        }
+        return true
     }
 }
 
@@ -38,6 +50,8 @@ public struct WorkingTreeSource: FileSource {
     public let root: URL
     public init(root: URL) { self.root = root.standardizedFileURL }
     public var label: String { "working tree" }
+    /// Plain POSIX reads: any thread.
+    public func readerForAnotherThread() throws -> FileSource? { self }
 
     public func listFiles() throws -> [String] {
         var out: [String] = []
@@ -104,6 +118,7 @@ public struct MemorySource: FileSource {
     }
     public func listFiles() throws -> [String] { files.keys.filter(Layout.isInLayout).sorted() }
     public func read(_ path: String) throws -> [UInt8]? { files[path] }
+    public func readerForAnotherThread() throws -> FileSource? { self }
 }
 
 import Git
@@ -113,6 +128,7 @@ public final class CommitSource: FileSource {
     public let repository: Repository
     public let commit: ObjectID
     private var blobs: [String: ObjectID] = [:]
+    private var sortedPaths: [String] = []
     private var listed = false
 
     public init(repository: Repository, commit: ObjectID) {
@@ -122,7 +138,19 @@ public final class CommitSource: FileSource {
 
     public func listFiles() throws -> [String] {
         try listIfNeeded()
-        return blobs.keys.sorted()
+        return sortedPaths
+    }
+
+    /// The same listing over a handle of its own (libgit2 handles are not shared between threads);
+    /// nil when the repository cannot be opened again by path (then reads stay on this thread).
+    public func readerForAnotherThread() throws -> FileSource? {
+        try listIfNeeded()
+        guard let again = try? Repository.open(repository.gitDir) else { return nil }
+        let reader = CommitSource(repository: again, commit: commit)
+        reader.blobs = blobs
+        reader.sortedPaths = sortedPaths
+        reader.listed = true
+        return reader
     }
 
     public func contentID(_ path: String) throws -> String? { try blobID(path)?.hex }
@@ -136,14 +164,20 @@ public final class CommitSource: FileSource {
     private func listIfNeeded() throws {
         guard !listed else { return }
         listed = true
-        for entry in try repository.tree(of: commit) where Layout.isInLayout(entry.path) {
+        let entries = try repository.tree(of: commit)
+        blobs.reserveCapacity(entries.count)
+        sortedPaths.reserveCapacity(entries.count)
+        for entry in entries where Layout.isInLayout(entry.path) {
             blobs[entry.path] = entry.blob
+            sortedPaths.append(entry.path)
         }
+        // Git orders a folder as if its name ended in "/": nearly sorted already.
+        sortedPaths.sort()
     }
 
     public func read(_ path: String) throws -> [UInt8]? {
         try listIfNeeded()
         guard let id = blobs[path] else { return nil }
-        return [UInt8](try repository.readBlob(id))
+        return try repository.readBlobBytes(id)
     }
 }

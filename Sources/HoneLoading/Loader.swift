@@ -18,9 +18,19 @@ enum FilePlace {
 enum Classifier {
     static func place(of path: String) -> FilePlace {
         if path == Layout.projectFile { return .project }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // Split at "/" by hand: the generic split costs more than the rest of this for 10,000 paths.
+        var parts: [Substring] = []
+        parts.reserveCapacity(6)
+        var start = path.startIndex
+        let u = path.utf8
+        var at = u.startIndex
+        while at != u.endIndex {
+            if u[at] == UInt8(ascii: "/") { parts.append(path[start..<at]); start = u.index(after: at) }
+            at = u.index(after: at)
+        }
+        parts.append(path[start...])
         let isYAML = path.hasSuffix(".yaml")
-        func stem(_ s: String) -> String { String(s.dropLast(5)) }
+        func stem(_ s: Substring) -> String { String(s.dropLast(5)) }
         func check(_ names: [String], _ place: FilePlace) -> FilePlace {
             for n in names where !Names.isValid(n) {
                 return .invalidName("\"\(n)\" is not a valid name: names and versions match \(Names.pattern)")
@@ -32,16 +42,17 @@ enum Classifier {
         case "models", "datasets", "runtimes":
             let kind: VersionKind = parts[0] == "models" ? .model : parts[0] == "datasets" ? .dataset : .runtime
             if parts.count == 3 && isYAML {
-                return check([parts[1], stem(parts[2])], .version(kind, VersionRef(name: parts[1], version: stem(parts[2]))))
+                return check([String(parts[1]), stem(parts[2])], .version(kind, VersionRef(name: String(parts[1]), version: stem(parts[2]))))
             }
             // Small artifacts may be committed beside their versions; only stray YAML is suspicious.
             return path.hasSuffix(".yaml") || path.hasSuffix(".yml") ? unknown : .ignored
         case "groups":
-            if parts.count == 3 && parts[2] == "group.yaml" { return check([parts[1]], .group(parts[1])) }
+            if parts.count == 3 && parts[2] == "group.yaml" { return check([String(parts[1])], .group(String(parts[1]))) }
             if parts.count == 4 && isYAML {
-                let kinds: [String: ObjectKey.Kind] = ["runs": .run, "evals": .eval, "views": .view]
-                if let k = kinds[parts[2]] {
-                    return check([parts[1], stem(parts[3])], .object(ObjectKey(scope: .group(parts[1]), kind: k, name: stem(parts[3]))))
+                let kind: ObjectKey.Kind? = parts[2] == "runs" ? .run : parts[2] == "evals" ? .eval : parts[2] == "views" ? .view : nil
+                if let kind {
+                    let group = String(parts[1]), name = stem(parts[3])
+                    return check([group, name], .object(ObjectKey(scope: .group(group), kind: kind, name: name)))
                 }
             }
             if path.hasSuffix(".yml") { return .misplaced("hone reads .yaml files only: rename it to \(path.dropLast(4)).yaml") }
@@ -55,7 +66,7 @@ enum Classifier {
         case "status":
             // status/groups/<g>/runs/<r>.yaml, status/groups/<g>/evals/<e>.yaml, status/evaluations/<e>.yaml
             if parts.count == 5 && parts[1] == "groups" && isYAML && (parts[3] == "runs" || parts[3] == "evals") {
-                return .status(ObjectKey(scope: .group(parts[2]), kind: parts[3] == "runs" ? .run : .eval, name: stem(parts[4])))
+                return .status(ObjectKey(scope: .group(String(parts[2])), kind: parts[3] == "runs" ? .run : .eval, name: stem(parts[4])))
             }
             if parts.count == 3 && parts[1] == "evaluations" && isYAML {
                 return .status(ObjectKey(scope: .evaluations, kind: .eval, name: stem(parts[2])))
@@ -76,8 +87,11 @@ public struct LoadResult: Sendable {
     public var invalidObjects: Set<ObjectKey> = []
     /// Paths of every file read (for `--base` diffs and messages).
     public var files: [String] = []
-    /// Root nodes of object files, for marks in later checks.
+    /// Root nodes of view files, for marks in later checks.
     var nodes: [String: Node] = [:]
+    /// The files' bytes and trees, released with the result rather than at the end of loading: a
+    /// command that exits right after printing (validate) never pays for freeing them one by one.
+    var parsedFiles: KeptUntilReleased?
 
     public var errors: [Diagnostic] { diagnostics.filter(\.isError) }
     public var warnings: [Diagnostic] { diagnostics.filter { !$0.isError } }
@@ -121,153 +135,162 @@ public struct Loader {
     func wanted(_ path: String) -> Bool { parseOnly?(path) ?? true }
 
     public func load(includeStatus: Bool = true) throws -> LoadResult {
+        var clock = PhaseClock()
         var result = LoadResult()
         let paths = try source.listFiles().sorted()
         result.files = paths
-        var texts: [String: [UInt8]] = [:]
-        var reports: [String: FileReport] = [:]
+        clock.lap("list files")
+        let places = Loader.parallelMap(paths.count, workers: Loader.workerCount(paths.count)) { _, i in Classifier.place(of: paths[i]) }
+        clock.lap("classify")
 
-        // Read every file hone parses (sequentially: a libgit2 handle is not shared between threads),
-        // then parse them on every core.
-        var toParse: [String] = []
-        let places = paths.map(Classifier.place)
-        for (path, place) in zip(paths, places) {
-            switch place {
-            case .project, .version, .group: toParse.append(path)
-            case .object: if wanted(path) { toParse.append(path) }
-            case .status: if includeStatus && wanted(path) { toParse.append(path) }
-            default: break
-            }
-        }
-        var parsed: [String: (bytes: [UInt8], document: YAMLDocument, secrets: [YAMLError])] = [:]
-        parsed.reserveCapacity(toParse.count)
-        // Files the cache holds (same content id) are neither read nor parsed again.
-        var ids: [String: String] = [:]
-        var kept: [String: ParseCache.Entry] = [:]
-        if let cache {
-            for path in toParse {
-                guard let id = try source.contentID(path) else { continue }
-                ids[path] = id
-                if let hit = cache[id] {
-                    parsed[path] = (hit.bytes, hit.document, hit.secrets)
-                    kept[id] = hit
-                }
-            }
-        }
-        let unparsed = parsed.isEmpty ? toParse : toParse.filter { parsed[$0] == nil }
-        var contents: [[UInt8]?] = []
-        contents.reserveCapacity(unparsed.count)
-        for path in unparsed { contents.append(try source.read(path)) }
-        let documents = Loader.parseAll(contents)
-        for (i, path) in unparsed.enumerated() {
-            if let bytes = contents[i], let (doc, secrets) = documents[i] {
-                parsed[path] = (bytes, doc, secrets)
-                if let id = ids[path] { kept[id] = ParseCache.Entry(bytes: bytes, document: doc, secrets: secrets) }
-            }
-        }
-        contents = []
-        cache?.replace(with: kept)
-
-        func parse(_ path: String) throws -> Node? {
-            guard let (bytes, doc, secrets) = parsed[path] else { return nil }
-            texts[path] = bytes
-            let report = FileReport(path: path)
-            reports[path] = report
-            for e in doc.errors { report.error(e.message, at: e.mark, notes: e.notes) }
-            guard let root = doc.root else {
-                if doc.errors.isEmpty { report.error("file is empty: expected a mapping with kind: …", at: Mark(line: 1, column: 1)) }
-                return nil
-            }
-            for e in secrets { report.error(e.message, at: e.mark) }
-            return root
-        }
-
-        // The project first: pools and the default pool are needed by the others.
-        if paths.contains(Layout.projectFile), let root = try parse(Layout.projectFile) {
-            result.desired.project = Decoders.project(root, report: reports[Layout.projectFile]!)
-        } else if !paths.contains(Layout.projectFile) {
-            result.diagnostics.append(Diagnostic(path: Layout.projectFile, mark: .none, message: "no hone.yaml: this is not a hone repository (run `hone init` to make one)"))
-        }
-        let project = result.desired.project
-
-        // Pass 1: what everything else refers to (versions, groups), and the object files' trees.
-        var objects: [(ObjectKey, String, Node)] = []
+        // What the listing alone tells: which version, group and object files exist (valid or not).
+        var basics: [Int] = []      // hone.yaml, versions, groups: what everything else refers to
+        var dependents: [Int] = []  // runs, evals, views and statuses
+        dependents.reserveCapacity(paths.count)
         var objectFiles: Set<ObjectKey> = []
+        objectFiles.reserveCapacity(paths.count)
         var groupFiles: Set<String> = []
         var versionFiles: Set<String> = []
-        for (path, place) in zip(paths, places) where path != Layout.projectFile {
+        for (i, place) in places.enumerated() {
             switch place {
-            case .project, .ignored, .statusAttachment: continue
-            case .misplaced(let message):
-                result.diagnostics.append(Diagnostic(.warning, path: path, mark: .none, message: message))
-            case .invalidName(let message):
-                result.diagnostics.append(Diagnostic(path: path, mark: .none, message: message))
-            case .status(let key):
-                guard includeStatus, let root = try parse(path) else { continue }
-                if let status = StatusCodec.decode(key, root, report: reports[path]!) { result.recorded.statuses[key] = status }
-            case .version(let kind, let ref):
-                versionFiles.insert(path)
-                guard let root = try parse(path) else { continue }
-                if let v = Decoders.version(kind, ref: ref, root, report: reports[path]!) {
-                    result.desired.versions[kind, default: [:]][ref] = v
-                }
-            case .group(let name):
-                groupFiles.insert(name)
-                guard let root = try parse(path) else { continue }
-                if let g = Decoders.group(name, root, report: reports[path]!) { result.desired.groups[name] = g }
+            case .project: basics.append(i)
+            case .version: basics.append(i); versionFiles.insert(paths[i])
+            case .group(let name): basics.append(i); groupFiles.insert(name)
             case .object(let key):
                 objectFiles.insert(key)
-                guard wanted(path) else { continue }
-                guard let root = try parse(path) else { result.invalidObjects.insert(key); continue }
-                result.nodes[path] = root
-                objects.append((key, path, root))
+                if wanted(paths[i]) { dependents.append(i) }
+            case .status: if includeStatus && wanted(paths[i]) { dependents.append(i) }
+            case .misplaced(let message):
+                result.diagnostics.append(Diagnostic(.warning, path: paths[i], mark: .none, message: message))
+            case .invalidName(let message):
+                result.diagnostics.append(Diagnostic(path: paths[i], mark: .none, message: message))
+            case .ignored, .statusAttachment: continue
             }
+        }
+        clock.lap("list")
+
+        // Files the cache holds (same content id) are neither read nor parsed again.
+        var ids: [Int: String] = [:]
+        var hits: [Int: ParseCache.Entry] = [:]
+        if let cache {
+            for i in basics + dependents {
+                guard let id = try source.contentID(paths[i]) else { continue }
+                ids[i] = id
+                hits[i] = cache[id]
+            }
+        }
+        // Each worker reads through a source of its own; a source that cannot be read from several
+        // threads is read here first.
+        let workers = Loader.workerCount(dependents.count)
+        var readers: [FileSource]? = [source]
+        for _ in 1..<max(workers, 1) {
+            guard let r = try source.readerForAnotherThread() else { readers = nil; break }
+            readers!.append(r)
+        }
+        var preread: [Int: [UInt8]] = [:]
+        if readers == nil {
+            for i in basics + dependents where hits[i] == nil { preread[i] = try source.read(paths[i]) }
+        }
+        nonisolated(unsafe) let sharedReaders = readers ?? []
+        let keepTrees = cache != nil
+        let files = (paths: paths, places: places, hits: hits, preread: preread)
+        /// Reads and parses file `i` (or takes it from the cache) on worker `worker`.
+        func entry(_ worker: Int, _ i: Int) throws -> ParseCache.Entry? {
+            if let hit = files.hits[i] { return hit }
+            let bytes = sharedReaders.isEmpty ? files.preread[i] : try sharedReaders[worker].read(files.paths[i])
+            return bytes.map(Loader.parseEntry)
         }
 
-        // Pass 2: runs, evals and views, with every reference checked where it is written.
-        var publishes: [String: [(PublishAs, ObjectKey)]] = [:]
-        for (key, _, root) in objects where key.kind == .run {
-            if let m = root["publish"]?["model"]?.scalar {
-                publishes[m, default: []].append((root["publish"]?["as"]?.scalar == "version" ? .version : .new, key))
-            }
+        // Stage 1: hone.yaml, versions and groups, which need no other file.
+        let decodedBasics: [Prepared] = Loader.parallelMap(basics.count, workers: Loader.workerCount(basics.count)) { worker, j in
+            let i = basics[j]
+            do {
+                guard let e = try entry(worker, i) else { return Prepared() }
+                return Prepared(path: files.paths[i], place: files.places[i], entry: e, context: nil, keepTree: keepTrees)
+            } catch { return Prepared(failure: error) }
         }
-        let context = ReferenceContext(project: project, versions: result.desired.versions, versionFiles: versionFiles,
-                                       groups: Set(result.desired.groups.keys), groupFiles: groupFiles, objectFiles: objectFiles,
-                                       publishes: publishes)
-        // Decoded on every core: each object has its own report; the context is only read.
-        enum Decoded { case run(RunSpec?), eval(EvalSpec?), view(ViewSpec?) }
-        let objectReports = objects.map { reports[$0.1]! }
-        nonisolated(unsafe) let sharedReports = objectReports
-        let sharedObjects = objects
-        let decoded: [Decoded] = Loader.parallelMap(objects.count) { i in
-            let (key, _, root) = sharedObjects[i]
-            let report = sharedReports[i]
-            switch key.kind {
-            case .run: return .run(Decoders.run(key, root, context: context, report: report))
-            case .eval: return .eval(Decoders.eval(key, root, context: context, report: report))
-            case .view: return .view(Decoders.view(key, root, context: context, report: report))
-            }
-        }
-        func exists(_ kind: VersionKind, _ ref: VersionRef?) -> Bool {
-            guard let ref else { return true }
-            return result.desired.version(kind, ref) != nil || context.willBePublished(ref, kind)
-        }
-        for (i, (key, _, _)) in objects.enumerated() {
-            switch decoded[i] {
-            case .run(let r?):
-                // A run on a broken version file: reported there, skipped here.
-                if exists(.model, r.baseModel) && exists(.dataset, r.trainDataset) && exists(.dataset, r.validationDataset) && exists(.runtime, r.runtime) {
-                    result.desired.runs[key] = r
-                } else { result.invalidObjects.insert(key) }
-            case .eval(let e?):
-                if exists(.model, e.model) && exists(.dataset, e.dataset) && exists(.runtime, e.runtime) {
-                    result.desired.evals[key] = e
-                } else { result.invalidObjects.insert(key) }
-            case .view(let v?): result.desired.views[key] = v
+        for j in decodedBasics.indices {
+            if let failure = decodedBasics[j].failure { throw failure }
+            switch decodedBasics[j].decoded {
+            case .project(let project): result.desired.project = project
+            case .version(let v?): result.desired.versions[v.kind, default: [:]][v.ref] = v
+            case .group(let g?): result.desired.groups[g.name] = g
             default: break
             }
-            if objectReports[i].hasErrors { result.invalidObjects.insert(key) }
         }
+        if !paths.contains(Layout.projectFile) {
+            result.diagnostics.append(Diagnostic(path: Layout.projectFile, mark: .none, message: "no hone.yaml: this is not a hone repository (run `hone init` to make one)"))
+        }
+        clock.lap("hone.yaml, versions, groups")
+
+        // Stage 2, on every core: each run, eval, view and status is read, parsed, checked and decoded in
+        // one go, and its tree dropped (10,000 trees are never held at once). Which model versions runs
+        // will publish is only known at the end: the few checks that depend on it wait until then.
+        var context = ReferenceContext(project: result.desired.project, versions: result.desired.versions, versionFiles: versionFiles,
+                                       groups: Set(result.desired.groups.keys), groupFiles: groupFiles, objectFiles: objectFiles,
+                                       publishes: nil)
+        let stageContext = context
+        let decoded: [Prepared] = Loader.parallelMap(dependents.count, workers: workers) { worker, j in
+            let i = dependents[j]
+            do {
+                guard let e = try entry(worker, i) else { return Prepared() }
+                return Prepared(path: files.paths[i], place: files.places[i], entry: e, context: stageContext, keepTree: keepTrees)
+            } catch { return Prepared(failure: error) }
+        }
+        clock.lap("runs, evals, views, statuses")
+
+        // Publishers, then the checks that waited for them.
+        var publishes: [String: [(PublishAs, ObjectKey)]] = [:]
+        for j in decoded.indices {
+            if let failure = decoded[j].failure { throw failure }
+            if let (model, as_) = decoded[j].publishes, case .object(let key) = places[dependents[j]] {
+                publishes[model, default: []].append((as_, key))
+            }
+        }
+        context.publishes = publishes
+        let desired = result.desired
+        func exists(_ kind: VersionKind, _ ref: VersionRef?) -> Bool {
+            guard let ref else { return true }
+            return desired.versions[kind]?.index(forKey: ref) != nil || context.willBePublished(ref, kind)
+        }
+        result.recorded.statuses.reserveCapacity(dependents.count)
+        result.desired.runs.reserveCapacity(dependents.count)
+        for j in decoded.indices {
+            let i = dependents[j]
+            guard let report = decoded[j].report else { continue }  // listed but gone
+            if !report.deferred.isEmpty { context.resolveDeferred(report) }
+            let recheck = decoded[j].recheck
+            switch decoded[j].decoded {
+            case .status(let key, let status?): result.recorded.statuses[key] = status
+            case .status: continue
+            case .run(let r):
+                guard case .object(let key) = places[i] else { continue }
+                // A run on a broken version file: reported there, skipped here.
+                if !report.hasErrors && (!recheck || exists(.model, r.baseModel) && exists(.dataset, r.trainDataset) && exists(.dataset, r.validationDataset) && exists(.runtime, r.runtime)) {
+                    result.desired.runs[key] = r
+                } else { result.invalidObjects.insert(key) }
+            case .eval(let e):
+                guard case .object(let key) = places[i] else { continue }
+                if !report.hasErrors && (!recheck || exists(.model, e.model) && exists(.dataset, e.dataset) && exists(.runtime, e.runtime)) {
+                    result.desired.evals[key] = e
+                } else { result.invalidObjects.insert(key) }
+            case .view(let v, let root):
+                guard case .object(let key) = places[i] else { continue }
+                result.nodes[paths[i]] = root
+                if !report.hasErrors { result.desired.views[key] = v } else { result.invalidObjects.insert(key) }
+            default:
+                // No tree, a decoder that gave up (with errors), or on a broken version (`invalid`).
+                if case .object(let key) = places[i] { result.invalidObjects.insert(key) }
+            }
+        }
+        if let cache {
+            var kept: [String: ParseCache.Entry] = [:]
+            kept.reserveCapacity(ids.count)
+            for (j, i) in basics.enumerated() { if let id = ids[i], let e = decodedBasics[j].entry { kept[id] = e } }
+            for (j, i) in dependents.enumerated() { if let id = ids[i], let e = decoded[j].entry { kept[id] = e } }
+            cache.replace(with: kept)
+        }
+        clock.lap("merge")
 
         // Objects of a group without groups/<g>/group.yaml: one problem per group, its objects skipped.
         var orphans: [String: [ObjectKey]] = [:]
@@ -281,39 +304,136 @@ public struct Loader {
                 result.desired.runs[key] = nil; result.desired.evals[key] = nil; result.desired.views[key] = nil
             }
         }
-        References.checkViews(&result, reports: reports)
-        References.checkPublishedManifests(&result, texts: texts, reports: &reports)
+
+        // Every file's report and bytes, by index into `paths`; later checks and the source lines of
+        // diagnostics find files by path (a binary search: few lookups).
+        var reports: [FileReport?] = Array(repeating: nil, count: paths.count)
+        var texts: [[UInt8]?] = Array(repeating: nil, count: paths.count)
+        for j in basics.indices { reports[basics[j]] = decodedBasics[j].report; texts[basics[j]] = decodedBasics[j].bytes }
+        for j in dependents.indices { reports[dependents[j]] = decoded[j].report; texts[dependents[j]] = decoded[j].bytes }
+        func index(of path: String) -> Int? {
+            var lo = 0, hi = paths.count
+            while lo < hi { let mid = (lo + hi) / 2; if paths[mid] < path { lo = mid + 1 } else { hi = mid } }
+            return lo < paths.count && paths[lo] == path ? lo : nil
+        }
+        References.checkViews(&result) { path in index(of: path).flatMap { reports[$0] } }
+        References.checkPublishedManifests(&result) { path -> (text: [UInt8], report: FileReport)? in
+            guard let i = index(of: path), let text = texts[i] else { return nil }
+            if reports[i] == nil { reports[i] = FileReport(path: path) }
+            return (text, reports[i]!)
+        }
 
         // Source lines for every diagnostic that points into a file.
-        for path in reports.keys.sorted() { result.diagnostics += reports[path]!.items }
+        for report in reports { if let report, !report.items.isEmpty { result.diagnostics += report.items } }
         for i in result.diagnostics.indices where result.diagnostics[i].line > 0 {
             let d = result.diagnostics[i]
-            if let bytes = texts[d.path] { result.diagnostics[i].sourceLine = Loader.line(d.line, of: bytes) }
+            if let f = index(of: d.path), let bytes = texts[f] { result.diagnostics[i].sourceLine = Loader.line(d.line, of: bytes) }
         }
         result.diagnostics = result.diagnostics.enumerated()
             .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
             .map(\.element)
+        clock.lap("checks and diagnostics")
+        result.parsedFiles = KeptUntilReleased((decodedBasics, decoded))
         return result
     }
 
-    /// Parses files on every core (YAML parsing is pure: one libyaml parser per file).
-    /// Literal secrets are looked for here too, as they need nothing but the tree.
-    static func parseAll(_ contents: [[UInt8]?]) -> [(YAMLDocument, [YAMLError])?] {
-        let contents = contents
-        return parallelMap(contents.count) { i in
-            guard let bytes = contents[i] else { return nil }
-            let doc = YAMLParser.parse(bytes)
-            var secrets: [YAMLError] = []
-            if let root = doc.root { Decoders.scanSecrets(root) { secrets.append(YAMLError($0, at: $1)) } }
-            return (doc, secrets)
+    /// What loading makes of one file: its report, and its value when it has one.
+    struct Prepared {
+        enum Decoded {
+            case none
+            case project(Project?)
+            case version(VersionSpec?)
+            case group(GroupSpec?)
+            case status(ObjectKey, ObjectStatus?)
+            case run(RunSpec)
+            case eval(EvalSpec)
+            case view(ViewSpec, Node)
+            /// Decoded, but on a version whose own file is broken (reported there, skipped here).
+            case invalid
+        }
+        var bytes: [UInt8]?
+        /// The parse, kept only for the parse cache.
+        var entry: ParseCache.Entry?
+        var report: FileReport?
+        var decoded = Decoded.none
+        /// A run's `publish: {model, as}`, read even when the run is invalid (it still claims the name).
+        var publishes: (String, PublishAs)?
+        /// Usable only if a model version it names gets published: decided when every publisher is known.
+        var recheck = false
+        var failure: Error?
+
+        /// A file listed but not there.
+        init() {}
+        init(failure: Error) { self.failure = failure }
+
+        /// Reports the file's YAML problems and secrets, and decodes it. Runs, evals and views need the
+        /// context (nil for hone.yaml, versions and groups).
+        init(path: String, place: FilePlace, entry: ParseCache.Entry, context: ReferenceContext?, keepTree: Bool) {
+            bytes = entry.bytes
+            if keepTree { self.entry = entry }
+            let report = FileReport(path: path)
+            self.report = report
+            let doc = entry.document
+            for e in doc.errors { report.error(e.message, at: e.mark, notes: e.notes) }
+            guard let root = doc.root else {
+                if doc.errors.isEmpty { report.error("file is empty: expected a mapping with kind: …", at: Mark(line: 1, column: 1)) }
+                return
+            }
+            for e in entry.secrets { report.error(e.message, at: e.mark) }
+            switch place {
+            case .project: decoded = .project(Decoders.project(root, report: report))
+            case .version(let kind, let ref): decoded = .version(Decoders.version(kind, ref: ref, root, report: report))
+            case .group(let name): decoded = .group(Decoders.group(name, root, report: report))
+            case .status(let key): decoded = .status(key, StatusCodec.decode(key, root, report: report))
+            case .object(let key):
+                guard let context else { return }
+                var recheck = false
+                func exists(_ kind: VersionKind, _ ref: VersionRef?) -> Bool {
+                    guard let ref else { return true }
+                    if context.hasVersion(kind, ref) { return true }
+                    if ReferenceContext.mayBePublished(ref, kind) { recheck = true; return true }
+                    return false
+                }
+                switch key.kind {
+                case .run:
+                    if let m = root["publish"]?["model"]?.scalar {
+                        publishes = (m, root["publish"]?["as"]?.scalar == "version" ? .version : .new)
+                    }
+                    guard let r = Decoders.run(key, root, context: context, report: report) else { return }
+                    let usable = exists(.model, r.baseModel) && exists(.dataset, r.trainDataset) && exists(.dataset, r.validationDataset) && exists(.runtime, r.runtime)
+                    decoded = usable ? .run(r) : .invalid
+                case .eval:
+                    guard let e = Decoders.eval(key, root, context: context, report: report) else { return }
+                    decoded = exists(.model, e.model) && exists(.dataset, e.dataset) && exists(.runtime, e.runtime) ? .eval(e) : .invalid
+                case .view:
+                    if let v = Decoders.view(key, root, context: context, report: report) { decoded = .view(v, root) }
+                }
+                self.recheck = recheck
+            default: break
+            }
         }
     }
 
-    /// `(0..<n).map(body)` on every core, in order. `body` must only read shared state.
-    static func parallelMap<T>(_ n: Int, _ body: (Int) -> T) -> [T] {
+    /// One file's tree and its literal secrets (parsing is pure: one libyaml parser per file).
+    static func parseEntry(_ bytes: [UInt8]) -> ParseCache.Entry {
+        let doc = YAMLParser.parse(bytes)
+        var secrets: [YAMLError] = []
+        if let root = doc.root { Decoders.scanSecrets(root) { secrets.append(YAMLError($0, at: $1)) } }
+        return ParseCache.Entry(bytes: bytes, document: doc, secrets: secrets)
+    }
+
+    /// Threads worth starting for `n` files: one below 64 files.
+    static func workerCount(_ n: Int) -> Int {
+        if n < 64 { return 1 }
+        let cores = Int(ProcessInfo.processInfo.environment["HONE_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+        return max(1, min(cores, 8))
+    }
+
+    /// `(0..<n).map { body(worker, $0) }` on `workers` threads, in order; worker `w` takes items
+    /// w, w + workers, … . `body` must only read shared state (and what belongs to its worker).
+    static func parallelMap<T>(_ n: Int, workers: Int, _ body: (_ worker: Int, _ index: Int) -> T) -> [T] {
         guard n > 0 else { return [] }
-        let workers = n < 64 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        if workers == 1 { return (0..<n).map(body) }
+        if workers <= 1 { return (0..<n).map { body(0, $0) } }
         let out = UnsafeMutableBufferPointer<T?>.allocate(capacity: n)
         out.initialize(repeating: nil)
         defer { out.deinitialize(); out.deallocate() }
@@ -323,7 +443,7 @@ public struct Loader {
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 var i = w
                 while i < n {
-                    target[i] = body(i)
+                    target[i] = body(w, i)
                     i += workers
                 }
             }
@@ -346,5 +466,23 @@ public struct Loader {
         if slice.last == 13 { slice = slice.dropLast() }
         if start == 0, slice.starts(with: [0xEF, 0xBB, 0xBF]) { slice = slice.dropFirst(3) }
         return String(decoding: slice, as: UTF8.self)
+    }
+}
+
+/// Holds finished loading state that nothing reads again (so sharing it between threads is safe).
+final class KeptUntilReleased: @unchecked Sendable {
+    let value: Any
+    init(_ value: Any) { self.value = value }
+}
+
+/// `HONE_TIMINGS=1`: milliseconds per loading phase on stderr (bench/validate.sh).
+struct PhaseClock {
+    static let enabled = ProcessInfo.processInfo.environment["HONE_TIMINGS"].map { !$0.isEmpty && $0 != "0" } ?? false
+    private var last = DispatchTime.now().uptimeNanoseconds
+    mutating func lap(_ phase: String) {
+        guard PhaseClock.enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        FileHandle.standardError.write(Data(String(format: "load %@: %.1f ms\n", phase, Double(now - last) / 1e6).utf8))
+        last = now
     }
 }

@@ -1,6 +1,12 @@
 import HoneModel
 import YAML
 
+/// A reference check that needs every publishing run known first.
+enum DeferredReference {
+    case version(VersionKind, VersionRef, Mark)
+    case publishVersion(ObjectKey, model: String, Mark)
+}
+
 /// What the files of a repository define, known before any run or eval is decoded, so that
 /// references are checked where they are written — also in files that have other problems.
 struct ReferenceContext {
@@ -12,25 +18,58 @@ struct ReferenceContext {
     var groupFiles: Set<String>
     /// Run and eval files that exist (valid or not): a reference to an invalid object is not "missing".
     var objectFiles: Set<ObjectKey>
-    /// model name → runs that publish into it, and how.
-    var publishes: [String: [(PublishAs, ObjectKey)]]
+    /// model name → runs that publish into it, and how. nil while runs are still being read: the checks
+    /// that need it are then deferred to the file's report (`resolveDeferred`).
+    var publishes: [String: [(PublishAs, ObjectKey)]]?
 
     /// `support-bot@v3`: exists, or will be published by a run (the planner then makes its users wait).
     func checkVersion(_ f: inout Fields, _ field: String, _ kind: VersionKind, _ ref: VersionRef?) {
         guard let ref, let mark = f.node[field]?.mark else { return }
-        if versions[kind]?[ref] != nil { return }
+        if hasVersion(kind, ref) { return }
         if versionFiles.contains("\(kind.folder)/\(ref.name)/\(ref.version).yaml") { return }
+        if publishes == nil && ReferenceContext.mayBePublished(ref, kind) {
+            f.report.deferred.append(.version(kind, ref, mark))
+            return
+        }
         if willBePublished(ref, kind) { return }
+        f.error(missingVersion(kind, ref), at: mark)
+    }
+
+    /// Looked up without copying the version out of the dictionary.
+    func hasVersion(_ kind: VersionKind, _ ref: VersionRef) -> Bool {
+        versions[kind]?.index(forKey: ref) != nil
+    }
+
+    private func missingVersion(_ kind: VersionKind, _ ref: VersionRef) -> String {
         let existing = (versions[kind] ?? [:]).keys
         let sameName = existing.filter { $0.name == ref.name }.map(\.description).sorted()
         var hint = NearMiss.hint(for: ref.description, among: existing.map(\.description))
         if hint.isEmpty && !sameName.isEmpty { hint = " (existing versions: \(sameName.joined(separator: ", ")))" }
-        f.error("\(kind.noun) version \(ref) does not exist: no \(kind.folder)/\(ref.name)/\(ref.version).yaml\(hint)", at: mark)
+        return "\(kind.noun) version \(ref) does not exist: no \(kind.folder)/\(ref.name)/\(ref.version).yaml\(hint)"
     }
 
     /// A model version that a run will publish (`publish: {model: m}` and a `vN` version).
     func willBePublished(_ ref: VersionRef, _ kind: VersionKind) -> Bool {
-        kind == .model && publishes[ref.name] != nil && ref.version.hasPrefix("v") && Int(ref.version.dropFirst()) != nil
+        ReferenceContext.mayBePublished(ref, kind) && publishes?[ref.name] != nil
+    }
+
+    /// Whether a publishing run could make this version: a model version named `vN`.
+    static func mayBePublished(_ ref: VersionRef, _ kind: VersionKind) -> Bool {
+        kind == .model && ref.version.hasPrefix("v") && Int(ref.version.dropFirst()) != nil
+    }
+
+    /// The checks of one file that waited for every publisher to be known (`publishes` set).
+    func resolveDeferred(_ report: FileReport) {
+        let waiting = report.deferred
+        report.deferred = []
+        for check in waiting {
+            switch check {
+            case .version(let kind, let ref, let mark):
+                if !willBePublished(ref, kind) { report.error(missingVersion(kind, ref), at: mark) }
+            case .publishVersion(let key, let model, let mark):
+                if let message = publishVersionProblem(key, model) { report.error(message, at: mark) }
+            }
+        }
     }
 
     func checkPool(_ f: inout Fields, _ pool: String) {
@@ -51,12 +90,18 @@ struct ReferenceContext {
                 f.error("publish.as is new, but model \"\(p.model)\" already exists: use `as: version` to add a version, or choose another name", at: mark)
             }
         case .version:
-            let newByOther = (publishes[p.model] ?? []).contains { $0.0 == .new && $0.1 != key }
-            if existing.isEmpty && !newByOther {
-                let names = Set((versions[.model] ?? [:]).keys.map(\.name))
-                f.error("publish.as is version, but model \"\(p.model)\" does not exist\(NearMiss.hint(for: p.model, among: names)): use `as: new` to create it", at: mark)
-            }
+            guard existing.isEmpty else { return }
+            if publishes == nil { f.report.deferred.append(.publishVersion(key, model: p.model, mark)); return }
+            if let message = publishVersionProblem(key, p.model) { f.error(message, at: mark) }
         }
+    }
+
+    /// `publish.as: version` into a model that has no version yet: fine only if another run creates it.
+    private func publishVersionProblem(_ key: ObjectKey, _ model: String) -> String? {
+        let newByOther = (publishes?[model] ?? []).contains { $0.0 == .new && $0.1 != key }
+        if newByOther { return nil }
+        let names = Set((versions[.model] ?? [:]).keys.map(\.name))
+        return "publish.as is version, but model \"\(model)\" does not exist\(NearMiss.hint(for: model, among: names)): use `as: new` to create it"
     }
 
     func checkSibling(_ f: inout Fields, _ key: ObjectKey, field: String, kind: ObjectKey.Kind, name: String?) {
@@ -80,27 +125,26 @@ struct ReferenceContext {
 enum References {
     /// A version hone published is immutable: its file must still be the text hone wrote (the run's
     /// status keeps that text's digest).
-    static func checkPublishedManifests(_ result: inout LoadResult, texts: [String: [UInt8]], reports: inout [String: FileReport]) {
+    /// `file` gives a file's bytes and its report (made when missing) by path.
+    static func checkPublishedManifests(_ result: inout LoadResult, file: (String) -> (text: [UInt8], report: FileReport)?) {
         for (key, status) in result.recorded.statuses.sorted(by: { $0.key < $1.key }) {
             guard let published = status.publishedAs, let recorded = status.publishedDigest, let ref = VersionRef.parse(published) else { continue }
             let path = "models/\(ref.name)/\(ref.version).yaml"
-            guard let bytes = texts[path] else { continue }
+            guard let (bytes, report) = file(path) else { continue }
             let now = SHA256.hex(bytes)
             guard now != recorded else { continue }
-            let report = reports[path] ?? FileReport(path: path)
-            reports[path] = report
             report.error("published versions are immutable: \(path) was edited after hone published it from \(key.display) (sha256 of the file \(recorded) then, \(now) now); restore it (git checkout -- \(path)) and publish a new version instead",
                          at: Mark(line: 1, column: 1))
             result.desired.versions[.model]?[ref] = nil
         }
     }
 
-    static func checkViews(_ result: inout LoadResult, reports: [String: FileReport]) {
+    static func checkViews(_ result: inout LoadResult, report: (String) -> FileReport?) {
         var defaults: [Scope: ObjectKey] = [:]
         for (key, view) in result.desired.views.sorted(by: { $0.key < $1.key }) where view.isDefault {
             if let first = defaults[key.scope] {
                 let mark = result.nodes[key.specPath]?["default"]?.mark ?? Mark(line: 1, column: 1)
-                reports[key.specPath]?.error("more than one default view in \(key.scope.folder): \(first.name) is already the default (use `hone view set-default` to switch)", at: mark)
+                report(key.specPath)?.error("more than one default view in \(key.scope.folder): \(first.name) is already the default (use `hone view set-default` to switch)", at: mark)
                 result.invalidObjects.insert(key)
                 result.desired.views[key] = nil
             } else { defaults[key.scope] = key }

@@ -66,20 +66,24 @@ public struct VersionRef: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     /// Parses `name@version`; nil when malformed.
     public static func parse(_ s: String) -> VersionRef? {
-        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, Names.isValid(String(parts[0])), Names.isValid(String(parts[1])) else { return nil }
-        return VersionRef(name: String(parts[0]), version: String(parts[1]))
+        let u = s.utf8
+        guard let at = u.firstIndex(of: UInt8(ascii: "@")) else { return nil }
+        let name = u[..<at], version = u[u.index(after: at)...]
+        guard !version.contains(UInt8(ascii: "@")), Names.isValid(name), Names.isValid(version) else { return nil }
+        return VersionRef(name: String(Substring(name)), version: String(Substring(version)))
     }
 }
 
 /// The name rule of design §1: `[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?`.
 public enum Names {
     public static let pattern = "[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?"
-    public static func isValid(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        guard !u.isEmpty, u.count <= 63 else { return false }
+    public static func isValid(_ s: String) -> Bool { isValid(s.utf8[...]) }
+    public static func isValid(_ s: Substring) -> Bool { isValid(s.utf8) }
+
+    static func isValid(_ u: Substring.UTF8View) -> Bool {
+        guard let first = u.first, let last = u.last, u.count <= 63 else { return false }
         func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
-        guard alnum(u.first!), alnum(u.last!) else { return false }
+        guard alnum(first), alnum(last) else { return false }
         return u.allSatisfy { alnum($0) || $0 == 46 || $0 == 95 || $0 == 45 }
     }
 }

@@ -90,7 +90,11 @@ extension Node {
     }
     /// The value under a string key of a mapping (first match).
     public subscript(key: String) -> Node? {
-        pairs?.first(where: { $0.key.scalar == key })?.value
+        guard case .mapping(let pairs) = content else { return nil }
+        for i in pairs.indices {
+            if case .scalar(let k, _) = pairs[i].key.content, k == key { return pairs[i].value }
+        }
+        return nil
     }
     /// "a scalar", "a mapping" or "a list": for error messages.
     public var kindDescription: String {
@@ -166,23 +170,32 @@ extension Node {
     private static func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
 
     /// `[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*|[0-9][0-9_]*(:[0-5]?[0-9])+)` (underscores ignored; 0123 included).
+    /// Scans the bytes in place (underscores skipped): numbers are common in params.
     static func isYAMLInt(bytes b: UnsafeBufferPointer<UInt8>) -> Bool {
         var start = 0
         if let f = b.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { start = 1 }
-        guard start < b.count else { return false }
-        var body: [UInt8] = []
-        body.reserveCapacity(b.count - start)
-        for c in b[start...] where c != UInt8(ascii: "_") { body.append(c) }
-        guard !body.isEmpty else { return false }
-        if body.count >= 2 && body[0] == UInt8(ascii: "0") && body[1] == UInt8(ascii: "b") {
-            return body.count > 2 && body[2...].allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: "1") }
+        // The body without underscores: its first two bytes and its length.
+        var count = 0
+        var first: UInt8 = 0, second: UInt8 = 0
+        for c in b[start...] where c != UInt8(ascii: "_") {
+            if count == 0 { first = c } else if count == 1 { second = c }
+            count += 1
         }
-        if body.count >= 2 && body[0] == UInt8(ascii: "0") && body[1] == UInt8(ascii: "x") {
-            return body.count > 2 && body[2...].allSatisfy(isHex)
+        guard count > 0 else { return false }
+        let body = b[start...].lazy.filter { $0 != UInt8(ascii: "_") }
+        if count >= 2 && first == UInt8(ascii: "0") && second == UInt8(ascii: "b") {
+            return count > 2 && body.dropFirst(2).allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: "1") }
         }
-        if body.allSatisfy(isDigit) { return true }
+        if count >= 2 && first == UInt8(ascii: "0") && second == UInt8(ascii: "x") {
+            return count > 2 && body.dropFirst(2).allSatisfy(isHex)
+        }
+        var allDigits = true, hasColon = false
+        for c in body {
+            if c == UInt8(ascii: ":") { hasColon = true; allDigits = false } else if !isDigit(c) { allDigits = false }
+        }
+        if allDigits { return true }
         // sexagesimal 1:30
-        guard body.contains(UInt8(ascii: ":")) else { return false }
+        guard hasColon else { return false }
         var partLength = 0
         for c in body {
             if c == UInt8(ascii: ":") {
@@ -195,26 +208,28 @@ extension Node {
 
     /// `[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?`, `1e3`, `.inf`, `.nan`.
     static func isYAMLFloat(bytes b: UnsafeBufferPointer<UInt8>) -> Bool {
-        if b.count <= 5 {
+        if b.count <= 5, b.contains(UInt8(ascii: ".")) {
             let lower = String(decoding: b, as: UTF8.self).lowercased()
             if lower == ".inf" || lower == "+.inf" || lower == "-.inf" || lower == ".nan" { return true }
         }
-        var t: [UInt8] = []
-        t.reserveCapacity(b.count)
-        for c in b where c != UInt8(ascii: "_") { t.append(c) }
+        // Underscores are skipped where they stand.
         var i = 0
-        if let f = t.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { i = 1 }
+        func next() -> UInt8? {
+            while i < b.count, b[i] == UInt8(ascii: "_") { i += 1 }
+            return i < b.count ? b[i] : nil
+        }
+        if let f = next(), f == UInt8(ascii: "+") || f == UInt8(ascii: "-") { i += 1 }
         var dots = 0, digits = 0
-        while i < t.count, t[i] != UInt8(ascii: "e") && t[i] != UInt8(ascii: "E") {
-            if t[i] == UInt8(ascii: ".") { dots += 1 } else if isDigit(t[i]) { digits += 1 } else { return false }
+        while let c = next(), c != UInt8(ascii: "e") && c != UInt8(ascii: "E") {
+            if c == UInt8(ascii: ".") { dots += 1 } else if isDigit(c) { digits += 1 } else { return false }
             i += 1
         }
         guard dots <= 1, digits > 0 else { return false }
-        guard i < t.count else { return dots == 1 }
+        guard next() != nil else { return dots == 1 }
         i += 1  // the e
-        if i < t.count, t[i] == UInt8(ascii: "+") || t[i] == UInt8(ascii: "-") { i += 1 }
-        guard i < t.count else { return false }
-        while i < t.count { if !isDigit(t[i]) { return false }; i += 1 }
+        if let c = next(), c == UInt8(ascii: "+") || c == UInt8(ascii: "-") { i += 1 }
+        guard next() != nil else { return false }
+        while let c = next() { if !isDigit(c) { return false }; i += 1 }
         return true
     }
 }

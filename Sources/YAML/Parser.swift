@@ -228,6 +228,9 @@ struct TreeBuilder {
         pairs.reserveCapacity((children.count - start) / 2)
         var seen: [String: Mark] = [:]
         let useDictionary = children.count - start > 32
+        // Small mappings: the keys so far, compared directly (cheaper than hashing them).
+        var keys: [String] = []
+        if !useDictionary { keys.reserveCapacity((children.count - start) / 2) }
         var i = start
         while i + 1 < children.count {
             let key = children[i], value = children[i + 1]
@@ -240,8 +243,11 @@ struct TreeBuilder {
             if useDictionary {
                 first = seen[text]
                 if first == nil { seen[text] = key.mark }
+            } else if let k = keys.firstIndex(of: text) {
+                first = pairs[k].key.mark
             } else {
-                first = pairs.first(where: { $0.key.scalar == text })?.key.mark
+                first = nil
+                keys.append(text)
             }
             if let first {
                 errors.append(YAMLError("duplicate key \"\(text)\" (first defined at line \(first.line), column \(first.column)): remove one of them", at: key.mark))

@@ -129,7 +129,11 @@ extension Repository {
         final class Collector {
             var entries: [TreeEntry] = []
             let prefix: String
-            init(prefix: String) { self.prefix = prefix }
+            /// The folder of the previous entry (entries of one folder come together in a pre-order walk);
+            /// libgit2 reuses one buffer for `root`, so it is compared by content.
+            var lastRoot: [CChar] = [0]
+            var lastRootText: String
+            init(prefix: String) { self.prefix = prefix; lastRootText = prefix }
         }
         let collector = Collector(prefix: prefix)
         let callback: git_treewalk_cb = { root, entry, payload in
@@ -137,10 +141,14 @@ extension Repository {
             let type = git_tree_entry_type(entry)
             guard type == GIT_OBJECT_BLOB else { return 0 }
             let c = Unmanaged<Collector>.fromOpaque(payload).takeUnretainedValue()
+            let same = root.map { r in c.lastRoot.withUnsafeBufferPointer { strcmp($0.baseAddress!, r) == 0 } } ?? (c.lastRoot == [0])
+            if !same {
+                c.lastRoot = root.map { Array(UnsafeBufferPointer(start: $0, count: strlen($0) + 1)) } ?? [0]
+                c.lastRootText = c.prefix + (root.map { String(cString: $0) } ?? "")
+            }
             let name = String(cString: git_tree_entry_name(entry))
-            let dir = root.map { String(cString: $0) } ?? ""
             c.entries.append(TreeEntry(
-                path: c.prefix + dir + name,
+                path: c.lastRootText + name,
                 blob: ObjectID(git_tree_entry_id(entry)),
                 executable: git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB_EXECUTABLE))
             return 0

@@ -171,8 +171,8 @@ public final class CommitSource: FileSource {
             blobs[entry.path] = entry.blob
             sortedPaths.append(entry.path)
         }
-        // Git orders a folder as if its name ended in "/": nearly sorted already.
-        sortedPaths.sort()
+        // Git orders a folder as if its name ended in "/": nearly always sorted already.
+        if !zip(sortedPaths, sortedPaths.dropFirst()).allSatisfy({ $0 < $1 }) { sortedPaths.sort() }
     }
 
     public func read(_ path: String) throws -> [UInt8]? {

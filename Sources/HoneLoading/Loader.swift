@@ -137,7 +137,8 @@ public struct Loader {
     public func load(includeStatus: Bool = true) throws -> LoadResult {
         var clock = PhaseClock()
         var result = LoadResult()
-        let paths = try source.listFiles().sorted()
+        var paths = try source.listFiles()
+        if !zip(paths, paths.dropFirst()).allSatisfy({ $0 < $1 }) { paths.sort() }
         result.files = paths
         clock.lap("list files")
         let places = Loader.parallelMap(paths.count, workers: Loader.workerCount(paths.count)) { _, i in Classifier.place(of: paths[i]) }
@@ -434,21 +435,21 @@ public struct Loader {
     static func parallelMap<T>(_ n: Int, workers: Int, _ body: (_ worker: Int, _ index: Int) -> T) -> [T] {
         guard n > 0 else { return [] }
         if workers <= 1 { return (0..<n).map { body(0, $0) } }
-        let out = UnsafeMutableBufferPointer<T?>.allocate(capacity: n)
-        out.initialize(repeating: nil)
-        defer { out.deinitialize(); out.deallocate() }
-        nonisolated(unsafe) let target = out
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var i = w
-                while i < n {
-                    target[i] = body(w, i)
-                    i += workers
+        // Each result is written once, in place, into the array's own storage (no copies of large values).
+        return [T](unsafeUninitializedCapacity: n) { buffer, count in
+            nonisolated(unsafe) let target = buffer.baseAddress!
+            withoutActuallyEscaping(body) { body in
+                nonisolated(unsafe) let body = body
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    var i = w
+                    while i < n {
+                        (target + i).initialize(to: body(w, i))
+                        i += workers
+                    }
                 }
             }
+            count = n
         }
-        return out.map { $0! }
     }
 
     /// The text of line `n` (1-based), without its line break or a leading byte-order mark.

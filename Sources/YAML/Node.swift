@@ -91,8 +91,9 @@ extension Node {
     /// The value under a string key of a mapping (first match).
     public subscript(key: String) -> Node? {
         guard case .mapping(let pairs) = content else { return nil }
+        let length = key.utf8.count  // O(1) for native strings: rules out most keys before comparing
         for i in pairs.indices {
-            if case .scalar(let k, _) = pairs[i].key.content, k == key { return pairs[i].value }
+            if case .scalar(let k, _) = pairs[i].key.content, k.utf8.count == length, k == key { return pairs[i].value }
         }
         return nil
     }

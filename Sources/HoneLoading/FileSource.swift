@@ -48,23 +48,30 @@ public enum Layout {
 /// calls: one readdir per folder and one read per file.
 public struct WorkingTreeSource: FileSource {
     public let root: URL
-    public init(root: URL) { self.root = root.standardizedFileURL }
+    private let rootPath: String
+    public init(root: URL) {
+        self.root = root.standardizedFileURL
+        rootPath = self.root.path
+    }
     public var label: String { "working tree" }
     /// Plain POSIX reads: any thread.
     public func readerForAnotherThread() throws -> FileSource? { self }
 
+    /// Sorted as strings: each folder's entries are sorted with folders compared as "name/" (git's
+    /// rule), which is the order of the full paths — no sort of 10,000 long paths.
     public func listFiles() throws -> [String] {
         var out: [String] = []
-        let base = root.path
-        if access(base + "/" + Layout.projectFile, F_OK) == 0 { out.append(Layout.projectFile) }
-        for top in Layout.topFolders { walk(base + "/" + top, prefix: top, into: &out) }
-        return out.sorted()
+        var top: [(key: String, name: String, isDir: Bool)] = Layout.topFolders.map { ($0 + "/", $0, true) }
+        if access(rootPath + "/" + Layout.projectFile, F_OK) == 0 { top.append((Layout.projectFile, Layout.projectFile, false)) }
+        for entry in top.sorted(by: { $0.key < $1.key }) {
+            if entry.isDir { walk(rootPath + "/" + entry.name, prefix: entry.name, into: &out) } else { out.append(entry.name) }
+        }
+        return out
     }
 
     private func walk(_ dir: String, prefix: String, into out: inout [String]) {
         guard let d = opendir(dir) else { return }
-        defer { closedir(d) }
-        var folders: [String] = []
+        var entries: [(key: String, name: String, isDir: Bool)] = []
         while let e = readdir(d) {
             let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
@@ -75,36 +82,41 @@ public struct WorkingTreeSource: FileSource {
                 var st = stat()
                 isDir = stat(dir + "/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
             }
-            if isDir { folders.append(name) } else { out.append(prefix + "/" + name) }
+            entries.append((isDir ? name + "/" : name, name, isDir))
         }
-        for name in folders { walk(dir + "/" + name, prefix: prefix + "/" + name, into: &out) }
+        closedir(d)
+        entries.sort { $0.key < $1.key }
+        for entry in entries {
+            if entry.isDir { walk(dir + "/" + entry.name, prefix: prefix + "/" + entry.name, into: &out) }
+            else { out.append(prefix + "/" + entry.name) }
+        }
     }
 
     public func read(_ path: String) throws -> [UInt8]? {
-        let fd = open(root.path + "/" + path, O_RDONLY)
+        let fd = open(rootPath + "/" + path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return nil }
-        let size = max(Int(st.st_size), 0)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var filled = 0
-        while filled < size {
-            let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + filled, size - filled) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            filled += n
+        // Spec files are small: one read(2) into 16 KiB on the stack usually gets all of it (a short
+        // read of a regular file is its end), without an fstat or a read that returns 0.
+        let chunk = 16 * 1024
+        var bytes: [UInt8] = []
+        let complete = withUnsafeTemporaryAllocation(byteCount: chunk, alignment: 1) { buffer -> Bool in
+            var n: Int
+            repeat { n = Foundation.read(fd, buffer.baseAddress!, chunk) } while n < 0 && errno == EINTR
+            guard n >= 0 else { return false }
+            bytes = [UInt8](buffer[0..<n])
+            return true
         }
-        // A file that grew since fstat: read the rest.
-        var more = [UInt8](repeating: 0, count: 4096)
-        while filled == bytes.count {
-            let n = more.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, 4096) }
+        guard complete else { return nil }
+        guard bytes.count == chunk else { return bytes }
+        // A larger file: read the rest.
+        var more = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = more.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 { if errno == EINTR { continue }; return nil }
             if n == 0 { break }
             bytes += more[0..<n]
-            filled += n
         }
-        bytes.removeSubrange(filled...)
         return bytes
     }
 }

@@ -249,6 +249,7 @@ public struct Loader {
             }
         }
         context.publishes = publishes
+        clock.lap("publishers")
         let desired = result.desired
         func exists(_ kind: VersionKind, _ ref: VersionRef?) -> Bool {
             guard let ref else { return true }
@@ -284,6 +285,7 @@ public struct Loader {
                 if case .object(let key) = places[i] { result.invalidObjects.insert(key) }
             }
         }
+        clock.lap("values")
         if let cache {
             var kept: [String: ParseCache.Entry] = [:]
             kept.reserveCapacity(ids.count)

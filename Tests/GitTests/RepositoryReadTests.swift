@@ -59,6 +59,28 @@ final class RepositoryReadTests: XCTestCase {
         XCTAssertThrowsError(try repo.readBlob(missing)) { XCTAssertTrue(($0 as! GitError).isNotFound) }
     }
 
+    /// Ids are kept as bytes: their text, order and equality must still be those of the 40 hex digits.
+    func testObjectIDsKeepTheirTextAndOrder() throws {
+        let fx = try GitFixture()
+        let dir = try fx.makeRepo(files: ["a": "a", "b": "bb", "c/d": "ddd"])
+        let repo = try Repository.open(dir)
+        let entries = try repo.tree(of: try repo.resolve("HEAD"))
+        XCTAssertEqual(entries.map(\.path), ["a", "b", "c/d"])
+        for e in entries {
+            XCTAssertEqual(e.blob.hex, try fx.git("rev-parse", "HEAD:\(e.path)", in: dir))
+            XCTAssertEqual(ObjectID(hex: e.blob.hex), e.blob)
+            XCTAssertEqual(ObjectID(hex: e.blob.hex.uppercased()), e.blob)
+            XCTAssertEqual(try repo.readBlobBytes(e.blob), Array(try repo.readBlob(e.blob)))
+        }
+        let ids = entries.map(\.blob) + [ObjectID(hex: "00000000000000000000000000000000000000ff")!,
+                                        ObjectID(hex: "ff00000000000000000000000000000000000000")!,
+                                        ObjectID(hex: "0000000000000000ff0000000000000000000000")!]
+        XCTAssertEqual(ids.sorted().map(\.hex), ids.map(\.hex).sorted())
+        XCTAssertEqual(Set(ids).count, ids.count)
+        XCTAssertNil(ObjectID(hex: String(repeating: "a", count: 41)))
+        XCTAssertNil(ObjectID(hex: String(repeating: "a", count: 39) + "g"))
+    }
+
     func testCreateUnbornAndBare() throws {
         let fx = try GitFixture()
         let repo = try Repository.create(at: fx.path("new/deeper"))

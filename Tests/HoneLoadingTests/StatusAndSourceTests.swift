@@ -145,6 +145,55 @@ final class SourceTests: XCTestCase {
         XCTAssertEqual(again.diagnostics, commit.diagnostics)
     }
 
+    /// Past 64 files the loader reads, parses and decodes on every core, each worker through its own
+    /// reader (a second libgit2 handle for commits): the result must be the same as file by file.
+    func testManyFilesLoadTheSameFromTheWorkingTreeTheCommitAndMemory() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var files = validRepository
+        // Folder names that sort differently as paths than as names ("a-b" < "a/" < "a0").
+        for g in ["a", "a-b", "a0"] {
+            files["groups/\(g)/group.yaml"] = "kind: Group\ndescription: \(g)\n"
+            for i in 0..<40 {
+                files["groups/\(g)/runs/r\(i).yaml"] = "kind: Run\nbaseModel: tiny-char@v1\ntrainDataset: tickets@v3\nhandler: python t.py \(i)\nparams: {lr: 0.00\(i + 1), tags: [x, \"\(i)\"]}\n"
+            }
+        }
+        files["groups/a/runs/r7.yaml"] = "kind: Run\nbaseModel: tiny-char@v9\ntrainDataset: tickets@v3\nhandler: h\n"          // missing version
+        files["groups/a-b/runs/r3.yaml"] = "kind: Run\nbaseModel: fresh@v1\ntrainDataset: tickets@v3\nhandler: h\n"           // published by a0/r5
+        files["groups/a0/runs/r5.yaml"] = "kind: Run\nbaseModel: tiny-char@v1\ntrainDataset: tickets@v3\nhandler: h\npublish: {model: fresh, as: new}\n"
+        files["groups/a0/runs/r9.yaml"] = "kind: Run\nbaseModel: tiny-char@v1\ntrainDataset: tickets@v3\nhandler: h\napiKey: abc\n"  // literal secret
+        files["groups/a0/runs/r11.yaml"] = "kind: Run\nbaseModel: [\n"                                                        // syntax error
+        try writeFiles(files, to: dir)
+        try git(["init", "-q"], in: dir)
+        try git(["add", "-A"], in: dir)
+        try git(["commit", "-qm", "fixture"], in: dir)
+
+        let tree = try Loader(source: WorkingTreeSource(root: dir)).load()
+        let repo = try Repository.open(dir.path)
+        let commit = try Loader(source: CommitSource(repository: repo, commit: try repo.resolve("HEAD"))).load()
+        let memory = try Loader(source: MemorySource(files: files)).load()
+
+        XCTAssertEqual(tree.files, tree.files.sorted(), "listed in path order")
+        XCTAssertEqual(tree.files, files.keys.filter(Layout.isInLayout).sorted())
+        for other in [commit, memory] {
+            XCTAssertEqual(tree.files, other.files)
+            XCTAssertEqual(tree.diagnostics, other.diagnostics)
+            XCTAssertEqual(tree.desired.runs, other.desired.runs)
+            XCTAssertEqual(tree.desired.evals, other.desired.evals)
+            XCTAssertEqual(tree.invalidObjects, other.invalidObjects)
+        }
+        XCTAssertEqual(tree.diagnostics.map { "\($0.path):\($0.line)" }, [
+            "groups/a/runs/r7.yaml:2", "groups/a0/runs/r11.yaml:2", "groups/a0/runs/r9.yaml:5",
+        ], tree.diagnostics.map(\.description).joined(separator: "\n"))
+        XCTAssertTrue(tree.diagnostics[0].message.hasPrefix("model version tiny-char@v9 does not exist"))
+        XCTAssertTrue(tree.diagnostics[2].message.hasPrefix("literal secret in \"apiKey\""))
+        // 120 runs + lora-r8, less the three broken ones; the run on a version another run publishes is kept.
+        XCTAssertEqual(tree.desired.runs.count, 118)
+        XCTAssertNotNil(tree.desired.runs[ObjectKey(scope: .group("a-b"), kind: .run, name: "r3")])
+        XCTAssertEqual(tree.desired.runs[ObjectKey(scope: .group("a"), kind: .run, name: "r12")]?.params["lr"], .double(0.0013))
+        XCTAssertEqual(Set(tree.invalidObjects.map(\.display)), ["a/r7", "a0/r9", "a0/r11"])
+    }
+
     func testMemorySourceListsTheLayoutOnly() throws {
         let s = MemorySource(files: ["hone.yaml": "", "handlers/x.py": "", "groups/g/.hidden.yaml": "", "groups/g/group.yaml": "", "status/x": ""])
         XCTAssertEqual(try s.listFiles(), ["groups/g/group.yaml", "hone.yaml", "status/x"])

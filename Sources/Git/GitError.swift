@@ -41,6 +41,9 @@ private let libgit2Ready: Bool = {
     // Keep parsed trees up to 4 MB (~100,000 entries) in the object cache: libgit2's 4 KB default means a
     // folder of 10,000 status files is re-read and re-parsed on every lookup of a path inside it.
     _ = hone_git_set_cache_object_limit(GIT_OBJECT_TREE, 4 << 20)
+    // Objects are not re-hashed on every read, as git does not (libgit2's default does): `git fsck`
+    // is the integrity check, and hashing every blob was a tenth of loading 10,000 files.
+    _ = hone_git_set_strict_hash_verification(0)
     return true
 }()
 

@@ -10,11 +10,18 @@ enum Secrets {
     /// `max_tokens: 512` nor `passwordEnv: NAME`.
     static let suffixes = ["password", "passwd", "token", "secret", "apikey", "accesskey", "privatekey"]
 
-    /// Every secret key ends in one of these letters (d, n, t, y, s, e: password, token, secret, apikey, credentials…).
+    /// Every secret word ends in one of these letter pairs (password, passwd, pass, token, secret, apikey,
+    /// credentials): most keys are ruled out by their last two letters (`_`, `-` and `.` skipped).
     static func mightBeSecret(_ key: String) -> Bool {
-        guard let last = key.utf8.last else { return false }
-        switch last | 0x20 {
-        case UInt8(ascii: "d"), UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "y"), UInt8(ascii: "s"), UInt8(ascii: "e"): return true
+        var last: UInt8 = 0, previous: UInt8 = 0
+        for c in key.utf8.reversed() where c != 95 && c != 45 && c != 46 {
+            if last == 0 { last = c | 0x20 } else { previous = c | 0x20; break }
+        }
+        switch (previous, last) {
+        case (UInt8(ascii: "r"), UInt8(ascii: "d")), (UInt8(ascii: "w"), UInt8(ascii: "d")), (UInt8(ascii: "s"), UInt8(ascii: "s")),
+             (UInt8(ascii: "e"), UInt8(ascii: "n")), (UInt8(ascii: "e"), UInt8(ascii: "t")), (UInt8(ascii: "e"), UInt8(ascii: "y")),
+             (UInt8(ascii: "l"), UInt8(ascii: "s")):
+            return true
         default: return false
         }
     }
@@ -55,7 +62,13 @@ enum Decoders {
         scanSecrets(node) { report.error($0, at: $1) }
     }
 
-    static func scanSecrets(_ node: Node, path: [Substring] = [], found: (String, Mark) -> Void) {
+    static func scanSecrets(_ node: Node, found: (String, Mark) -> Void) {
+        var path: [Substring] = []
+        scanSecrets(node, path: &path, found: found)
+    }
+
+    /// `path`: the keys down to `node`, pushed and popped on the way (no array made per mapping).
+    private static func scanSecrets(_ node: Node, path: inout [Substring], found: (String, Mark) -> Void) {
         switch node.content {
         case .mapping(let pairs):
             for p in pairs {
@@ -66,15 +79,19 @@ enum Decoders {
                 } else if case .scalar = p.value.content {
                     continue
                 } else {
-                    scanSecrets(p.value, path: path + [Substring(k)], found: found)
+                    path.append(Substring(k))
+                    scanSecrets(p.value, path: &path, found: found)
+                    path.removeLast()
                 }
             }
         case .sequence(let items):
             for item in items {
                 if case .scalar = item.content { continue }
-                var here = path
-                if let last = here.popLast() { here.append(last + "[]") } else { here.append("[]") }
-                scanSecrets(item, path: here, found: found)
+                let last = path.popLast()
+                path.append((last ?? "") + "[]")
+                scanSecrets(item, path: &path, found: found)
+                path.removeLast()
+                if let last { path.append(last) }
             }
         case .scalar: break
         }

@@ -89,7 +89,7 @@ struct Fields {
     static func integer(_ s: String) -> (Int?, ambiguity: String?) {
         // The common case first: plain decimal digits without a leading zero.
         let u = s.utf8
-        if let f = u.first, f >= 49 && f <= 57, u.count <= 18, u.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+        if let f = u.first, f >= 49 && f <= 57 || u.count == 1, u.count <= 18, u.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
             return (u.reduce(0) { $0 * 10 + Int($1 - 48) }, nil)
         }
         var t = Substring(s)
@@ -175,11 +175,13 @@ struct Fields {
     /// A number's value (ints and floats, `_` separators, `.inf`, `.nan`).
     static func number(_ s: String) -> Double? {
         let t = s.utf8.contains(95) ? s.filter { $0 != "_" } : s
-        switch t.lowercased() {
-        case ".inf", "+.inf": return .infinity
-        case "-.inf": return -.infinity
-        case ".nan": return .nan
-        default: break
+        if t.utf8.count <= 5 && t.utf8.contains(UInt8(ascii: ".")) && t.utf8.contains(where: { $0 | 0x20 == UInt8(ascii: "n") }) {
+            switch t.lowercased() {
+            case ".inf", "+.inf": return .infinity
+            case "-.inf": return -.infinity
+            case ".nan": return .nan
+            default: break
+            }
         }
         if Node.resolvePlain(t) == .int, let i = integer(t).0 { return Double(i) }
         return Double(t)
@@ -203,6 +205,10 @@ struct Fields {
                 if let value { return .int(value) }
                 return .string(s)
             case .float:
+                // Plain decimals ("0.003", "1e-4") need no more than Double's own reading.
+                if !s.utf8.contains(95), s.utf8.count > 5 || !s.utf8.contains(where: { $0 | 0x20 == UInt8(ascii: "n") }), let d = Double(s) {
+                    return .double(d)
+                }
                 return number(s).map(JSONValue.double) ?? .string(s)
             case .string: return .string(s)
             }
@@ -225,7 +231,8 @@ struct Fields {
         var suggested: Set<String> = []
         for p in node.pairs ?? [] {
             // Literal secrets are reported once, by the secret scan.
-            guard let k = p.key.scalar, !known.contains(k), !Secrets.isLiteralSecret(key: k, value: p.value) else { continue }
+            guard let k = p.key.scalar, !known.contains(where: { $0.utf8.count == k.utf8.count && $0 == k }),
+                  !Secrets.isLiteralSecret(key: k, value: p.value) else { continue }
             let suggestion = NearMiss.suggestion(for: k, among: known)
             if let suggestion { suggested.insert(suggestion) }
             error("unknown field \"\(context)\(k)\"\(suggestion.map { " (did you mean \"\($0)\"?)" } ?? "")", at: p.key.mark)

@@ -64,27 +64,36 @@ public struct VersionRef: Sendable, Hashable, Comparable, CustomStringConvertibl
     public var description: String { "\(name)@\(version)" }
     public static func < (a: VersionRef, b: VersionRef) -> Bool { (a.name, a.version) < (b.name, b.version) }
 
-    /// Parses `name@version`; nil when malformed.
+    /// Parses `name@version`; nil when malformed. Works on the UTF-8 bytes (10,000 runs have 40,000 of these).
     public static func parse(_ s: String) -> VersionRef? {
-        let u = s.utf8
-        guard let at = u.firstIndex(of: UInt8(ascii: "@")) else { return nil }
-        let name = u[..<at], version = u[u.index(after: at)...]
-        guard !version.contains(UInt8(ascii: "@")), Names.isValid(name), Names.isValid(version) else { return nil }
-        return VersionRef(name: String(Substring(name)), version: String(Substring(version)))
+        var s = s
+        return s.withUTF8 { b -> VersionRef? in
+            guard let at = b.firstIndex(of: UInt8(ascii: "@")) else { return nil }
+            let name = UnsafeBufferPointer(rebasing: b[..<at]), version = UnsafeBufferPointer(rebasing: b[(at + 1)...])
+            guard Names.isValid(bytes: name), Names.isValid(bytes: version) else { return nil }  // a second @ is invalid
+            return VersionRef(name: String(decoding: name, as: UTF8.self), version: String(decoding: version, as: UTF8.self))
+        }
     }
 }
 
 /// The name rule of design §1: `[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?`.
 public enum Names {
     public static let pattern = "[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?"
-    public static func isValid(_ s: String) -> Bool { isValid(s.utf8[...]) }
-    public static func isValid(_ s: Substring) -> Bool { isValid(s.utf8) }
+    public static func isValid(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { isValid(bytes: $0) }
+    }
+    public static func isValid(_ s: Substring) -> Bool {
+        var s = s
+        return s.withUTF8 { isValid(bytes: $0) }
+    }
 
-    static func isValid(_ u: Substring.UTF8View) -> Bool {
+    public static func isValid(bytes u: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = u.first, let last = u.last, u.count <= 63 else { return false }
         func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
         guard alnum(first), alnum(last) else { return false }
-        return u.allSatisfy { alnum($0) || $0 == 46 || $0 == 95 || $0 == 45 }
+        for c in u where !(alnum(c) || c == 46 || c == 95 || c == 45) { return false }
+        return true
     }
 }
 

@@ -228,9 +228,7 @@ struct TreeBuilder {
         pairs.reserveCapacity((children.count - start) / 2)
         var seen: [String: Mark] = [:]
         let useDictionary = children.count - start > 32
-        // Small mappings: the keys so far, compared directly (cheaper than hashing them).
-        var keys: [String] = []
-        if !useDictionary { keys.reserveCapacity((children.count - start) / 2) }
+        // Small mappings: compared with the keys kept so far (cheaper than hashing them).
         var i = start
         while i + 1 < children.count {
             let key = children[i], value = children[i + 1]
@@ -243,11 +241,12 @@ struct TreeBuilder {
             if useDictionary {
                 first = seen[text]
                 if first == nil { seen[text] = key.mark }
-            } else if let k = keys.firstIndex(of: text) {
-                first = pairs[k].key.mark
             } else {
-                first = nil
-                keys.append(text)
+                let length = text.utf8.count
+                first = pairs.first(where: {
+                    if case .scalar(let k, _) = $0.key.content { return k.utf8.count == length && k == text }
+                    return false
+                })?.key.mark
             }
             if let first {
                 errors.append(YAMLError("duplicate key \"\(text)\" (first defined at line \(first.line), column \(first.column)): remove one of them", at: key.mark))

@@ -12,7 +12,7 @@ build: deps
 	swift build
 
 release: deps
-	swift build -c release
+	swift build -c release --static-swift-stdlib
 
 demo: release
 	@scripts/demo.sh

@@ -9,7 +9,7 @@ FILES=${1:-10000}
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 echo "building release…" >&2
-swift build -c release --product hone-bench >&2
+swift build -c release --static-swift-stdlib --product hone-bench >&2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$here/.build/release/hone-bench" "$work/repo" "$FILES" "${@:2}"

@@ -5,7 +5,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$root"
 echo "building hone (release)…" >&2
-swift build -c release --product hone >&2
+swift build -c release --static-swift-stdlib --product hone >&2
 hone="$root/.build/release/hone"
 floor="$root/.build/release/hone-bench-floor"
 cc -O2 "$here/floor.c" $(pkg-config --cflags --libs libgit2) -o "$floor"

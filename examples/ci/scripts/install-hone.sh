@@ -15,7 +15,7 @@ if [ ! -x "$prefix/bin/hone" ]; then
   rm -rf "$prefix/src"
   mkdir -p "$prefix/bin"
   git clone --quiet --depth 1 --branch "$ref" "$src" "$prefix/src" >&2
-  (cd "$prefix/src" && swift build -c release --product hone) >&2
+  (cd "$prefix/src" && swift build -c release --static-swift-stdlib --product hone) >&2
   cp "$prefix/src/.build/release/hone" "$prefix/bin/hone"
 fi
 if [ -n "${GITHUB_PATH:-}" ]; then echo "$prefix/bin" >> "$GITHUB_PATH"; fi

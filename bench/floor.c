@@ -1,8 +1,11 @@
 /* The floor for `hone validate`: read every file it would read, without parsing.
  *   floor tree DIR   — every blob of HEAD's tree, through libgit2 (what `--ref HEAD` reads)
  *   floor fs DIR     — every file under hone.yaml and the layout folders, with read(2) (the working tree)
+ * With a third argument `yaml`, every file is also run through libyaml's event parser (no tree, no
+ * checks), on one thread: what libyaml alone costs on top of reading, for comparison.
  * Prints the number of files and bytes read. */
 #include <git2.h>
+#include <yaml.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,12 +14,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static size_t files, bytes;
+static size_t files, bytes, events;
 static unsigned long checksum;
+static int with_yaml;
 
 static void consume(const unsigned char *p, size_t n) {
     files++; bytes += n;
     for (size_t i = 0; i < n; i += 64) checksum += p[i];
+    if (!with_yaml) return;
+    yaml_parser_t parser;
+    yaml_event_t event;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, p, n);
+    for (;;) {
+        if (!yaml_parser_parse(&parser, &event)) break;
+        events++;
+        int done = event.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&event);
+        if (done) break;
+    }
+    yaml_parser_delete(&parser);
 }
 
 static int tree_cb(const char *root, const git_tree_entry *entry, void *payload) {
@@ -54,7 +71,8 @@ static void walk_fs(const char *path) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: floor tree|fs DIR\n"); return 2; }
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "yaml") == 0)) { fprintf(stderr, "usage: floor tree|fs DIR [yaml]\n"); return 2; }
+    with_yaml = argc == 4;
     if (strcmp(argv[1], "tree") == 0) {
         git_libgit2_init();
         git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
@@ -71,9 +89,10 @@ int main(int argc, char **argv) {
         char p[4096];
         snprintf(p, sizeof p, "%s/hone.yaml", argv[2]);
         int fd = open(p, O_RDONLY);
-        if (fd >= 0) { unsigned char b[65536]; ssize_t n = read(fd, b, sizeof b); close(fd); consume(b, n > 0 ? (size_t)n : 0); }
+        if (fd >= 0) { static unsigned char b[65536]; ssize_t n = read(fd, b, sizeof b); close(fd); consume(b, n > 0 ? (size_t)n : 0); }
         for (int i = 0; i < 6; i++) { snprintf(p, sizeof p, "%s/%s", argv[2], tops[i]); walk_fs(p); }
     }
     printf("%zu files, %zu bytes (checksum %lu)\n", files, bytes, checksum);
+    if (with_yaml) printf("%zu YAML events\n", events);
     return 0;
 }

@@ -8,7 +8,7 @@ echo "building hone (release)…" >&2
 swift build -c release --static-swift-stdlib --product hone >&2
 hone="$root/.build/release/hone"
 floor="$root/.build/release/hone-bench-floor"
-cc -O2 "$here/floor.c" $(pkg-config --cflags --libs libgit2) -o "$floor"
+cc -O2 "$here/floor.c" $(pkg-config --cflags --libs libgit2 yaml-0.1) -o "$floor"
 
 tmp=$(mktemp -d)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT

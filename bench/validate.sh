@@ -15,6 +15,8 @@ files=$(git -C "$repo" ls-files | grep -Ec '^(hone\.yaml|(models|datasets|runtim
 
 read -r fl_tree_w fl_tree_r < <(measure "$floor" tree "$repo")
 read -r fl_fs_w fl_fs_r < <(measure "$floor" fs "$repo")
+read -r y_tree_w y_tree_r < <(measure "$floor" tree "$repo" yaml)
+read -r y_fs_w y_fs_r < <(measure "$floor" fs "$repo" yaml)
 read -r wt_w wt_r < <(measure "$hone" validate -C "$repo")
 read -r head_w head_r < <(measure "$hone" validate -C "$repo" --ref HEAD)
 tail -1 "$tmp/out" >&2
@@ -29,9 +31,14 @@ echo
 echo "hone validate: $RUNS runs in $GROUPS_N groups, $files files ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), best of $REPEAT)"
 printf "%-34s %8s %10s %9s %9s\n" "case" "wall s" "files/s" "RSS MiB" "vs floor"
 row "floor: read files (read(2))" "$fl_fs_w" "$fl_fs_r" ""
+row "  + libyaml events, 1 thread" "$y_fs_w" "$y_fs_r" "$fl_fs_w"
 row "hone validate (working tree)" "$wt_w" "$wt_r" "$fl_fs_w"
 row "floor: read blobs (libgit2)" "$fl_tree_w" "$fl_tree_r" ""
+row "  + libyaml events, 1 thread" "$y_tree_w" "$y_tree_r" "$fl_tree_w"
 row "hone validate --ref HEAD" "$head_w" "$head_r" "$fl_tree_w"
 echo
 target_ok=$(awk -v a="$wt_w" -v b="$head_w" -v fa="$fl_fs_w" -v fb="$fl_tree_w" 'BEGIN { print (a < 1 && b < 1) ? "yes" : "no" }')
 echo "target (< 1 s for 10,000 runs): $target_ok"
+within=$(awk -v a="$wt_w" -v b="$head_w" -v fa="$fl_fs_w" -v fb="$fl_tree_w" 'BEGIN { printf "working tree %s, --ref HEAD %s", (a <= 3 * fa) ? "yes" : "no", (b <= 3 * fb) ? "yes" : "no" }')
+echo "target (within 3× the floor): $within"
+echo "(the \"+ libyaml events\" rows are the floor plus libyaml's event parser alone, with no tree and no checks)"

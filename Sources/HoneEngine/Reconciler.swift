@@ -47,19 +47,22 @@ public final class Reconciler {
     private var notLaunched: Set<String> = []
     /// Set by a pass that launched or collected local jobs only: the next pass comes soon.
     private var quickRepoll = false
+    /// Local jobs launched or adopted and still active after the last pass: the pause before the next pass
+    /// ends as soon as one of them ends.
+    private var watchedLocalJobs: [String] = []
     /// Parsed spec and status files by blob id: a pass re-parses only what the last commits changed.
     private let parseCache = ParseCache()
     private var lastLoad: (commit: ObjectID, result: LoadResult)?
     /// Snapshot keys of the jobs this reconciler prepared: their `src/` can be recycled once collected.
     private var snapshotKeys: [String: String] = [:]
     /// With --wait: step changes (launch, start, collect…) not committed yet, the statuses they hold (laid over
-    /// what each pass loads), the job folders to clean once they are committed, and since when they wait.
+    /// what each pass loads), and since when they wait.
     /// Committed at most once per poll interval, always before an intent commit and at the end. Not committing
     /// them at once loses nothing if hone dies: the executor still knows what was launched (adopted next time)
-    /// and a job's folder, which proves it ran, stays until its outcome is committed (collected again next time).
+    /// and a job's folder, which proves it ran, stays (collected again next time; only its `src/` is recycled
+    /// at collect, which no collect reads).
     private var unrecorded = ChangeSet()
     private var unrecordedStatuses: [ObjectKey: ObjectStatus] = [:]
-    private var unrecordedCleanup: [(id: String, dir: URL)] = []
     private var unrecordedSince: Date?
     /// HONE_TIMINGS: passes, passes that changed nothing, milliseconds per phase.
     private var passes = 0, idlePasses = 0
@@ -107,8 +110,13 @@ public final class Reconciler {
             // Local jobs may last milliseconds: after a pass that launched or collected some, look again
             // soon, backing off to the poll interval while nothing changes (a pass costs little then).
             nap = quickRepoll ? min(options.pollInterval, 0.002) : min(options.pollInterval, nap * 2)
-            Thread.sleep(forTimeInterval: nap)
-            timingTotals["sleep", default: 0] += nap * 1000
+            let pauseStarted = Date()
+            // Local jobs: a whole poll interval, cut short by the first of them to end (their start is seen
+            // at the next pass either way). Otherwise (Slurm, or no pidfds): a plain sleep.
+            if watchedLocalJobs.isEmpty || !waitForLocalJobs(timeout: options.pollInterval) {
+                Thread.sleep(forTimeInterval: nap)
+            }
+            timingTotals["sleep", default: 0] += Date().timeIntervalSince(pauseStarted) * 1000
         }
         try flush()
         summary.commits = recorder.commits
@@ -263,7 +271,6 @@ public final class Reconciler {
 
         // Step 2: advance every active attempt: launch what is queued, adopt what runs, collect what ended.
         var step = ChangeSet()
-        var cleanup: [(id: String, dir: URL)] = []
         let active = statuses.values.filter { $0.phase.isActive }.sorted { ($0.createdAt ?? "", $0.key) < ($1.createdAt ?? "", $1.key) }
         // Poll every attempt first, so that slots freed by jobs that ended are filled in this same pass.
         var polled: [(ObjectStatus, JobState)] = []
@@ -346,7 +353,13 @@ public final class Reconciler {
                 try collect(&s, exitCode: exitCode, reason: reason, finishedAt: finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),
                             store: store, project: project, into: &step)
                 collectTime += Date().timeIntervalSince(started)
-                if !(s.debugEnabled && s.phase == .failed) { cleanup.append((s.id, dir)) }
+                // The job has ended and its outcome is read: its src/ can serve the next job of its snapshot
+                // now (a job launched later in this very pass). The rest of the folder stays: it proves the
+                // job ran until the commit that records the outcome. A failed debug eval keeps it all.
+                if !(s.debugEnabled && s.phase == .failed) {
+                    JobPreparation.recycleSource(dir.appendingPathComponent("src"), key: snapshotKeys.removeValue(forKey: s.id),
+                                                 repositoryRoot: workspace.root)
+                }
                 step.action("collect", s.key, id: s.id, line: "\(s.key.display) \(s.phase.rawValue.lowercased())")
                 summary.finished[s.key.display] = s.phase
                 progress("\(s.key.display): \(s.phase.rawValue)\(s.tasks.first?.exitCode.map { " (exit \($0))" } ?? "")")
@@ -366,9 +379,10 @@ public final class Reconciler {
         let verbs = Set(step.trailers.map { String($0.dropFirst("Hone-Action: ".count).prefix { $0 != " " }) })
         let localOnly = active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
         quickRepoll = localOnly && !verbs.isDisjoint(with: ["launch", "collect", "lost", "fail"])
+        watchedLocalJobs = statuses.values.filter { $0.phase.isActive && $0.tasks.first?.executorId != nil
+            && project?.pools[$0.pool]?.executor == .local }.map(\.id)
         if step.isEmpty && intent.isEmpty { idlePasses += 1 }
         unrecorded.merge(step)
-        unrecordedCleanup += cleanup
         for key in step.keys { unrecordedStatuses[key] = statuses[key] }
         if !step.isEmpty && unrecordedSince == nil { unrecordedSince = Date() }
         // Only local jobs wait (they last milliseconds; Slurm submissions are recorded at once).
@@ -385,16 +399,17 @@ public final class Reconciler {
         return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
     }
 
-    /// Commits the step changes that wait, then cleans the job folders whose outcome they hold.
+    func waitForLocalJobs(timeout: TimeInterval) -> Bool {
+        guard let local = executors.values.lazy.compactMap({ $0 as? LocalExecutor }).first else { return false }
+        // Every local pool keeps its jobs under the same .hone/jobs: one executor can watch them all.
+        return local.waitForAnyExit(ids: watchedLocalJobs, timeout: timeout)
+    }
+
+    /// Commits the step changes that wait.
     func flush() throws {
         if !unrecorded.isEmpty { try recorder.record(unrecorded, subject: "hone: " + describe(unrecorded)) }
-        // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
-        for (id, dir) in unrecordedCleanup {
-            JobPreparation.recycleSource(dir.appendingPathComponent("src"), key: snapshotKeys.removeValue(forKey: id), repositoryRoot: workspace.root)
-        }
         unrecorded = ChangeSet()
         unrecordedStatuses = [:]
-        unrecordedCleanup = []
         unrecordedSince = nil
     }
 

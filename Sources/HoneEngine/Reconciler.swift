@@ -64,6 +64,8 @@ public final class Reconciler {
     private var unrecorded = ChangeSet()
     private var unrecordedStatuses: [ObjectKey: ObjectStatus] = [:]
     private var unrecordedSince: Date?
+    /// How long the last step commit took: step changes wait at least four times that (see `pass`).
+    private var lastStepCommit: TimeInterval = 0
     /// HONE_TIMINGS: passes, passes that changed nothing, milliseconds per phase.
     private var passes = 0, idlePasses = 0
     private var timingTotals: [String: Double] = [:]
@@ -386,7 +388,10 @@ public final class Reconciler {
         for key in step.keys { unrecordedStatuses[key] = statuses[key] }
         if !step.isEmpty && unrecordedSince == nil { unrecordedSince = Date() }
         // Only local jobs wait (they last milliseconds; Slurm submissions are recorded at once).
-        if !options.wait || !localOnly || unrecordedSince.map({ Date().timeIntervalSince($0) >= options.pollInterval }) == true {
+        // Many short jobs ending one after the other: commits wait long enough that committing takes at most a
+        // fifth of the time (four times the last commit's duration, at most 2 s), and never less than a poll interval.
+        let pace = max(options.pollInterval, min(4 * lastStepCommit, 2))
+        if !options.wait || !localOnly || unrecordedSince.map({ Date().timeIntervalSince($0) >= pace }) == true {
             try flush()
             lap("step commit")
         } else {
@@ -407,10 +412,33 @@ public final class Reconciler {
 
     /// Commits the step changes that wait.
     func flush() throws {
-        if !unrecorded.isEmpty { try recorder.record(unrecorded, subject: "hone: " + describe(unrecorded)) }
+        if !unrecorded.isEmpty {
+            let started = Date()
+            try recorder.record(unrecorded, subject: "hone: " + describe(unrecorded))
+            lastStepCommit = Date().timeIntervalSince(started)
+            carryLoad(over: unrecorded, statuses: unrecordedStatuses)
+        }
         unrecorded = ChangeSet()
         unrecordedStatuses = [:]
         unrecordedSince = nil
+    }
+
+    /// After our commit of status files on top of the commit last loaded, the new tip loads exactly as that
+    /// load with the statuses we encoded laid over it: the next pass need not read and parse the branch again.
+    func carryLoad(over changes: ChangeSet, statuses: [ObjectKey: ObjectStatus]) {
+        guard !options.noCommit, var last = lastLoad, let tip = recorder.tip, recorder.commits.last == tip,
+              recorder.lastParent == last.commit, !recorder.rebased,
+              changes.files.allSatisfy({ path, change in
+                  guard path.hasPrefix("status/"), case .write = change else { return false }
+                  // Every status file written is one of the statuses laid over.
+                  return !path.hasSuffix(".yaml") || statuses.keys.contains { $0.statusPath == path }
+              })
+        else { return }
+        for (key, status) in statuses {
+            if last.result.recorded.statuses[key] == nil { last.result.files.append(key.statusPath) }
+            last.result.recorded.statuses[key] = status
+        }
+        lastLoad = (tip, last.result)
     }
 
     /// A failed debug eval keeps its job folder for inspection until its release time; after that the

@@ -27,7 +27,7 @@ public struct ReconcileSummary {
     public var timedOut = false
 }
 
-/// Logs are committed capped: the last 256 KiB, with a note; the full log stays in the store.
+/// Logs are committed capped: the last 256 KiB, with a note; the full log of a capped one goes to the store.
 let logCap = 256 * 1024
 
 /// `hone reconcile`: load → plan → record intent → launch → poll → collect → commit, step by step,
@@ -637,9 +637,10 @@ public final class Reconciler {
             file = e.logFile(for: s.id)
         }
         guard let data = FileManager.default.contents(atPath: file.path) else { return }
-        let full = (try? store.storeLog(file, id: s.id, task: task)) ?? "(not stored)"
         var text: Data
         if data.count > logCap {
+            // Only a log that is cut goes to the store: otherwise the committed copy is the whole log.
+            let full = (try? store.storeLog(file, id: s.id, task: task)) ?? "(not stored)"
             let cut = data.count - logCap
             text = Data("[hone: the first \(cut) bytes of this log were cut to keep the last \(logCap / 1024) KiB; the full log is \(full)]\n".utf8)
             var tail = data.suffix(logCap)

@@ -108,11 +108,13 @@ public enum JobScript {
         hone_pgid=$$
         if [ -r "/proc/$$/stat" ]; then read -r _ _ _ _ hone_pgid _ < "/proc/$$/stat" || hone_pgid=$$; fi
         # The local executor usually wrote the same pid file already (it spawned us as a group leader). When
-        # it did not yet, it is writing the same line right now: a plain write will do (no mv process).
+        # it did not yet, it is about to write the same line, only if the file is absent: so create it only if
+        # absent too (noclobber), never truncating its copy, and without an mv process.
         hone_seen=
         { read -r hone_seen < "$HONE_JOBDIR/pid"; } 2>/dev/null
         if [ "$hone_seen" != "$$ $hone_pgid" ]; then
-          if [ "$hone_handed" = 1 ]; then hone_put pid "$$ $hone_pgid"; else hone_write pid "$$ $hone_pgid"; fi
+          if [ "$hone_handed" = 1 ]; then { set -C; hone_put pid "$$ $hone_pgid"; set +C; } 2>/dev/null
+          else hone_write pid "$$ $hone_pgid"; fi
         fi
         printf -v hone_now '%(%s)T' -1
         hone_put started "$hone_now"

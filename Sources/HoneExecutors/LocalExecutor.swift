@@ -39,13 +39,6 @@ public final class LocalExecutor: Executor, Sendable {
         let dir = jobDirectory(for: job.id)
         if let existing = launchedId(dir) { return existing }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let script = dir.appendingPathComponent(JobScript.Files.script)
-        let text = JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache)
-        // In place, without a temporary file or fsync: nothing runs it before the spawn below, and a
-        // reconciler killed while writing it launched nothing (the next one writes it again).
-        try Self.writePlain(text, to: script, mode: 0o755)
-        var environment = ProcessInfo.processInfo.environment
-        for (k, v) in job.secretEnvironment { environment[k] = v }
         // The run-once lock, taken here and handed to run.sh as fd 9 (it would otherwise start `flock`).
         // Held already: another run.sh of this job is alive, so start nothing.
         var lock = open(dir.appendingPathComponent(JobScript.Files.lock).path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
@@ -59,6 +52,15 @@ public final class LocalExecutor: Executor, Sendable {
             return readPid(dir)?.pid ?? "unknown"
         }
         defer { if lock >= 0 { close(lock) } }
+        if lock >= 0, let existing = launchedId(dir) { return existing }  // it ran and ended meanwhile
+        let script = dir.appendingPathComponent(JobScript.Files.script)
+        let text = JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache)
+        // In place, without a temporary file or fsync: with the lock held no run.sh of this job is reading
+        // it, nothing runs it before the spawn below, and a reconciler killed while writing it launched
+        // nothing (the next one writes it again).
+        try Self.writePlain(text, to: script, mode: 0o755)
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in job.secretEnvironment { environment[k] = v }
         let pid = try Self.spawnDetached(script: script, environment: environment, lock: lock >= 0 ? lock : nil)
         // The script records its own pid too; whichever comes first wins (they agree unless a duplicate
         // launch lost the race, in which case the first one's pid is the right one).

@@ -11,7 +11,7 @@ struct PreparationFailure: Error {
 }
 
 /// Turns a Pending status into a ready job directory (design §3): `src/` (the tree of the spec's
-/// commit), `inputs/` (verified against their sha256), `out/`, and `job.json`; returns the JobSpec.
+/// commit), `out/`, and `job.json` (inputs verified against their sha256 where they are); returns the JobSpec.
 /// What `JobPreparation.snapshot` learns about a commit, kept by the reconciler for its later jobs
 /// (most jobs of a pass share the commit their attempt was created on).
 final class SnapshotIndex {
@@ -39,7 +39,6 @@ struct JobPreparation {
         try? fm.removeItem(at: directory.appendingPathComponent("src"))
         try? fm.removeItem(at: directory.appendingPathComponent("out"))
         try fm.createDirectory(at: directory.appendingPathComponent("out"), withIntermediateDirectories: true)
-        try fm.createDirectory(at: directory.appendingPathComponent("inputs"), withIntermediateDirectories: true)
         let src = directory.appendingPathComponent("src")
         guard let commitHex = status.specCommit, let commit = ObjectID(hex: commitHex) else {
             throw PreparationFailure(reason: "NoSpecCommit", message: "the status records no spec commit to snapshot")
@@ -105,7 +104,9 @@ struct JobPreparation {
             job["runtime"] = .object(["name": .string(r.name), "version": .string(r.version)])
         }
         let jobFile = directory.appendingPathComponent("job.json")
-        try Workspace.atomicWrite(jobFile, Data((JSONValue.object(job).prettyJSON + "\n").utf8))
+        // In place, no fsync: no handler reads it before the launch that follows (a job is prepared only
+        // while it was never launched).
+        try Recorder.writePlain(Data((JSONValue.object(job).prettyJSON + "\n").utf8), to: jobFile)
         env["HONE_JOB"] = jobFile.path
         env["HONE_JOB_ID"] = status.id
         return JobSpec(id: status.id, object: status.key.display, task: task, command: command, environment: env,
@@ -171,14 +172,17 @@ struct JobPreparation {
         repositoryRoot.appendingPathComponent(".hone/snapshots/\(key).spare")
     }
 
-    /// After a job's outcome is committed: its `src/` goes to the spares of its snapshot (a rename), or is
-    /// removed when there are enough spares already. Whether it is still pristine is checked when taken.
+    /// Spares kept per snapshot: as many as jobs may end between two launches (more are removed).
+    static let maxSpares = 16
+
+    /// Once a job has ended and been collected: its `src/` goes to the spares of its snapshot (a rename), or
+    /// is removed when there are enough spares already. Whether it is still pristine is checked when taken.
     static func recycleSource(_ src: URL, key: String?, repositoryRoot: URL) {
         let fm = FileManager.default
         if let key {
             let spares = spareFolder(repositoryRoot: repositoryRoot, key: key)
             let count = (try? fm.contentsOfDirectory(atPath: spares.path).count) ?? 0
-            if count < 4 {
+            if count < maxSpares {
                 try? fm.createDirectory(at: spares, withIntermediateDirectories: true)
                 let name = src.deletingLastPathComponent().lastPathComponent
                 if rename(src.path, spares.appendingPathComponent(name).path) == 0 { return }

@@ -27,7 +27,7 @@ public struct ReconcileSummary {
     public var timedOut = false
 }
 
-/// Logs are committed capped: the last 256 KiB, with a note; the full log stays in the store.
+/// Logs are committed capped: the last 256 KiB, with a note; the full log of a capped one goes to the store.
 let logCap = 256 * 1024
 
 /// `hone reconcile`: load → plan → record intent → launch → poll → collect → commit, step by step,
@@ -47,20 +47,25 @@ public final class Reconciler {
     private var notLaunched: Set<String> = []
     /// Set by a pass that launched or collected local jobs only: the next pass comes soon.
     private var quickRepoll = false
+    /// Local jobs launched or adopted and still active after the last pass: the pause before the next pass
+    /// ends as soon as one of them ends.
+    private var watchedLocalJobs: [String] = []
     /// Parsed spec and status files by blob id: a pass re-parses only what the last commits changed.
     private let parseCache = ParseCache()
     private var lastLoad: (commit: ObjectID, result: LoadResult)?
     /// Snapshot keys of the jobs this reconciler prepared: their `src/` can be recycled once collected.
     private var snapshotKeys: [String: String] = [:]
     /// With --wait: step changes (launch, start, collect…) not committed yet, the statuses they hold (laid over
-    /// what each pass loads), the job folders to clean once they are committed, and since when they wait.
+    /// what each pass loads), and since when they wait.
     /// Committed at most once per poll interval, always before an intent commit and at the end. Not committing
     /// them at once loses nothing if hone dies: the executor still knows what was launched (adopted next time)
-    /// and a job's folder, which proves it ran, stays until its outcome is committed (collected again next time).
+    /// and a job's folder, which proves it ran, stays (collected again next time; only its `src/` is recycled
+    /// at collect, which no collect reads).
     private var unrecorded = ChangeSet()
     private var unrecordedStatuses: [ObjectKey: ObjectStatus] = [:]
-    private var unrecordedCleanup: [(id: String, dir: URL)] = []
     private var unrecordedSince: Date?
+    /// How long the last step commit took: step changes wait at least four times that (see `pass`).
+    private var lastStepCommit: TimeInterval = 0
     /// HONE_TIMINGS: passes, passes that changed nothing, milliseconds per phase.
     private var passes = 0, idlePasses = 0
     private var timingTotals: [String: Double] = [:]
@@ -107,8 +112,13 @@ public final class Reconciler {
             // Local jobs may last milliseconds: after a pass that launched or collected some, look again
             // soon, backing off to the poll interval while nothing changes (a pass costs little then).
             nap = quickRepoll ? min(options.pollInterval, 0.002) : min(options.pollInterval, nap * 2)
-            Thread.sleep(forTimeInterval: nap)
-            timingTotals["sleep", default: 0] += nap * 1000
+            let pauseStarted = Date()
+            // Local jobs: a whole poll interval, cut short by the first of them to end (their start is seen
+            // at the next pass either way). Otherwise (Slurm, or no pidfds): a plain sleep.
+            if watchedLocalJobs.isEmpty || !waitForLocalJobs(timeout: options.pollInterval) {
+                Thread.sleep(forTimeInterval: nap)
+            }
+            timingTotals["sleep", default: 0] += Date().timeIntervalSince(pauseStarted) * 1000
         }
         try flush()
         summary.commits = recorder.commits
@@ -263,7 +273,6 @@ public final class Reconciler {
 
         // Step 2: advance every active attempt: launch what is queued, adopt what runs, collect what ended.
         var step = ChangeSet()
-        var cleanup: [(id: String, dir: URL)] = []
         let active = statuses.values.filter { $0.phase.isActive }.sorted { ($0.createdAt ?? "", $0.key) < ($1.createdAt ?? "", $1.key) }
         // Poll every attempt first, so that slots freed by jobs that ended are filled in this same pass.
         var polled: [(ObjectStatus, JobState)] = []
@@ -346,7 +355,13 @@ public final class Reconciler {
                 try collect(&s, exitCode: exitCode, reason: reason, finishedAt: finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),
                             store: store, project: project, into: &step)
                 collectTime += Date().timeIntervalSince(started)
-                if !(s.debugEnabled && s.phase == .failed) { cleanup.append((s.id, dir)) }
+                // The job has ended and its outcome is read: its src/ can serve the next job of its snapshot
+                // now (a job launched later in this very pass). The rest of the folder stays: it proves the
+                // job ran until the commit that records the outcome. A failed debug eval keeps it all.
+                if !(s.debugEnabled && s.phase == .failed) {
+                    JobPreparation.recycleSource(dir.appendingPathComponent("src"), key: snapshotKeys.removeValue(forKey: s.id),
+                                                 repositoryRoot: workspace.root)
+                }
                 step.action("collect", s.key, id: s.id, line: "\(s.key.display) \(s.phase.rawValue.lowercased())")
                 summary.finished[s.key.display] = s.phase
                 progress("\(s.key.display): \(s.phase.rawValue)\(s.tasks.first?.exitCode.map { " (exit \($0))" } ?? "")")
@@ -366,13 +381,17 @@ public final class Reconciler {
         let verbs = Set(step.trailers.map { String($0.dropFirst("Hone-Action: ".count).prefix { $0 != " " }) })
         let localOnly = active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
         quickRepoll = localOnly && !verbs.isDisjoint(with: ["launch", "collect", "lost", "fail"])
+        watchedLocalJobs = statuses.values.filter { $0.phase.isActive && $0.tasks.first?.executorId != nil
+            && project?.pools[$0.pool]?.executor == .local }.map(\.id)
         if step.isEmpty && intent.isEmpty { idlePasses += 1 }
         unrecorded.merge(step)
-        unrecordedCleanup += cleanup
         for key in step.keys { unrecordedStatuses[key] = statuses[key] }
         if !step.isEmpty && unrecordedSince == nil { unrecordedSince = Date() }
         // Only local jobs wait (they last milliseconds; Slurm submissions are recorded at once).
-        if !options.wait || !localOnly || unrecordedSince.map({ Date().timeIntervalSince($0) >= options.pollInterval }) == true {
+        // Many short jobs ending one after the other: commits wait long enough that committing takes at most a
+        // fifth of the time (four times the last commit's duration, at most 2 s), and never less than a poll interval.
+        let pace = max(options.pollInterval, min(4 * lastStepCommit, 2))
+        if !options.wait || !localOnly || unrecordedSince.map({ Date().timeIntervalSince($0) >= pace }) == true {
             try flush()
             lap("step commit")
         } else {
@@ -385,17 +404,41 @@ public final class Reconciler {
         return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
     }
 
-    /// Commits the step changes that wait, then cleans the job folders whose outcome they hold.
+    func waitForLocalJobs(timeout: TimeInterval) -> Bool {
+        guard let local = executors.values.lazy.compactMap({ $0 as? LocalExecutor }).first else { return false }
+        // Every local pool keeps its jobs under the same .hone/jobs: one executor can watch them all.
+        return local.waitForAnyExit(ids: watchedLocalJobs, timeout: timeout)
+    }
+
+    /// Commits the step changes that wait.
     func flush() throws {
-        if !unrecorded.isEmpty { try recorder.record(unrecorded, subject: "hone: " + describe(unrecorded)) }
-        // Only once the outcome is committed may the job's folder go: before that it is what proves the job ran.
-        for (id, dir) in unrecordedCleanup {
-            JobPreparation.recycleSource(dir.appendingPathComponent("src"), key: snapshotKeys.removeValue(forKey: id), repositoryRoot: workspace.root)
+        if !unrecorded.isEmpty {
+            let started = Date()
+            try recorder.record(unrecorded, subject: "hone: " + describe(unrecorded))
+            lastStepCommit = Date().timeIntervalSince(started)
+            carryLoad(over: unrecorded, statuses: unrecordedStatuses)
         }
         unrecorded = ChangeSet()
         unrecordedStatuses = [:]
-        unrecordedCleanup = []
         unrecordedSince = nil
+    }
+
+    /// After our commit of status files on top of the commit last loaded, the new tip loads exactly as that
+    /// load with the statuses we encoded laid over it: the next pass need not read and parse the branch again.
+    func carryLoad(over changes: ChangeSet, statuses: [ObjectKey: ObjectStatus]) {
+        guard !options.noCommit, var last = lastLoad, let tip = recorder.tip, recorder.commits.last == tip,
+              recorder.lastParent == last.commit, !recorder.rebased,
+              changes.files.allSatisfy({ path, change in
+                  guard path.hasPrefix("status/"), case .write = change else { return false }
+                  // Every status file written is one of the statuses laid over.
+                  return !path.hasSuffix(".yaml") || statuses.keys.contains { $0.statusPath == path }
+              })
+        else { return }
+        for (key, status) in statuses {
+            if last.result.recorded.statuses[key] == nil { last.result.files.append(key.statusPath) }
+            last.result.recorded.statuses[key] = status
+        }
+        lastLoad = (tip, last.result)
     }
 
     /// A failed debug eval keeps its job folder for inspection until its release time; after that the
@@ -594,9 +637,10 @@ public final class Reconciler {
             file = e.logFile(for: s.id)
         }
         guard let data = FileManager.default.contents(atPath: file.path) else { return }
-        let full = (try? store.storeLog(file, id: s.id, task: task)) ?? "(not stored)"
         var text: Data
         if data.count > logCap {
+            // Only a log that is cut goes to the store: otherwise the committed copy is the whole log.
+            let full = (try? store.storeLog(file, id: s.id, task: task)) ?? "(not stored)"
             let cut = data.count - logCap
             text = Data("[hone: the first \(cut) bytes of this log were cut to keep the last \(logCap / 1024) KiB; the full log is \(full)]\n".utf8)
             var tail = data.suffix(logCap)

@@ -44,6 +44,8 @@ final class Recorder {
     let push: String?
     let progress: (String) -> Void
     private(set) var commits: [ObjectID] = []
+    /// The parent of the last commit `record` wrote (the tip it found, after any retries).
+    private(set) var lastParent: ObjectID?
     /// Set when a push re-applied our commit on a remote tip that moved: what the reconciler loaded
     /// before is stale, so it must reload before acting further.
     var rebased = false
@@ -76,6 +78,7 @@ final class Recorder {
             let parent = tip
             do {
                 id = try repository.writeCommit(branch: branch, parent: parent, changes: changes.files, message: message, author: signature, committer: signature)
+                lastParent = parent
                 break
             } catch let e as GitError where e.isConflict && attempt < 20 {
                 attempt += 1   // someone committed meanwhile: our files are hone's own, so re-apply on the new tip

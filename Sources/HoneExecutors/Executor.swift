@@ -3,7 +3,7 @@ import Foundation
 /// Everything an executor needs to run one task of a job. The engine fills it; executors never read specs.
 ///
 /// The engine first asks the executor for `jobDirectory(for:)`, materialises there
-/// `src/` (a snapshot of the repository tree at the reconciled commit), `job.json`, `inputs/` and `out/`,
+/// `src/` (a snapshot of the repository tree at the reconciled commit), `job.json` and `out/`,
 /// then calls `launch`. Everything the job reads or writes lives in that directory.
 public struct JobSpec: Sendable, Equatable {
     /// hone's deterministic id (design §2): also the Slurm job name and the local job folder name.

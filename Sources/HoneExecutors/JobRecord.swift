@@ -6,7 +6,7 @@ public struct JobRecord: Sendable, Equatable {
     /// `started` exists: run.sh took the lock and began (it will never run the job again).
     public var started: Bool
     public var startedAt: Date?
-    /// `exitcode` exists: the job ended and its status was recorded.
+    /// `exitcode` holds a complete line: the job ended and its status was recorded.
     public var ended: Bool
     /// The recorded status (nil when unreadable).
     public var exitCode: Int32?
@@ -23,10 +23,11 @@ public struct JobRecord: Sendable, Equatable {
         }
         func date(_ name: String) -> Date? { text(name).flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } }
         let startedText = text(JobScript.Files.started)
-        let codeText = text(JobScript.Files.exitCode)
+        let exit = JobScript.recordedExit(try? String(contentsOfFile: directory.appendingPathComponent(JobScript.Files.exitCode).path,
+                                                      encoding: .utf8))
         let ids = text(JobScript.Files.pid)?.split(separator: " ").compactMap { Int32($0) } ?? []
         return JobRecord(started: startedText != nil, startedAt: date(JobScript.Files.started),
-                         ended: codeText != nil, exitCode: codeText.flatMap { Int32($0) },
+                         ended: exit.ended, exitCode: exit.code,
                          finishedAt: date(JobScript.Files.finished),
                          pid: ids.first, pgid: ids.count > 1 ? ids[1] : ids.first)
     }

@@ -6,7 +6,6 @@ import Foundation
 //
 //   src/        the repository tree at the reconciled commit (engine); the handler's working directory
 //   job.json    the job contract, pointed at by HONE_JOB (engine)
-//   inputs/     inputs materialised by the engine
 //   out/        the handler's outputs (outputDir)
 //   run.sh      this script (executor), written before launch; secrets are never in it
 //   lock        flock'ed exclusively by run.sh for its whole life (inherited by the handler's processes)
@@ -16,13 +15,15 @@ import Foundation
 //               (created under the lock; its content is one small write, so a reader may briefly see it empty)
 //   task.log    runtime creation output, then the handler's stdout+stderr (secrets redacted as ***)
 //   finished    epoch seconds when the task ended, written just before the exit code
-//   exitcode    the task's exit status, written LAST and atomically (rename): pollers take its appearance as
-//               "done, and finished is there" (128+sig when a signal killed it; 97: runtime creation failed;
+//   exitcode    the task's exit status and a newline, written LAST, in one write (no temporary file: an `mv`
+//               costs a process): pollers take a complete line as "done, and finished is there", an empty file
+//               as "being written" (128+sig when a signal killed it; 97: runtime creation failed;
 //               96: the job directory has no src/)
 //
 // run.sh starts as few processes as it can (each costs about a millisecond): `flock` (the run-once
-// guarantee), one `mv` for exitcode, and one for pid only when the launcher has not written the same
-// content already; times come from bash's own `printf '%(%s)T'`.
+// guarantee) unless the launcher hands it the lock already taken (`--lock-held`, fd 9: the local executor),
+// and one `mv` for pid unless the launcher writes it (the local executor: run.sh then needs no temporary
+// file either); times come from bash's own `printf '%(%s)T'`.
 //
 // Runtime cache (`<runtime cache>/`): `<digest>` is a symlink to the complete venv `.<digest>.<stamp>`,
 // created (under the flock `.<digest>.lock`) only once the venv is fully built, so a killed build is never
@@ -35,6 +36,13 @@ public enum JobScript {
     public static let runtimeFailedExitCode: Int32 = 97
     /// Exit code recorded when the job directory has no `src/` folder.
     public static let missingSourceExitCode: Int32 = 96
+
+    /// What `exitcode`'s text (nil: no file) records: `ended` once it holds a complete line (run.sh writes
+    /// "<code>\n" in one write, so an empty file is one being written), and the status when readable.
+    public static func recordedExit(_ text: String?) -> (ended: Bool, code: Int32?) {
+        guard let text, text.hasSuffix("\n") else { return (false, nil) }
+        return (true, Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
 
     /// File names inside a job directory.
     public enum Files {
@@ -64,8 +72,12 @@ public enum JobScript {
         HONE_LOG="$HONE_JOBDIR/task.log"
 
         # One instance, one run: another instance holds the lock, or this job already started (or was ended).
-        exec 9>>"$HONE_JOBDIR/lock" || exit 0
-        flock -n 9 || exit 0
+        # The local executor takes the lock itself and hands it over as fd 9 (`--lock-held`): no flock process.
+        hone_handed=0
+        if [ "${1-}" = --lock-held ] && { : >&9; } 2>/dev/null; then hone_handed=1; else
+          exec 9>>"$HONE_JOBDIR/lock" || exit 0
+          flock -n 9 || exit 0
+        fi
         if [ -e "$HONE_JOBDIR/started" ] || [ -e "$HONE_JOBDIR/exitcode" ]; then exit 0; fi
 
         hone_write() { # NAME CONTENT: write a file of the job directory atomically (costs an mv process)
@@ -81,7 +93,7 @@ public enum JobScript {
           local now
           printf -v now '%(%s)T' -1
           hone_put finished "$now"
-          hone_write exitcode "$1"
+          hone_put exitcode "$1"
         }
         hone_sig=0
         hone_trapped=0
@@ -95,10 +107,15 @@ public enum JobScript {
 
         hone_pgid=$$
         if [ -r "/proc/$$/stat" ]; then read -r _ _ _ _ hone_pgid _ < "/proc/$$/stat" || hone_pgid=$$; fi
-        # The local executor usually wrote the same pid file already (it spawned us as a group leader).
+        # The local executor usually wrote the same pid file already (it spawned us as a group leader). When
+        # it did not yet, it is about to write the same line, only if the file is absent: so create it only if
+        # absent too (noclobber), never truncating its copy, and without an mv process.
         hone_seen=
         { read -r hone_seen < "$HONE_JOBDIR/pid"; } 2>/dev/null
-        [ "$hone_seen" = "$$ $hone_pgid" ] || hone_write pid "$$ $hone_pgid"
+        if [ "$hone_seen" != "$$ $hone_pgid" ]; then
+          if [ "$hone_handed" = 1 ]; then { set -C; hone_put pid "$$ $hone_pgid"; set +C; } 2>/dev/null
+          else hone_write pid "$$ $hone_pgid"; fi
+        fi
         printf -v hone_now '%(%s)T' -1
         hone_put started "$hone_now"
         : >> "$HONE_LOG"

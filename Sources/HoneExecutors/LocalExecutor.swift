@@ -39,12 +39,29 @@ public final class LocalExecutor: Executor, Sendable {
         let dir = jobDirectory(for: job.id)
         if let existing = launchedId(dir) { return existing }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // The run-once lock, taken here and handed to run.sh as fd 9 (it would otherwise start `flock`).
+        // Held already: another run.sh of this job is alive, so start nothing.
+        var lock = open(dir.appendingPathComponent(JobScript.Files.lock).path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        if lock == 9 {  // the child's fd 9 must come from dup2 of another descriptor (that clears close-on-exec)
+            let moved = fcntl(lock, F_DUPFD_CLOEXEC, 10)
+            close(lock)
+            lock = moved
+        }
+        if lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) != 0 {
+            close(lock)
+            return readPid(dir)?.pid ?? "unknown"
+        }
+        defer { if lock >= 0 { close(lock) } }
+        if lock >= 0, let existing = launchedId(dir) { return existing }  // it ran and ended meanwhile
         let script = dir.appendingPathComponent(JobScript.Files.script)
         let text = JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache)
-        try Self.writeAtomically(text, to: script, mode: 0o755)
+        // In place, without a temporary file or fsync: with the lock held no run.sh of this job is reading
+        // it, nothing runs it before the spawn below, and a reconciler killed while writing it launched
+        // nothing (the next one writes it again).
+        try Self.writePlain(text, to: script, mode: 0o755)
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in job.secretEnvironment { environment[k] = v }
-        let pid = try Self.spawnDetached(script: script, environment: environment)
+        let pid = try Self.spawnDetached(script: script, environment: environment, lock: lock >= 0 ? lock : nil)
         // The script records its own pid too; whichever comes first wins (they agree unless a duplicate
         // launch lost the race, in which case the first one's pid is the right one).
         Self.writeExclusively("\(pid) \(pid)\n", to: dir.appendingPathComponent(JobScript.Files.pid))
@@ -57,14 +74,19 @@ public final class LocalExecutor: Executor, Sendable {
     /// closed (the job never holds the reconciler's files or locks), signals are back to their defaults and
     /// unblocked. If the reconciler dies, init adopts the job. While it lives, the reconciler is the job's
     /// parent: finished jobs are reaped at the next launch (`reapFinished`), and polls treat a zombie as gone.
-    static func spawnDetached(script: URL, environment: [String: String]) throws -> Int32 {
+    /// `lock`: a descriptor holding the job's flock, passed to run.sh as fd 9 (with `--lock-held`).
+    static func spawnDetached(script: URL, environment: [String: String], lock: Int32? = nil) throws -> Int32 {
         reapFinished()
         #if os(Linux)
         var attributes = posix_spawnattr_t()
         var actions = posix_spawn_file_actions_t()
-        guard posix_spawnattr_init(&attributes) == 0 else { return try spawnThroughShell(script: script, environment: environment) }
+        func throughShell() throws -> Int32 {
+            if let lock { _ = flock(lock, LOCK_UN) }  // run.sh takes it itself
+            return try spawnThroughShell(script: script, environment: environment)
+        }
+        guard posix_spawnattr_init(&attributes) == 0 else { return try throughShell() }
         defer { posix_spawnattr_destroy(&attributes) }
-        guard posix_spawn_file_actions_init(&actions) == 0 else { return try spawnThroughShell(script: script, environment: environment) }
+        guard posix_spawn_file_actions_init(&actions) == 0 else { return try throughShell() }
         defer { posix_spawn_file_actions_destroy(&actions) }
         var none = sigset_t(), all = sigset_t()
         sigemptyset(&none)
@@ -76,11 +98,18 @@ public final class LocalExecutor: Executor, Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) } else {
+        // fd 9 is the lock when there is one (dup2 clears its close-on-exec flag); every other fd above 2 is closed.
+        if let lock { posix_spawn_file_actions_adddup2(&actions, lock, 9) }
+        if let closeFrom = addCloseFrom {
+            if lock != nil {
+                for fd in Int32(3)...8 { posix_spawn_file_actions_addclose(&actions, fd) }  // EBADF is ignored
+                _ = closeFrom(&actions, 10)
+            } else { _ = closeFrom(&actions, 3) }
+        } else {
             let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-            for fd in open.compactMap(Int32.init) where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+            for fd in open.compactMap(Int32.init) where fd > 2 && (lock == nil || fd != 9) { posix_spawn_file_actions_addclose(&actions, fd) }
         }
-        let argv = ["/bin/bash", script.path]
+        let argv = ["/bin/bash", script.path] + (lock != nil ? ["--lock-held"] : [])
         let envp = environment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let rc = withCStrings(argv) { cArgv in
@@ -91,8 +120,9 @@ public final class LocalExecutor: Executor, Sendable {
             return pid
         }
         // Without posix_spawn's session flag (old libc): the shell launcher below.
-        return try spawnThroughShell(script: script, environment: environment)
+        return try throughShell()
         #else
+        if let lock { _ = flock(lock, LOCK_UN) }
         return try spawnThroughShell(script: script, environment: environment)
         #endif
     }
@@ -184,7 +214,7 @@ public final class LocalExecutor: Executor, Sendable {
         if let pid, let n = Int32(pid.pid), Self.processAlive(n) {
             return .pending(executorId: executorId, reason: "Starting")
         }
-        if exists(dir, JobScript.Files.started) || exists(dir, JobScript.Files.exitCode) {
+        if exists(dir, JobScript.Files.started) || finishedState(dir) != nil {
             return try poll(id: id)  // it moved on while we looked
         }
         if pid == nil, let written = modificationDate(dir, JobScript.Files.script), Date().timeIntervalSince(written) < 60 {
@@ -194,13 +224,55 @@ public final class LocalExecutor: Executor, Sendable {
     }
 
     private func finishedState(_ dir: URL) -> JobState? {
-        guard let text = read(dir, JobScript.Files.exitCode) else { return nil }
-        let code = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        let exit = JobScript.recordedExit(read(dir, JobScript.Files.exitCode))
+        guard exit.ended else { return nil }
+        let code = exit.code
         return .finished(executorId: readPid(dir)?.pid ?? "unknown", exitCode: code,
                          startedAt: readDate(dir, JobScript.Files.started),
                          finishedAt: readDate(dir, JobScript.Files.finished),
                          reason: code == 0 ? "Completed" : "Failed")
     }
+
+    // MARK: waiting
+
+    /// Waits until the run.sh of one of these jobs ends, at most `timeout` seconds; returns at once when one
+    /// has ended already. Works for any process, not only this reconciler's children (jobs adopted from an
+    /// earlier one too): Linux pidfds (kernel ≥ 5.3, glibc ≥ 2.36). Returns false, having waited for
+    /// nothing, when it cannot watch any of them: the caller sleeps instead.
+    public func waitForAnyExit(ids: [String], timeout: TimeInterval) -> Bool {
+        #if os(Linux)
+        guard let pidfdOpen = Self.pidfdOpen else { return false }
+        var fds: [pollfd] = []
+        defer { for p in fds { close(p.fd) } }
+        for id in ids {
+            guard (try? Self.checkId(id)) != nil, let text = readPid(jobDirectory(for: id))?.pid, let pid = Int32(text), pid > 0 else { continue }
+            let fd = pidfdOpen(pid, 0)
+            if fd < 0 {
+                if errno == ESRCH { return true }  // gone already
+                continue
+            }
+            fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+        }
+        guard !fds.isEmpty else { return false }
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return true }
+            let rc = pollDescriptors(&fds, Int32(min(left * 1000, 3_600_000).rounded(.up)))
+            if rc != 0 && !(rc < 0 && errno == EINTR) { return true }  // one ended (or poll failed: stop waiting)
+        }
+        #else
+        return false
+        #endif
+    }
+
+    #if os(Linux)
+    /// glibc ≥ 2.36's pidfd_open (Swift cannot call the variadic syscall(2)).
+    private static let pidfdOpen: (@convention(c) (pid_t, UInt32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "pidfd_open") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (pid_t, UInt32) -> Int32).self)
+    }()
+    #endif
 
     /// Gone without an exit code (killed -9 with its whole group, machine rebooted...).
     private func lost(_ dir: URL, _ executorId: String) -> JobState {
@@ -228,7 +300,7 @@ public final class LocalExecutor: Executor, Sendable {
             Self.signalGroup(pgid, SIGKILL)
             _ = Self.waitGone(pgid, timeout: 2)
         }
-        if !exists(dir, JobScript.Files.exitCode) {
+        if !JobScript.recordedExit(read(dir, JobScript.Files.exitCode)).ended {
             // run.sh could not record it (killed before it could): record it for it.
             let now = Int(Date().timeIntervalSince1970)
             try? Self.writeAtomically("\(128 + lastSignal)\n", to: dir.appendingPathComponent(JobScript.Files.exitCode))
@@ -334,8 +406,7 @@ public final class LocalExecutor: Executor, Sendable {
 
     static func writeAtomically(_ text: String, to url: URL, mode: Int = 0o644) throws {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        try Data(text.utf8).write(to: tmp)
-        _ = chmod(tmp.path, mode_t(mode))
+        try writePlain(text, to: tmp, mode: mode)
         guard rename(tmp.path, url.path) == 0 else {
             let e = errno
             unlink(tmp.path)
@@ -343,12 +414,35 @@ public final class LocalExecutor: Executor, Sendable {
         }
     }
 
+    /// open/write/close, creating or truncating `url`: no fsync (Data.write's), no temporary file.
+    static func writePlain(_ text: String, to url: URL, mode: Int = 0o644) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw ExecutorError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        _ = fchmod(fd, mode_t(mode))  // an existing file keeps its mode otherwise (and the umask applies)
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw ExecutorError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
+            written += n
+        }
+    }
+
     /// Writes `url` only if it does not exist yet (write a temporary file, hard-link it into place).
     @discardableResult
     static func writeExclusively(_ text: String, to url: URL) -> Bool {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).x.tmp")
-        guard (try? Data(text.utf8).write(to: tmp)) != nil else { return false }
+        guard (try? writePlain(text, to: tmp)) != nil else { return false }
         defer { unlink(tmp.path) }
         return link(tmp.path, url.path) == 0
     }
 }
+
+#if os(Linux)
+/// poll(2) (inside LocalExecutor, `poll` names its `poll(id:)`).
+private func pollDescriptors(_ fds: inout [pollfd], _ timeoutMilliseconds: Int32) -> Int32 {
+    poll(&fds, nfds_t(fds.count), timeoutMilliseconds)
+}
+#endif

@@ -162,6 +162,7 @@ final class ReconcileTests: XCTestCase {
     func testLongLogsAreCommittedCappedWithTheFullLogInTheStore() throws {
         let repo = try HoneRepo()
         try repo.run("chatty", params: "logBytes: 400000")
+        try repo.run("quiet")
         try repo.commit("chatty")
         try repo.reconcile()
         let s = try XCTUnwrap(repo.status("chatty"))
@@ -175,6 +176,11 @@ final class ReconcileTests: XCTestCase {
         XCTAssertTrue(text.hasSuffix("done\n"))
         let full = try XCTUnwrap(FileManager.default.contents(atPath: repo.url(".hone/store/logs/\(s.id)/train.log").path))
         XCTAssertGreaterThan(full.count, 400_000)
+        // A log committed whole is not copied to the store as well.
+        let quiet = try XCTUnwrap(repo.status("quiet"))
+        XCTAssertEqual(quiet.phase, .succeeded)
+        XCTAssertTrue(try XCTUnwrap(FileManager.default.contents(atPath: repo.url("status/groups/g/runs/quiet/train.log").path)).count > 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repo.url(".hone/store/logs/\(quiet.id)").path))
         try repo.assertHealthy()
     }
 

@@ -125,6 +125,10 @@ final class UserEditTests: XCTestCase {
         try repo.reconcile([])
         let old = try XCTUnwrap(repo.status("r"))
         XCTAssertTrue(old.phase.isActive)
+        // Running for real: its handler has started (python takes a moment to get there under load).
+        let deadline = Date().addingTimeInterval(30)
+        while repo.executions.isEmpty && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(repo.executions.count, 1)
 
         try repo.run("r", params: "sleep: 0.1, v: 2")
         try repo.commit("r v2")

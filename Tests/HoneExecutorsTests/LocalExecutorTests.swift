@@ -236,6 +236,86 @@ final class LocalExecutorTests: XCTestCase {
         XCTAssertEqual(outFile("survived"), "survived\n")
     }
 
+    func testLauncherHandsTheLockToTheJobAndItsHandler() throws {
+        // The local executor takes the run-once lock itself and passes it to run.sh as fd 9: the job (and the
+        // handler it starts) holds it for its whole life, and run.sh started no `flock` for it.
+        let pid = try executor.launch(makeJob("handover", #"sleep 30"#))
+        XCTAssertTrue(try waitUntil { try isRunning("handover") })
+        let dir = executor.jobDirectory(for: "handover")
+        XCTAssertTrue(LocalExecutor.lockHeld(dir.appendingPathComponent("lock")))
+        let lockTarget = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/9")
+        XCTAssertEqual(lockTarget, dir.appendingPathComponent("lock").path)
+        let children = try String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)
+            .split(separator: " ").compactMap { Int32($0) }
+        let names = children.compactMap { try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8) }
+        XCTAssertFalse(names.contains("flock\n"), "run.sh started flock: \(names)")
+        try executor.cancel(id: "handover")
+        XCTAssertFalse(LocalExecutor.lockHeld(dir.appendingPathComponent("lock")))
+    }
+
+    func testLaunchStartsNothingWhileAnotherInstanceHoldsTheLock() throws {
+        // A run.sh of this job that has not recorded anything yet (a launcher killed right after the spawn)
+        // holds the lock: launching again must not start a second one.
+        let job = try makeJob("held", #"echo run >> "$OUT/count""#)
+        let dir = executor.jobDirectory(for: "held")
+        let fd = open(dir.appendingPathComponent("lock").path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0)
+        _ = try executor.launch(job)
+        usleep(300_000)
+        XCTAssertNil(outFile("count"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("started").path))
+        close(fd)
+        // Once the lock is free, a launch runs it (once).
+        _ = try executor.launch(job)
+        XCTAssertEqual(exitCode(try waitFinished("held")), .some(0))
+        XCTAssertEqual(outFile("count"), "run\n")
+    }
+
+    func testAnEmptyExitCodeFileIsOneBeingWritten() throws {
+        // run.sh writes exitcode in one write, without a temporary file: until the line is there, the job has
+        // not ended (lock held: running), or its writer died mid-way (lock free: lost, no exit status).
+        let pid = try executor.launch(makeJob("partial", "sleep 30"))
+        XCTAssertTrue(try waitUntil { try isRunning("partial") })
+        let dir = executor.jobDirectory(for: "partial")
+        let exitFile = dir.appendingPathComponent("exitcode")
+        FileManager.default.createFile(atPath: exitFile.path, contents: Data())
+        XCTAssertTrue(try isRunning("partial"))
+        XCTAssertFalse(JobRecord.read(dir).ended)
+        // Killed with its whole group before it could write the line.
+        kill(-(Int32(pid) ?? 0), SIGKILL)
+        XCTAssertTrue(waitUntil { !LocalExecutor.lockHeld(dir.appendingPathComponent("lock")) })
+        XCTAssertEqual(reason(try executor.poll(id: "partial")), "Lost")
+        // A complete line (as cancel writes one) is the job's status.
+        try Data("137\n".utf8).write(to: exitFile)
+        XCTAssertEqual(exitCode(try executor.poll(id: "partial")), .some(137))
+        XCTAssertEqual(JobRecord.read(dir).exitCode, 137)
+    }
+
+    func testWaitingEndsWhenAJobEndsAlsoOneLaunchedByAnotherProcess() throws {
+        // A job this executor launched (its child) and one it only knows from its job folder (launched by an
+        // earlier reconciler: not a child): waiting returns once one of them has ended.
+        _ = try executor.launch(makeJob("mine", "sleep 0.3"))
+        XCTAssertTrue(executor.waitForAnyExit(ids: ["mine"], timeout: 60))
+        XCTAssertNotNil(exitCode(try executor.poll(id: "mine")))
+
+        let stranger = Process()
+        stranger.executableURL = URL(fileURLWithPath: "/bin/bash")
+        stranger.arguments = ["-c", "sleep 0.3 >/dev/null 2>&1 & echo $!"]
+        let pipe = Pipe()
+        stranger.standardOutput = pipe
+        try stranger.run()
+        stranger.waitUntilExit()
+        let pid = try XCTUnwrap(Int32(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let dir = executor.jobDirectory(for: "adopted")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data("\(pid) \(pid)\n".utf8).write(to: dir.appendingPathComponent("pid"))
+        XCTAssertTrue(executor.waitForAnyExit(ids: ["adopted"], timeout: 60))
+        XCTAssertFalse(LocalExecutor.processAlive(pid))
+        // Nothing to watch (no pid recorded): it says so at once instead of waiting.
+        XCTAssertFalse(executor.waitForAnyExit(ids: ["never-launched"], timeout: 60))
+    }
+
     func testJobDoesNotInheritTheLaunchersDescriptors() throws {
         // A reconciler's open files (its repository lock, say) must not be held by a long-lived job.
         let marker = out.appendingPathComponent("held-by-reconciler")

@@ -15,7 +15,7 @@ FILES=${2:-10000}
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 echo "building release…" >&2
-swift build -c release --product hone >&2
+swift build -c release --static-swift-stdlib --product hone >&2
 hone="$here/.build/release/hone"
 stamp="${TMPDIR:-/tmp}/hone-bench-reconcile.cleaned"
 if [ -e "$stamp" ]; then

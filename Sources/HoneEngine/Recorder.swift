@@ -1,6 +1,7 @@
 import Foundation
 import Git
 import HoneLoading
+import HoneExecutors
 import HoneModel
 import YAML
 
@@ -135,16 +136,7 @@ final class Recorder {
 
     /// open/write/close: no temp file and no fsync per status file (the journal repairs a torn write).
     static func writePlain(_ data: Data, to url: URL) throws {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw HoneError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var written = 0
-        while written < data.count {
-            let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, data.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw HoneError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
-            written += n
-        }
+        do { try PlainFile.write(data, to: url.path) } catch { throw HoneError("\(error)") }
     }
 
     // MARK: Working-tree journal

@@ -416,18 +416,7 @@ public final class LocalExecutor: Executor, Sendable {
 
     /// open/write/close, creating or truncating `url`: no fsync (Data.write's), no temporary file.
     static func writePlain(_ text: String, to url: URL, mode: Int = 0o644) throws {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
-        guard fd >= 0 else { throw ExecutorError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        _ = fchmod(fd, mode_t(mode))  // an existing file keeps its mode otherwise (and the umask applies)
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw ExecutorError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
-            written += n
-        }
+        try PlainFile.write(Data(text.utf8), to: url.path, mode: mode)
     }
 
     /// Writes `url` only if it does not exist yet (write a temporary file, hard-link it into place).

@@ -112,10 +112,7 @@ final class SourceTests: XCTestCase {
         files["handlers/train.py"] = "print(1)\n"
         files["status/groups/support/runs/lora-r8.yaml"] = try YAMLEmitter.emit(StatusCodec.encode(
             ObjectStatus(key: ObjectKey(scope: .group("support"), kind: .run, name: "lora-r8"), id: "i", phase: .running, pool: "local", handler: "h", attempt: 1, specDigest: "d")))
-        try writeFiles(files, to: dir)
-        try git(["init", "-q"], in: dir)
-        try git(["add", "-A"], in: dir)
-        try git(["commit", "-qm", "fixture"], in: dir)
+        try commitFixture(files, in: dir)
 
         let tree = try Loader(source: WorkingTreeSource(root: dir)).load()
         let repo = try Repository.open(dir.path)
@@ -163,10 +160,7 @@ final class SourceTests: XCTestCase {
         files["groups/a0/runs/r5.yaml"] = "kind: Run\nbaseModel: tiny-char@v1\ntrainDataset: tickets@v3\nhandler: h\npublish: {model: fresh, as: new}\n"
         files["groups/a0/runs/r9.yaml"] = "kind: Run\nbaseModel: tiny-char@v1\ntrainDataset: tickets@v3\nhandler: h\napiKey: abc\n"  // literal secret
         files["groups/a0/runs/r11.yaml"] = "kind: Run\nbaseModel: [\n"                                                        // syntax error
-        try writeFiles(files, to: dir)
-        try git(["init", "-q"], in: dir)
-        try git(["add", "-A"], in: dir)
-        try git(["commit", "-qm", "fixture"], in: dir)
+        try commitFixture(files, in: dir)
 
         let tree = try Loader(source: WorkingTreeSource(root: dir)).load()
         let repo = try Repository.open(dir.path)
@@ -192,6 +186,14 @@ final class SourceTests: XCTestCase {
         XCTAssertNotNil(tree.desired.runs[ObjectKey(scope: .group("a-b"), kind: .run, name: "r3")])
         XCTAssertEqual(tree.desired.runs[ObjectKey(scope: .group("a"), kind: .run, name: "r12")]?.params["lr"], .double(0.0013))
         XCTAssertEqual(Set(tree.invalidObjects.map(\.display)), ["a/r7", "a0/r9", "a0/r11"])
+    }
+
+    /// Writes the files and commits them with the git CLI.
+    func commitFixture(_ files: [String: String], in dir: URL) throws {
+        try writeFiles(files, to: dir)
+        try git(["init", "-q"], in: dir)
+        try git(["add", "-A"], in: dir)
+        try git(["commit", "-qm", "fixture"], in: dir)
     }
 
     func testMemorySourceListsTheLayoutOnly() throws {

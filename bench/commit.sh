@@ -10,8 +10,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 echo "building release…" >&2
 swift build -c release --static-swift-stdlib --product hone-bench >&2
+source "$here/bench/settle.sh"
+settle_after_deletions
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; mark_deletions' EXIT
 "$here/.build/release/hone-bench" "$work/repo" "$FILES" "${@:2}"
 dirty=$(git -C "$work/repo" status --porcelain | wc -l)
 echo "git status --porcelain: $dirty lines (want 0)"

@@ -11,7 +11,8 @@ floor="$root/.build/release/hone-bench-floor"
 cc -O2 "$here/floor.c" $(pkg-config --cflags --libs libgit2 yaml-0.1) -o "$floor"
 
 tmp=$(mktemp -d)
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT
+source "$here/settle.sh"
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"; mark_deletions' EXIT
 repo="$tmp/repo"
 python3 "$here/generate.py" "$repo" --runs "$RUNS" --groups "$GROUPS_N" >&2
 git -C "$repo" init -q -b main

@@ -7,7 +7,7 @@
 # (this VM's disk), every new file or folder skips the inodes deleted in the last 30 s of its block group, one
 # inode-table lookup each: a run started right after the previous one removed its thousands of files (the
 # trap below) creates files markedly slower, whatever hone does (perf: recently_deleted, find_inode_bit).
-# So a run starts at least 30 s after the previous one's clean-up (it waits, and says so).
+# So a run starts at least 30 s after the last benchmark's clean-up (bench/settle.sh: it waits, and says so).
 # Usage: bench/reconcile.sh [JOBS] [STATUS_FILES]
 set -euo pipefail
 JOBS=${1:-200}
@@ -17,13 +17,10 @@ cd "$here"
 echo "building release…" >&2
 swift build -c release --static-swift-stdlib --product hone >&2
 hone="$here/.build/release/hone"
-stamp="${TMPDIR:-/tmp}/hone-bench-reconcile.cleaned"
-if [ -e "$stamp" ]; then
-  wait_s=$(( $(stat -c %Y "$stamp") + 31 - $(date +%s) ))
-  if [ "$wait_s" -gt 0 ]; then echo "waiting ${wait_s} s: the previous run's files were removed less than 30 s ago" >&2; sleep "$wait_s"; fi
-fi
+source "$here/bench/settle.sh"
+settle_after_deletions
 work=$(mktemp -d)
-trap 'rm -rf "$work"; touch "$stamp"' EXIT
+trap 'rm -rf "$work"; mark_deletions' EXIT
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 
 # A repository with N evals of `handler: "true"` in group b, pool local with maxParallel $2.

@@ -101,7 +101,7 @@ final class Recorder {
     }
 
     /// `HONE_TIMINGS=1`: print how long each commit took (bench/reconcile.sh).
-    static let timings = ProcessInfo.processInfo.environment["HONE_TIMINGS"].map { !$0.isEmpty && $0 != "0" } ?? false
+    static let timings = PhaseClock.enabled
 
     /// Writes files into the working tree and brings the index in line. With `matching` (the commit that
     /// holds exactly these contents) the index entries come from that commit's tree and the files' stat

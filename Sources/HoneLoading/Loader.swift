@@ -140,9 +140,7 @@ public struct Loader {
         var paths = try source.listFiles()
         if !zip(paths, paths.dropFirst()).allSatisfy({ $0 < $1 }) { paths.sort() }
         result.files = paths
-        clock.lap("list files")
         let places = Loader.parallelMap(paths.count, workers: Loader.workerCount(paths.count)) { _, i in Classifier.place(of: paths[i]) }
-        clock.lap("classify")
 
         // What the listing alone tells: which version, group and object files exist (valid or not).
         var basics: [Int] = []      // hone.yaml, versions, groups: what everything else refers to
@@ -181,8 +179,8 @@ public struct Loader {
             }
         }
         // Each worker reads through a source of its own; a source that cannot be read from several
-        // threads is read here first.
-        let workers = Loader.workerCount(dependents.count)
+        // threads is read here first. Both stages use at most these workers (and so these readers).
+        let workers = Loader.workerCount(basics.count + dependents.count)
         var readers: [FileSource]? = [source]
         for _ in 1..<max(workers, 1) {
             guard let r = try source.readerForAnotherThread() else { readers = nil; break }
@@ -195,23 +193,27 @@ public struct Loader {
         nonisolated(unsafe) let sharedReaders = readers ?? []
         let keepTrees = cache != nil
         let files = (paths: paths, places: places, hits: hits, preread: preread)
-        /// Reads and parses file `i` (or takes it from the cache) on worker `worker`.
-        func entry(_ worker: Int, _ i: Int) throws -> ParseCache.Entry? {
-            if let hit = files.hits[i] { return hit }
-            let bytes = sharedReaders.isEmpty ? files.preread[i] : try sharedReaders[worker].read(files.paths[i])
-            return bytes.map(Loader.parseEntry)
+        /// Reads (or takes from the cache), parses and decodes the files `indices` on every core.
+        func prepare(_ indices: [Int], context: ReferenceContext?) throws -> [Prepared] {
+            let prepared = Loader.parallelMap(indices.count, workers: min(workers, Loader.workerCount(indices.count))) { worker, j in
+                let i = indices[j]
+                do {
+                    let entry: ParseCache.Entry
+                    if let hit = files.hits[i] { entry = hit } else {
+                        let bytes = sharedReaders.isEmpty ? files.preread[i] : try sharedReaders[worker].read(files.paths[i])
+                        guard let bytes else { return Prepared() }  // listed but gone
+                        entry = Loader.parseEntry(bytes)
+                    }
+                    return Prepared(path: files.paths[i], place: files.places[i], entry: entry, context: context, keepTree: keepTrees)
+                } catch { return Prepared(failure: error) }
+            }
+            if let failure = prepared.lazy.compactMap(\.failure).first { throw failure }
+            return prepared
         }
 
         // Stage 1: hone.yaml, versions and groups, which need no other file.
-        let decodedBasics: [Prepared] = Loader.parallelMap(basics.count, workers: Loader.workerCount(basics.count)) { worker, j in
-            let i = basics[j]
-            do {
-                guard let e = try entry(worker, i) else { return Prepared() }
-                return Prepared(path: files.paths[i], place: files.places[i], entry: e, context: nil, keepTree: keepTrees)
-            } catch { return Prepared(failure: error) }
-        }
+        let decodedBasics = try prepare(basics, context: nil)
         for j in decodedBasics.indices {
-            if let failure = decodedBasics[j].failure { throw failure }
             switch decodedBasics[j].decoded {
             case .project(let project): result.desired.project = project
             case .version(let v?): result.desired.versions[v.kind, default: [:]][v.ref] = v
@@ -230,31 +232,17 @@ public struct Loader {
         var context = ReferenceContext(project: result.desired.project, versions: result.desired.versions, versionFiles: versionFiles,
                                        groups: Set(result.desired.groups.keys), groupFiles: groupFiles, objectFiles: objectFiles,
                                        publishes: nil)
-        let stageContext = context
-        let decoded: [Prepared] = Loader.parallelMap(dependents.count, workers: workers) { worker, j in
-            let i = dependents[j]
-            do {
-                guard let e = try entry(worker, i) else { return Prepared() }
-                return Prepared(path: files.paths[i], place: files.places[i], entry: e, context: stageContext, keepTree: keepTrees)
-            } catch { return Prepared(failure: error) }
-        }
+        let decoded = try prepare(dependents, context: context)
         clock.lap("runs, evals, views, statuses")
 
         // Publishers, then the checks that waited for them.
         var publishes: [String: [(PublishAs, ObjectKey)]] = [:]
         for j in decoded.indices {
-            if let failure = decoded[j].failure { throw failure }
             if let (model, as_) = decoded[j].publishes, case .object(let key) = places[dependents[j]] {
                 publishes[model, default: []].append((as_, key))
             }
         }
         context.publishes = publishes
-        clock.lap("publishers")
-        let desired = result.desired
-        func exists(_ kind: VersionKind, _ ref: VersionRef?) -> Bool {
-            guard let ref else { return true }
-            return desired.versions[kind]?.index(forKey: ref) != nil || context.willBePublished(ref, kind)
-        }
         result.recorded.statuses.reserveCapacity(dependents.count)
         result.desired.runs.reserveCapacity(dependents.count)
         for j in decoded.indices {
@@ -268,12 +256,12 @@ public struct Loader {
             case .run(let r):
                 guard case .object(let key) = places[i] else { continue }
                 // A run on a broken version file: reported there, skipped here.
-                if !report.hasErrors && (!recheck || exists(.model, r.baseModel) && exists(.dataset, r.trainDataset) && exists(.dataset, r.validationDataset) && exists(.runtime, r.runtime)) {
+                if !report.hasErrors && (!recheck || context.usable(r.versionRefs)) {
                     result.desired.runs[key] = r
                 } else { result.invalidObjects.insert(key) }
             case .eval(let e):
                 guard case .object(let key) = places[i] else { continue }
-                if !report.hasErrors && (!recheck || exists(.model, e.model) && exists(.dataset, e.dataset) && exists(.runtime, e.runtime)) {
+                if !report.hasErrors && (!recheck || context.usable(e.versionRefs)) {
                     result.desired.evals[key] = e
                 } else { result.invalidObjects.insert(key) }
             case .view(let v, let root):
@@ -285,7 +273,6 @@ public struct Loader {
                 if case .object(let key) = places[i] { result.invalidObjects.insert(key) }
             }
         }
-        clock.lap("values")
         if let cache {
             var kept: [String: ParseCache.Entry] = [:]
             kept.reserveCapacity(ids.count)
@@ -390,28 +377,19 @@ public struct Loader {
             case .status(let key): decoded = .status(key, StatusCodec.decode(key, root, report: report))
             case .object(let key):
                 guard let context else { return }
-                var recheck = false
-                func exists(_ kind: VersionKind, _ ref: VersionRef?) -> Bool {
-                    guard let ref else { return true }
-                    if context.hasVersion(kind, ref) { return true }
-                    if ReferenceContext.mayBePublished(ref, kind) { recheck = true; return true }
-                    return false
-                }
                 switch key.kind {
                 case .run:
                     if let m = root["publish"]?["model"]?.scalar {
                         publishes = (m, root["publish"]?["as"]?.scalar == "version" ? .version : .new)
                     }
                     guard let r = Decoders.run(key, root, context: context, report: report) else { return }
-                    let usable = exists(.model, r.baseModel) && exists(.dataset, r.trainDataset) && exists(.dataset, r.validationDataset) && exists(.runtime, r.runtime)
-                    decoded = usable ? .run(r) : .invalid
+                    decoded = context.usable(r.versionRefs, unsure: &recheck) ? .run(r) : .invalid
                 case .eval:
                     guard let e = Decoders.eval(key, root, context: context, report: report) else { return }
-                    decoded = exists(.model, e.model) && exists(.dataset, e.dataset) && exists(.runtime, e.runtime) ? .eval(e) : .invalid
+                    decoded = context.usable(e.versionRefs, unsure: &recheck) ? .eval(e) : .invalid
                 case .view:
                     if let v = Decoders.view(key, root, context: context, report: report) { decoded = .view(v, root) }
                 }
-                self.recheck = recheck
             default: break
             }
         }
@@ -426,11 +404,13 @@ public struct Loader {
     }
 
     /// Threads worth starting for `n` files: one below 64 files.
-    static func workerCount(_ n: Int) -> Int {
-        if n < 64 { return 1 }
-        let cores = Int(ProcessInfo.processInfo.environment["HONE_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
-        return max(1, min(cores, 8))
-    }
+    static func workerCount(_ n: Int) -> Int { n < 64 ? 1 : cores }
+
+    /// Every core, at most 8; `HONE_WORKERS=N` sets it (benchmarks: `HONE_WORKERS=1` measures the work itself).
+    static let cores: Int = {
+        let n = Int(ProcessInfo.processInfo.environment["HONE_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+        return max(1, min(n, 8))
+    }()
 
     /// `(0..<n).map { body(worker, $0) }` on `workers` threads, in order; worker `w` takes items
     /// w, w + workers, … . `body` must only read shared state (and what belongs to its worker).
@@ -479,8 +459,9 @@ final class KeptUntilReleased: @unchecked Sendable {
 }
 
 /// `HONE_TIMINGS=1`: milliseconds per loading phase on stderr (bench/validate.sh).
-struct PhaseClock {
-    static let enabled = ProcessInfo.processInfo.environment["HONE_TIMINGS"].map { !$0.isEmpty && $0 != "0" } ?? false
+package struct PhaseClock {
+    /// Whether `HONE_TIMINGS` asks for timings (the reconciler's are switched on by it too).
+    package static let enabled = ProcessInfo.processInfo.environment["HONE_TIMINGS"].map { !$0.isEmpty && $0 != "0" } ?? false
     private var last = DispatchTime.now().uptimeNanoseconds
     mutating func lap(_ phase: String) {
         guard PhaseClock.enabled else { return }

@@ -53,6 +53,23 @@ struct ReferenceContext {
         ReferenceContext.mayBePublished(ref, kind) && publishes?[ref.name] != nil
     }
 
+    /// Whether an object on these versions can be used: each exists, or a run will publish it (an object
+    /// on a broken version file is reported there and skipped). While publishers are still being read
+    /// (`publishes` nil), a version a run could publish counts, and `unsure` is set: ask again later.
+    func usable(_ refs: [(VersionKind, VersionRef?)], unsure: inout Bool) -> Bool {
+        refs.allSatisfy { kind, ref in
+            guard let ref, !hasVersion(kind, ref) else { return true }
+            if publishes == nil && ReferenceContext.mayBePublished(ref, kind) { unsure = true; return true }
+            return willBePublished(ref, kind)
+        }
+    }
+
+    /// `usable` once every publisher is known.
+    func usable(_ refs: [(VersionKind, VersionRef?)]) -> Bool {
+        var unsure = false
+        return usable(refs, unsure: &unsure)
+    }
+
     /// Whether a publishing run could make this version: a model version named `vN`.
     static func mayBePublished(_ ref: VersionRef, _ kind: VersionKind) -> Bool {
         kind == .model && ref.version.hasPrefix("v") && Int(ref.version.dropFirst()) != nil
@@ -150,4 +167,15 @@ enum References {
             } else { defaults[key.scope] = key }
         }
     }
+}
+
+/// The versions a decoded object runs on, for `ReferenceContext.usable`.
+extension RunSpec {
+    var versionRefs: [(VersionKind, VersionRef?)] {
+        [(.model, baseModel), (.dataset, trainDataset), (.dataset, validationDataset), (.runtime, runtime)]
+    }
+}
+
+extension EvalSpec {
+    var versionRefs: [(VersionKind, VersionRef?)] { [(.model, model), (.dataset, dataset), (.runtime, runtime)] }
 }

@@ -188,6 +188,24 @@ final class SourceTests: XCTestCase {
         XCTAssertEqual(Set(tree.invalidObjects.map(\.display)), ["a/r7", "a0/r9", "a0/r11"])
     }
 
+    /// Many versions and few runs: the first stage (versions) runs on every core while the second has
+    /// too few files to: both must stay within the readers made for the load.
+    func testManyVersionsAndFewRuns() throws {
+        var files = validRepository
+        for i in 0..<70 { files["models/m\(i)/v1.yaml"] = "kind: ModelVersion\nuri: m\(i).npz\nsha256: \(sha)\n" }
+        files["models/m9/v2.yaml"] = "kind: ModelVersion\nuri: x\n"
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try commitFixture(files, in: dir)
+        let repo = try Repository.open(dir.path)
+        for source: FileSource in [WorkingTreeSource(root: dir), CommitSource(repository: repo, commit: try repo.resolve("HEAD")), MemorySource(files: files)] {
+            let r = try Loader(source: source).load()
+            XCTAssertEqual(r.desired.versions[.model]?.count, 72, source.label)
+            XCTAssertEqual(r.diagnostics.map(\.headline), [#"models/m9/v2.yaml:1:1: error: missing required field "sha256""#], source.label)
+            XCTAssertEqual(r.desired.runs.count, 1, source.label)
+        }
+    }
+
     /// Writes the files and commits them with the git CLI.
     func commitFixture(_ files: [String: String], in dir: URL) throws {
         try writeFiles(files, to: dir)

@@ -205,10 +205,6 @@ struct Fields {
                 if let value { return .int(value) }
                 return .string(s)
             case .float:
-                // Plain decimals ("0.003", "1e-4") need no more than Double's own reading.
-                if !s.utf8.contains(95), s.utf8.count > 5 || !s.utf8.contains(where: { $0 | 0x20 == UInt8(ascii: "n") }), let d = Double(s) {
-                    return .double(d)
-                }
                 return number(s).map(JSONValue.double) ?? .string(s)
             case .string: return .string(s)
             }

@@ -107,7 +107,7 @@ public enum PlanViews {
             var table = ""
             var shown = 0
             for a in rows {
-                let line = "| \(a.action.symbol) | `\(a.key.name)` | \(a.kindName) | **\(a.action.rawValue)** | \(escape(a.reason))\(a.gates.isEmpty ? "" : "<br>gates: " + a.gates.map { "`\($0)`" }.joined(separator: ", ")) | \(costText(a)) |\n"
+                let line = "| \(a.action.symbol) | `\(a.key.name)` | \(a.kindName) | **\(a.action.rawValue)** | \(Markdown.cell(a.reason))\(a.gates.isEmpty ? "" : "<br>gates: " + a.gates.map { "`\($0)`" }.joined(separator: ", ")) | \(costText(a)) |\n"
                 if body.count + heading.count + open.count + tableHead.count + table.count + line.count + close.count >= budget { break }
                 table += line
                 shown += 1
@@ -120,8 +120,12 @@ public enum PlanViews {
         }
         return head + body
     }
+}
 
-    static func escape(_ s: String) -> String {
+/// Text for a cell of a markdown table (plan comments, compare reports, `--format markdown` lists).
+package enum Markdown {
+    /// A `|` would end the cell and a line break the row.
+    package static func cell(_ s: String) -> String {
         s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HoneModel
+import HonePlanning
 
 public enum CompareFormat: String, CaseIterable, Sendable { case table, json, markdown, html }
 public enum RowLayout: String, CaseIterable, Sendable { case split, stacked }
@@ -189,7 +190,6 @@ public struct CompareReport: Sendable {
 
     // MARK: markdown
 
-    static func mdEscape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
 
     func markdown() -> String {
         let evals = summary.evals
@@ -202,17 +202,17 @@ public struct CompareReport: Sendable {
             for m in summary.metrics {
                 let cells = m.cells.enumerated().map { i, c -> String in
                     guard let v = c.value else { return "–" }
-                    var s = CompareReport.mdEscape(CellText.of(v, limit: 30))
+                    var s = Markdown.cell(CellText.of(v, limit: 30))
                     if c.isBest { s = "**\(s)** 🏆" }
                     if i > 0, let d = c.delta { s += " (\(CellText.signed(d))" + (c.deltaPercent.map { ", \(CellText.percent($0))" } ?? "") + ")" }
                     return s
                 }
-                out += "| \(CompareReport.mdEscape(m.name)) | \(m.direction.arrow) \(m.direction.rawValue) | " + cells.joined(separator: " | ") + " |\n"
+                out += "| \(Markdown.cell(m.name)) | \(m.direction.arrow) \(m.direction.rawValue) | " + cells.joined(separator: " | ") + " |\n"
             }
             out += "\n🏆 best value of the metric (\(CompareReport.ruleText)); (delta, relative) against the baseline.\n"
         }
         let n = notes
-        if !n.isEmpty { out += "\n" + n.map { "> ⚠️ \(CompareReport.mdEscape($0))\n>\n" }.joined().dropLast(2) + "\n" }
+        if !n.isEmpty { out += "\n" + n.map { "> ⚠️ \(Markdown.cell($0))\n>\n" }.joined().dropLast(2) + "\n" }
         let charted = summary.metrics.filter { m in m.cells.contains { $0.number != nil } }
         if !charted.isEmpty {
             out += "\n<details><summary>Charts (\(charted.count) metrics)</summary>\n\n"
@@ -228,19 +228,19 @@ public struct CompareReport: Sendable {
 
     func rowsMarkdown(_ r: RowComparison) -> String {
         var out = "<details><summary>Per-sample results: \(r.differing) of \(r.total) ids differ</summary>\n\n"
-        out += CompareReport.mdEscape(rowsHeadline(r)) + "\n\n"
-        for (name, reason) in rowsSkipped { out += "- left out `\(name)`: \(CompareReport.mdEscape(reason))\n" }
+        out += Markdown.cell(rowsHeadline(r)) + "\n\n"
+        for (name, reason) in rowsSkipped { out += "- left out `\(name)`: \(Markdown.cell(reason))\n" }
         if r.evals.count >= 2 && !r.rows.isEmpty {
             func cell(_ v: [String: JSONValue]?, _ c: String, _ row: RowComparison.Row) -> String {
                 guard let v else { return "_missing_" }
-                let t = CompareReport.mdEscape(CellText.of(v[c]))
+                let t = Markdown.cell(CellText.of(v[c]))
                 return row.differingColumns.contains(c) ? "**\(t)**" : t
             }
             switch layout {
             case .split:
                 var header = ["id"] + r.shared
                 for e in r.evals { for c in r.perEval { header.append("\(label(e)): \(c)") } }
-                out += "\n| " + header.map(CompareReport.mdEscape).joined(separator: " | ") + " |\n|" + header.map { _ in "---|" }.joined() + "\n"
+                out += "\n| " + header.map(Markdown.cell).joined(separator: " | ") + " |\n|" + header.map { _ in "---|" }.joined() + "\n"
                 for row in r.rows {
                     let any = row.values.compactMap { $0 }.first
                     var cells = ["`\(row.id)`" + (row.differs ? " ≠" : "")] + r.shared.map { cell(any, $0, row) }
@@ -248,7 +248,7 @@ public struct CompareReport: Sendable {
                     out += "| " + cells.joined(separator: " | ") + " |\n"
                 }
             case .stacked:
-                out += "\n| id | eval | " + r.columns.map(CompareReport.mdEscape).joined(separator: " | ") + " |\n|---|---|" + r.columns.map { _ in "---|" }.joined() + "\n"
+                out += "\n| id | eval | " + r.columns.map(Markdown.cell).joined(separator: " | ") + " |\n|---|---|" + r.columns.map { _ in "---|" }.joined() + "\n"
                 for row in r.rows {
                     for (j, v) in row.values.enumerated() {
                         let id = j == 0 ? "`\(row.id)`" + (row.differs ? " ≠" : "") : ""

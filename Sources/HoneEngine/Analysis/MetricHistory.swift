@@ -2,6 +2,7 @@ import Foundation
 import Git
 import HoneLoading
 import HoneModel
+import HonePlanning
 
 /// A run's or eval's recorded status across the commits that changed it (newest first).
 public struct MetricHistory: Sendable {
@@ -96,8 +97,8 @@ public struct MetricHistory: Sendable {
         out += "| commit | date | author | attempt | phase | " + names.joined(separator: " | ") + " |\n"
         out += "|---|---|---|---:|---|" + names.map { _ in "---:|" }.joined() + "\n"
         for e in entries {
-            out += "| `\(e.shortCommit)` | \(e.date) | \(CompareReport.mdEscape(e.author)) | \(e.attempt.map(String.init) ?? "–") | \(e.phase ?? "–") | "
-                + names.map { CompareReport.mdEscape(CellText.of(e.metrics[$0], limit: 20)) }.joined(separator: " | ") + " |\n"
+            out += "| `\(e.shortCommit)` | \(e.date) | \(Markdown.cell(e.author)) | \(e.attempt.map(String.init) ?? "–") | \(e.phase ?? "–") | "
+                + names.map { Markdown.cell(CellText.of(e.metrics[$0], limit: 20)) }.joined(separator: " | ") + " |\n"
         }
         let charted = trend.filter { series($0).count >= 2 }
         if !charted.isEmpty {

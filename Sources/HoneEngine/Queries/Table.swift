@@ -1,5 +1,6 @@
 import Foundation
 import HoneModel
+import HonePlanning
 
 /// Output formats of list-like commands.
 public enum TableFormat: String, CaseIterable, Sendable { case table, json, csv, markdown }
@@ -62,7 +63,7 @@ public struct Table: Sendable {
     func markdown() -> String {
         let cols = ordered
         var out = "| " + cols.joined(separator: " | ") + " |\n|" + cols.map { _ in "---" }.joined(separator: "|") + "|\n"
-        for r in rows { out += "| " + cols.map { cell(r, $0).replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
+        for r in rows { out += "| " + cols.map { Markdown.cell(cell(r, $0)) }.joined(separator: " | ") + " |\n" }
         return out
     }
 }

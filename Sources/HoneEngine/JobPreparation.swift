@@ -106,7 +106,7 @@ struct JobPreparation {
         let jobFile = directory.appendingPathComponent("job.json")
         // In place, no fsync: no handler reads it before the launch that follows (a job is prepared only
         // while it was never launched).
-        try Recorder.writePlain(Data((JSONValue.object(job).prettyJSON + "\n").utf8), to: jobFile)
+        try Workspace.plainWrite(jobFile, Data((JSONValue.object(job).prettyJSON + "\n").utf8))
         env["HONE_JOB"] = jobFile.path
         env["HONE_JOB_ID"] = status.id
         return JobSpec(id: status.id, object: status.key.display, task: task, command: command, environment: env,

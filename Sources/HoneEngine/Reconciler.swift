@@ -435,7 +435,11 @@ public final class Reconciler {
               })
         else { return }
         for (key, status) in statuses {
-            if last.result.recorded.statuses[key] == nil { last.result.files.append(key.statusPath) }
+            if last.result.recorded.statuses[key] == nil {
+                // `files` stays in path order, as the loader lists them.
+                let path = key.statusPath
+                last.result.files.insert(path, at: last.result.files.firstIndex { $0 > path } ?? last.result.files.endIndex)
+            }
             last.result.recorded.statuses[key] = status
         }
         lastLoad = (tip, last.result)

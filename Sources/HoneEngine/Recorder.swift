@@ -1,7 +1,6 @@
 import Foundation
 import Git
 import HoneLoading
-import HoneExecutors
 import HoneModel
 import YAML
 
@@ -117,7 +116,7 @@ final class Recorder {
                 // leaves the path in the journal, and the next one rewrites it from the branch.
                 let folder = url.deletingLastPathComponent().path
                 if folders.insert(folder).inserted { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-                try Recorder.writePlain(data, to: url)
+                try Workspace.plainWrite(url, data)  // no temp file, no fsync: the journal repairs a torn write
             case .delete:
                 try? FileManager.default.removeItem(at: url)
                 Recorder.removeEmptyParents(of: url, upTo: workspace.root)
@@ -134,11 +133,6 @@ final class Recorder {
         }
     }
 
-    /// open/write/close: no temp file and no fsync per status file (the journal repairs a torn write).
-    static func writePlain(_ data: Data, to url: URL) throws {
-        do { try PlainFile.write(data, to: url.path) } catch { throw HoneError("\(error)") }
-    }
-
     // MARK: Working-tree journal
 
     var journal: URL { workspace.url(".hone/worktree-sync") }
@@ -150,7 +144,7 @@ final class Recorder {
         if !FileManager.default.fileExists(atPath: journal.deletingLastPathComponent().path) {
             return try Workspace.atomicWrite(journal, data)  // no .hone/ yet: atomicWrite creates it
         }
-        try Recorder.writePlain(data, to: journal)
+        try Workspace.plainWrite(journal, data)
     }
 
     /// Empties the journal (kept as an empty file: nothing to repair).

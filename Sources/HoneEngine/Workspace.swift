@@ -1,4 +1,5 @@
 import Foundation
+import HoneExecutors
 import Git
 import HoneLoading
 import HoneModel
@@ -66,6 +67,12 @@ public final class Workspace {
     /// Writes a file atomically (temp file + rename), creating folders.
     public func write(_ relative: String, _ text: String) throws {
         try Workspace.atomicWrite(url(relative), Data(text.utf8))
+    }
+
+    /// Writes in place (open/write/close): no temporary file and no fsync, for files whose callers can
+    /// tell or repair a torn write (status files: the journal; job files: written again before any launch).
+    static func plainWrite(_ url: URL, _ data: Data) throws {
+        do { try PlainFile.write(data, to: url.path) } catch { throw HoneError("\(error)") }
     }
 
     public static func atomicWrite(_ url: URL, _ data: Data) throws {

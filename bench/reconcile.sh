@@ -3,11 +3,9 @@
 #   1. 200 trivial jobs (handler `true`, maxParallel 2, --wait --poll-interval 0.05) against the same
 #      200 processes through `xargs -P2`: hone's overhead per job.  Target: < 20 ms.
 #   2. One commit of 10,000 status files (10,000 evals recorded Pending in one intent commit). Target: < 1 s.
-# The machine is often shared: run it a few times and compare the best figures. On ext4 without a journal
-# (this VM's disk), every new file or folder skips the inodes deleted in the last 30 s of its block group, one
-# inode-table lookup each: a run started right after the previous one removed its thousands of files (the
-# trap below) creates files markedly slower, whatever hone does (perf: recently_deleted, find_inode_bit).
-# So a run starts at least 30 s after the last benchmark's clean-up (bench/settle.sh: it waits, and says so).
+# The machine is often shared: run it a few times and compare the best figures. File creation on this VM's
+# disk is slow for ~30 s after mass deletions, so it starts 30 s after the last benchmark's clean-up
+# (bench/settle.sh says why; it waits, and says so).
 # Usage: bench/reconcile.sh [JOBS] [STATUS_FILES]
 set -euo pipefail
 JOBS=${1:-200}

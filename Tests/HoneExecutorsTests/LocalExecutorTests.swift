@@ -354,8 +354,11 @@ final class LocalExecutorTests: XCTestCase {
     func testCancelRecordsTheExitCodeWhenTheScriptCannot() throws {
         // The handler ignores SIGTERM, so only SIGKILL ends it, and run.sh dies with it.
         let quick = LocalExecutor(jobsRoot: executor.jobsRoot, runtimeCache: executor.runtimeCache, terminationGrace: 0.5)
-        try quick.launch(makeJob("stubborn", #"trap '' TERM; sleep 300; sleep 300"#))
+        // The marker is written after the trap is set: a SIGTERM that arrives before it would end the
+        // handler with 143, which is right but not what this test is about.
+        try quick.launch(makeJob("stubborn", #"trap '' TERM; echo > "$OUT/trapped"; sleep 300; sleep 300"#))
         XCTAssertTrue(try waitUntil { try isRunning("stubborn") })
+        XCTAssertTrue(waitUntil { outFile("trapped") != nil })
         try quick.cancel(id: "stubborn")
         let state = try quick.poll(id: "stubborn")
         XCTAssertEqual(exitCode(state), .some(137))
@@ -399,7 +402,7 @@ final class LocalExecutorTests: XCTestCase {
     func testRedactedLogStreamsWhileTheJobRuns() throws {
         let command = #"echo "early $PW"; sleep 3; echo late"#
         try executor.launch(makeJob("stream", command, secrets: ["PW": "pa55"]))
-        XCTAssertTrue(waitUntil(2.5) { log("stream").contains("early ***\n") }, "log: \(log("stream"))")
+        XCTAssertTrue(waitUntil(10) { log("stream").contains("early ***\n") }, "log: \(log("stream"))")
         XCTAssertTrue(try isRunning("stream"))
         XCTAssertEqual(exitCode(try waitFinished("stream")), .some(0))
         XCTAssertEqual(log("stream"), "early ***\nlate\n")

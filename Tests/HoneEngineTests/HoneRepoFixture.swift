@@ -94,7 +94,9 @@ final class HoneRepo {
         sys.stdout.flush()
     if p.get("childPidFile"):
         child = subprocess.Popen(["sleep", "60"])
-        open(p["childPidFile"], "w").write(str(child.pid))
+        # Written whole, then renamed: a test polling for the file never reads it empty.
+        open(p["childPidFile"] + ".tmp", "w").write(str(child.pid))
+        os.replace(p["childPidFile"] + ".tmp", p["childPidFile"])
     time.sleep(p.get("sleep", 0))
     if p.get("fail"):
         print("about to fail: disk on fire", flush=True)

@@ -59,7 +59,7 @@ final class UserEditTests: XCTestCase {
         try repo.run("long", params: "sleep: 30, childPidFile: \"\(child.path)\", donePath: \"\(done.path)\"")
         try repo.commit("long")
         try repo.reconcile([])
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: child.path) && Date() < deadline { usleep(50_000) }
         let childPid = try XCTUnwrap(Int32(String(contentsOf: child, encoding: .utf8)))
         XCTAssertEqual(kill(childPid, 0), 0, "the handler's child runs")

@@ -225,7 +225,7 @@ final class ReconcileTests: XCTestCase {
         let first = try repo.start(["reconcile", "--wait"])
         // Wait until the first one holds the lock (it names itself in the lock file).
         let lock = repo.url(".hone/reconcile.lock")
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)
         while ((try? String(contentsOf: lock, encoding: .utf8)) ?? "").isEmpty && Date() < deadline { usleep(20_000) }
         let second = try repo.hone(["reconcile", "--lock-timeout", "0.5"])
         XCTAssertEqual(second.status, 1)

@@ -225,6 +225,9 @@ final class SlurmExecutorTests: XCTestCase {
         let end = try waitFinished(ex, job.id)
         XCTAssertEqual(end.exitCode, 0)
         XCTAssertEqual(try namedIds(ex, job.id), [first])
+        // slurmctld writes the jobcomp record as the job ends; give it a moment.
+        let logged = Date().addingTimeInterval(30)
+        while ex.sacctIds(name: job.id).isEmpty && Date() < logged { Thread.sleep(forTimeInterval: 0.25) }
         XCTAssertEqual(ex.sacctIds(name: job.id), [first], "the job completion log holds exactly one job")
         // The jobcomp fallback poll uses once slurmctld has purged the job (after MinJobAge).
         let acct = ex.sacctInfo(first, name: job.id)

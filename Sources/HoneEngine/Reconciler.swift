@@ -350,6 +350,9 @@ public final class Reconciler {
                 CrashPoint.hit("before-collect")
                 if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
                 if s.startedAt == nil { s.startedAt = Timestamp.string(startedAt ?? now) }
+                // Never seen running (it ended between two passes, or the reconciler that launched it died): the
+                // task's start comes from the job's own record too.
+                if s.tasks[0].startedAt == nil { s.tasks[0].startedAt = startedAt.map(Timestamp.string) ?? s.startedAt }
                 let dir = exec.jobDirectory(for: s.id)
                 let started = Date()
                 try collect(&s, exitCode: exitCode, reason: reason, finishedAt: finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),

@@ -29,6 +29,11 @@ final class FaultTests: XCTestCase {
             XCTAssertFalse(s.metrics.isEmpty, "\(s.key.display) lost its metrics", file: file, line: line)
             XCTAssertEqual(s.attempt, 1, file: file, line: line)
             XCTAssertTrue(repo.exists(s.tasks.first?.log ?? "-"), "\(s.key.display) lost its log", file: file, line: line)
+            // Collected without ever being seen running (the reconciler died after launch): the times still come
+            // from the job's own record.
+            XCTAssertNotNil(s.startedAt, "\(s.key.display) has no start time", file: file, line: line)
+            XCTAssertNotNil(s.tasks.first?.startedAt, "\(s.key.display)'s task has no start time", file: file, line: line)
+            XCTAssertNotNil(s.tasks.first?.finishedAt, "\(s.key.display)'s task has no end time", file: file, line: line)
         }
         XCTAssertNotNil(repo.status("r1")?.model?.sha256)
         XCTAssertEqual(repo.evalStatus("e1")?.resultsRows, 2, file: file, line: line)

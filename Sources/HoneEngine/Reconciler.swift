@@ -381,9 +381,8 @@ public final class Reconciler {
         }
         releaseDebugFolders(&statuses, now: now, into: &step)
         lap("launch and collect", String(format: "launches %.1f ms, collects %.1f ms", launchTime * 1000, collectTime * 1000))
-        let verbs = Set(step.trailers.map { String($0.dropFirst("Hone-Action: ".count).prefix { $0 != " " }) })
         let localOnly = active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
-        quickRepoll = localOnly && !verbs.isDisjoint(with: ["launch", "collect", "lost", "fail"])
+        quickRepoll = localOnly && !Set(step.verbs).isDisjoint(with: ["launch", "collect", "lost", "fail"])
         watchedLocalJobs = statuses.values.filter { $0.phase.isActive && $0.tasks.first?.executorId != nil
             && project?.pools[$0.pool]?.executor == .local }.map(\.id)
         if step.isEmpty && intent.isEmpty { idlePasses += 1 }
@@ -466,7 +465,7 @@ public final class Reconciler {
 
     func describe(_ c: ChangeSet) -> String {
         var counts: [String: Int] = [:]
-        for t in c.trailers { counts[String(t.dropFirst("Hone-Action: ".count).split(separator: " ").first ?? ""), default: 0] += 1 }
+        for verb in c.verbs { counts[verb, default: 0] += 1 }
         return counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", ")
     }
 

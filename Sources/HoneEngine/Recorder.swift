@@ -9,6 +9,8 @@ struct ChangeSet {
     var files: [String: FileChange] = [:]
     var trailers: [String] = []
     var lines: [String] = []
+    /// Each trailer's verb (`create`, `launch`, `collect`…), in the same order.
+    var verbs: [String] = []
     /// Objects that already have a trailer.
     var keys: Set<ObjectKey> = []
     var isEmpty: Bool { files.isEmpty }
@@ -18,15 +20,17 @@ struct ChangeSet {
     mutating func delete(_ path: String) { files[path] = .delete }
     mutating func action(_ verb: String, _ key: ObjectKey, id: String?, line: String) {
         trailers.append("Hone-Action: \(verb) \(key.display)\(id.map { " id=\($0)" } ?? "")")
+        verbs.append(verb)
         keys.insert(key)
         lines.append(line)
     }
     /// `other` comes later: its files win; its trailers are added (each once).
     mutating func merge(_ other: ChangeSet) {
         files.merge(other.files) { _, b in b }
-        for (t, l) in zip(other.trailers, other.lines) where !trailers.contains(t) {
-            trailers.append(t)
-            lines.append(l)
+        for i in other.trailers.indices where !trailers.contains(other.trailers[i]) {
+            trailers.append(other.trailers[i])
+            lines.append(other.lines[i])
+            verbs.append(other.verbs[i])
         }
         keys.formUnion(other.keys)
     }

@@ -10,8 +10,6 @@ struct PreparationFailure: Error {
     var message: String
 }
 
-/// Turns a Pending status into a ready job directory (design §3): `src/` (the tree of the spec's
-/// commit), `out/`, and `job.json` (inputs verified against their sha256 where they are); returns the JobSpec.
 /// What `JobPreparation.snapshot` learns about a commit, kept by the reconciler for its later jobs
 /// (most jobs of a pass share the commit their attempt was created on).
 final class SnapshotIndex {
@@ -21,10 +19,14 @@ final class SnapshotIndex {
         /// Inode of each entry's file in `.hone/snapshots/<key>/` (filled once the folder exists).
         var inodes: [ino_t] = []
         var device: dev_t = 0
+        /// How many direct children (files and sub-folders) each folder has, "" being the root.
+        var folderSizes: [String: Int] = [:]
     }
     var byCommit: [ObjectID: Snapshot] = [:]
 }
 
+/// Turns a Pending status into a ready job directory (design §3): `src/` (the tree of the spec's
+/// commit), `out/`, and `job.json` (inputs verified against their sha256 where they are); returns the JobSpec.
 struct JobPreparation {
     let repository: Repository
     let desired: DesiredState
@@ -147,8 +149,17 @@ struct JobPreparation {
             var st = stat()
             known.device = stat(cache.path, &st) == 0 ? st.st_dev : 0
             known.inodes = entries.map { entry in lstat(cache.path + "/" + entry.path, &st) == 0 ? st.st_ino : 0 }
+            var children: [String: Set<String>] = [:]
+            for entry in entries {
+                var folder = ""
+                for part in entry.path.split(separator: "/").map(String.init) {
+                    children[folder, default: []].insert(part)
+                    folder = folder.isEmpty ? part : folder + "/" + part
+                }
+            }
+            known.folderSizes = children.mapValues(\.count)
         }
-        if takeSpare(key: key, entries: entries.map(\.path), inodes: known.inodes, device: known.device, into: src) { return key }
+        if takeSpare(of: known, into: src) { return key }
         var folders: Set<String> = []
         for entry in entries {
             let url = src.appendingPathComponent(entry.path)
@@ -194,33 +205,23 @@ struct JobPreparation {
     /// Moves a spare `src/` of this snapshot into place, if one is there and holds exactly the snapshot's
     /// files (same inodes: hard links of the snapshot, nothing added, removed or replaced by its last job).
     /// A spare that fails the check is removed.
-    func takeSpare(key: String, entries: [String], inodes: [ino_t], device: dev_t, into src: URL) -> Bool {
+    func takeSpare(of snapshot: SnapshotIndex.Snapshot, into src: URL) -> Bool {
         let fm = FileManager.default
-        let spares = JobPreparation.spareFolder(repositoryRoot: store.repositoryRoot, key: key)
+        let spares = JobPreparation.spareFolder(repositoryRoot: store.repositoryRoot, key: snapshot.key)
         guard let names = try? fm.contentsOfDirectory(atPath: spares.path) else { return false }
         for name in names.sorted() {
             guard rename(spares.appendingPathComponent(name).path, src.path) == 0 else { continue }
-            if JobPreparation.isPristine(src, entries: entries, inodes: inodes, device: device) { return true }
+            if JobPreparation.isPristine(src, snapshot: snapshot) { return true }
             try? fm.removeItem(at: src)
         }
         return false
     }
 
-    /// `src` holds exactly the snapshot's files, each a hard link of the snapshot's copy (`inodes`, in the
-    /// order of `entries`), and no other entry.
-    static func isPristine(_ src: URL, entries: [String], inodes: [ino_t], device: dev_t) -> Bool {
-        guard inodes.count == entries.count, !inodes.contains(0) else { return false }
-        // Each folder's direct children (files and sub-folders), "" being src itself.
-        var children: [String: Set<String>] = [:]
-        for path in entries {
-            var folder = ""
-            for part in path.split(separator: "/").map(String.init) {
-                children[folder, default: []].insert(part)
-                folder = folder.isEmpty ? part : folder + "/" + part
-            }
-        }
-        let expected = children.mapValues(\.count)
-        for (folder, count) in expected {
+    /// `src` holds exactly the snapshot's files, each a hard link of the snapshot's copy (same inode), and
+    /// no other entry (each folder has as many children as the snapshot's).
+    static func isPristine(_ src: URL, snapshot: SnapshotIndex.Snapshot) -> Bool {
+        guard snapshot.inodes.count == snapshot.entries.count, !snapshot.inodes.contains(0) else { return false }
+        for (folder, count) in snapshot.folderSizes {
             guard let dir = opendir(folder.isEmpty ? src.path : src.path + "/" + folder) else { return false }
             var n = 0
             while let e = readdir(dir) {
@@ -230,9 +231,10 @@ struct JobPreparation {
             closedir(dir)
             if n != count { return false }
         }
-        for (path, inode) in zip(entries, inodes) {
+        for (entry, inode) in zip(snapshot.entries, snapshot.inodes) {
             var mine = stat()
-            guard lstat(src.path + "/" + path, &mine) == 0, (mine.st_mode & S_IFMT) == S_IFREG, mine.st_ino == inode, mine.st_dev == device
+            guard lstat(src.path + "/" + entry.path, &mine) == 0, (mine.st_mode & S_IFMT) == S_IFREG, mine.st_ino == inode,
+                  mine.st_dev == snapshot.device
             else { return false }
         }
         return true

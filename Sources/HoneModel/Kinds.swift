@@ -83,10 +83,6 @@ public enum Names {
         var s = s
         return s.withUTF8 { isValid(bytes: $0) }
     }
-    public static func isValid(_ s: Substring) -> Bool {
-        var s = s
-        return s.withUTF8 { isValid(bytes: $0) }
-    }
 
     public static func isValid(bytes u: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = u.first, let last = u.last, u.count <= 63 else { return false }

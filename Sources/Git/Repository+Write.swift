@@ -385,17 +385,52 @@ extension Repository {
 
     /// Commits reachable from `from`, newest first, that changed `path` (a file or a folder; "" = anything)
     /// compared with their first parent (a root commit counts when it has the path) — like `git log -- path`
-    /// on a linear history.
+    /// on a linear history. In a shallow clone the walk stops where the history was cut: a commit whose
+    /// parents were not fetched counts as a root (as `git log` shows it).
     public func history(of path: String, from: ObjectID, limit: Int? = nil) throws -> [CommitInfo] {
         let path = normalizedPath(path)
         if let limit, limit <= 0 { return [] }
+        var result: [CommitInfo] = []
+        try walkCommits(from: from) { commit in
+            let here = try objectID(at: path, inCommit: commit)
+            var before: PathState? = nil
+            if let parent = try firstParent(of: commit) {
+                defer { git_commit_free(parent) }
+                before = try objectID(at: path, inCommit: parent)
+            }
+            if !sameOID(here, before) {
+                result.append(commitInfo(commit))
+                if let limit, result.count >= limit { return false }
+            }
+            return true
+        }
+        return result
+    }
+
+    /// Whether this is a shallow clone (`git clone --depth`): the history stops at grafted commits.
+    public var isShallow: Bool { git_repository_is_shallow(handle) == 1 }
+
+    /// The commit's first parent (to be freed by the caller); nil for a root commit, or for a commit at the
+    /// edge of a shallow clone, whose parents are not in the object database.
+    private func firstParent(of commit: OpaquePointer) throws -> OpaquePointer? {
+        guard git_commit_parentcount(commit) > 0 else { return nil }
+        var parent: OpaquePointer?
+        let rc = git_commit_parent(&parent, commit, 0)
+        if rc == GIT_ENOTFOUND.rawValue && isShallow { return nil }
+        try check(rc, "git_commit_parent")
+        return parent
+    }
+
+    /// Visits the commits reachable from `from`, newest first (topological, then by time), until `visit`
+    /// returns false. A shallow clone is walked by hand: libgit2's revwalk fails on the missing parents.
+    private func walkCommits(from: ObjectID, _ visit: (OpaquePointer) throws -> Bool) throws {
+        if isShallow { return try walkShallow(from: from, visit) }
         var walker: OpaquePointer?
         try check(git_revwalk_new(&walker, handle), "git_revwalk_new")
         defer { git_revwalk_free(walker) }
         try check(git_revwalk_sorting(walker, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue), "git_revwalk_sorting")
         var start = from.oid
         try check(git_revwalk_push(walker, &start), "git_revwalk_push")
-        var result: [CommitInfo] = []
         var oid = git_oid()
         while true {
             let rc = git_revwalk_next(&oid, walker)
@@ -404,20 +439,43 @@ extension Repository {
             var commit: OpaquePointer?
             try check(git_commit_lookup(&commit, handle, &oid), "git_commit_lookup")
             defer { git_commit_free(commit) }
-            let here = try objectID(at: path, inCommit: commit)
-            var before: PathState? = nil
-            if git_commit_parentcount(commit) > 0 {
-                var parent: OpaquePointer?
-                try check(git_commit_parent(&parent, commit, 0), "git_commit_parent")
-                defer { git_commit_free(parent) }
-                before = try objectID(at: path, inCommit: parent)
-            }
-            if !sameOID(here, before) {
-                result.append(commitInfo(commit!))
-                if let limit, result.count >= limit { break }
+            if try !visit(commit!) { break }
+        }
+    }
+
+    /// The shallow walk: newest commit time first among the commits whose children were all visited
+    /// (a topological order), skipping parents that are not there.
+    private func walkShallow(from: ObjectID, _ visit: (OpaquePointer) throws -> Bool) throws {
+        var commits: [ObjectID: OpaquePointer] = [:]
+        defer { for c in commits.values { git_commit_free(c) } }
+        var children: [ObjectID: Int] = [:]
+        var stack = [from]
+        // First the reachable commits and how many children each has, then a Kahn walk by time.
+        while let id = stack.popLast() {
+            var oid = id.oid
+            var commit: OpaquePointer?
+            let rc = git_commit_lookup(&commit, handle, &oid)
+            if rc == GIT_ENOTFOUND.rawValue { continue }
+            try check(rc, "git_commit_lookup")
+            commits[id] = commit
+            for i in 0..<git_commit_parentcount(commit) {
+                let parent = ObjectID(git_commit_parent_id(commit, i).pointee)
+                children[parent, default: 0] += 1
+                if children[parent] == 1 { stack.append(parent) }
             }
         }
-        return result
+        var ready = [from]
+        while !ready.isEmpty {
+            ready.sort { git_commit_time(commits[$0]!) < git_commit_time(commits[$1]!) }
+            let id = ready.removeLast()
+            let commit = commits[id]!
+            if try !visit(commit) { return }
+            for i in 0..<git_commit_parentcount(commit) {
+                let parent = ObjectID(git_commit_parent_id(commit, i).pointee)
+                children[parent]! -= 1
+                if children[parent] == 0, commits[parent] != nil { ready.append(parent) }
+            }
+        }
     }
 
     /// The newest commit reachable from `from` that changed `path`.

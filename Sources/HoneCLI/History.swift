@@ -15,5 +15,10 @@ struct History: ParsableCommand {
     func run() throws {
         let history = try EvalAnalysis.history(try repo.workspace(), ref: ref, object: object)
         print(history.render(format), terminator: "")
+        if history.shallow {
+            // On stderr: the output stays what it is for each format, and the reader learns it is partial.
+            let oldest = history.entries.last.map { " (the oldest shown is \($0.shortCommit))" } ?? ""
+            FileHandle.standardError.write(Data("note: this is a shallow clone: older commits are not here, so the history may be cut\(oldest); run `git fetch --unshallow` for all of it\n".utf8))
+        }
     }
 }

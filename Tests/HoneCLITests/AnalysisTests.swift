@@ -388,6 +388,34 @@ final class AnalysisTests: XCTestCase {
         XCTAssertTrue(unknown.err.contains("no run or eval \"nope\" in groups/g"), unknown.err)
     }
 
+    func testHistoryInAShallowCloneShowsWhatIsThereAndSaysItIsShallow() throws {
+        let repo = try AnalysisRepo()
+        for attempt in 2...4 {
+            repo.evalStatus("a", attempt: attempt, metrics: ["accuracy": .double(0.5 + Double(attempt) / 10)], rows: nil)
+            try repo.commit("attempt \(attempt)")
+        }
+        let shallow = repo.root.appendingPathComponent("shallow")
+        _ = try repo.git("clone", "-q", "--depth", "2", "file://\(repo.path)", shallow.path)
+        let oracle = try Exec.run("/usr/bin/git", ["log", "--format=%H", "--", "status/groups/g/evals/a.yaml"], in: shallow)
+        let expected = oracle.out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(expected.count, 2, "git sees the two commits of the shallow clone")
+
+        let r = try Exec.run(Exec.hone, ["history", "g/a", "--format", "json", "-C", shallow.path], in: FileManager.default.temporaryDirectory)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertFalse(r.err.contains("object not found") || r.err.contains("libgit2"), r.err)
+        XCTAssertTrue(r.err.contains("shallow clone"), "says the history is cut: \(r.err)")
+        let entries = try XCTUnwrap(AnalysisTests.json(r.out)["entries"]?.arrayValue)
+        XCTAssertEqual(entries.map { $0["commit"]?.stringValue ?? "" }, expected)
+        XCTAssertEqual(entries.map { $0["attempt"] }, [.int(4), .int(3)])
+        let table = try Exec.run(Exec.hone, ["history", "g/a", "-C", shallow.path], in: FileManager.default.temporaryDirectory)
+        XCTAssertEqual(table.status, 0, table.err)
+        XCTAssertTrue(table.out.contains("Succeeded"), table.out)
+        XCTAssertTrue(table.err.contains("shallow clone") && table.err.contains("git fetch --unshallow"), table.err)
+        // A full clone says nothing of the kind.
+        let full = try hone(repo, "history", "g/a")
+        XCTAssertFalse(full.err.contains("shallow"), full.err)
+    }
+
     // MARK: report
 
     func testReportWritesLinkedSelfContainedPages() throws {

@@ -24,6 +24,8 @@ public struct MetricHistory: Sendable {
 
     public var object: String
     public var entries: [Entry]
+    /// Read from a shallow clone: commits older than where the clone was cut are not there.
+    public var shallow = false
     /// Every metric name that appears, sorted.
     public var metricNames: [String] { Set(entries.flatMap { $0.metrics.keys }).sorted() }
 
@@ -43,7 +45,9 @@ public struct MetricHistory: Sendable {
             }
             entries.append(e)
         }
-        return MetricHistory(object: key.display, entries: entries)
+        var history = MetricHistory(object: key.display, entries: entries)
+        history.shallow = repository.isShallow
+        return history
     }
 
     // MARK: views
@@ -68,7 +72,7 @@ public struct MetricHistory: Sendable {
     }
 
     public func json() -> JSONValue {
-        .object(["object": .string(object), "entries": .array(entries.map { e in
+        .object(["object": .string(object), "shallow": .bool(shallow), "entries": .array(entries.map { e in
             .object(["commit": .string(e.commit), "date": .string(e.date), "author": .string(e.author), "subject": .string(e.subject),
                      "attempt": e.attempt.map(JSONValue.int) ?? .null, "phase": e.phase.map(JSONValue.string) ?? .null,
                      "metrics": .object(e.metrics)])

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what hone needs to build and run on Debian, only when missing:
-# libyaml, libgit2 and pkg-config (C libraries hone links), numpy and pytest for the example handlers.
+# libyaml, libgit2 and pkg-config (C libraries hone links), numpy and pytest for the example handlers;
+# with --test also headless Chromium and its WebDriver (the example's chat page is tested in a browser).
 set -euo pipefail
 need=()
-for pkg in libyaml-dev libgit2-dev pkg-config git; do
+packages=(libyaml-dev libgit2-dev pkg-config git)
+[ "${1:-}" = "--test" ] && packages+=(chromium chromium-driver)
+for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -31,8 +31,15 @@ test: deps
 	  scripts/test-summary.py .build/swift-test.log .build/python-test.log || status=1; \
 	  exit $$status
 
+# The handler kit's tests run in the ML venv (torch, transformers) when scripts/ml-venv.sh made one (make test
+# does): there its Trainer tests must run (HONE_REQUIRE_ML=1); without it they are skipped, with the reason.
 test-python:
 	cd examples/quickstart && python3 -m pytest -q tests
+	@if py=$$(scripts/ml-venv.sh python); then \
+	  echo "HONE_REQUIRE_ML=1 $$py -m pytest -q python/hone_job/tests"; HONE_REQUIRE_ML=1 $$py -m pytest -q python/hone_job/tests; \
+	else \
+	  echo "no ML venv (scripts/ml-venv.sh install makes it): the Trainer tests are skipped"; python3 -m pytest -q -rs python/hone_job/tests; \
+	fi
 	@if [ -f specs/check_schemas.py ]; then python3 specs/check_schemas.py; fi
 	@if [ -f specs/test_schemas.py ]; then python3 -m pytest -q specs/test_schemas.py; fi
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what hone needs to build and run on Debian, only when missing:
 # libyaml, libgit2 and pkg-config (C libraries hone links), numpy and pytest for the example handlers;
-# with --test also headless Chromium and its WebDriver (the example's chat page is tested in a browser).
+# with --test also headless Chromium and its WebDriver (the example's chat page is tested in a browser);
+# and the ML test venv (scripts/ml-venv.sh: torch CPU, transformers, peft) for python/hone_job
+# and examples/lora.
 set -euo pipefail
 need=()
 packages=(libyaml-dev libgit2-dev pkg-config git)
@@ -19,5 +21,6 @@ command -v swift >/dev/null || { echo "swift is not on PATH (install Swift 6 fro
 python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q numpy
 if [ "${1:-}" = "--test" ]; then
   python3 -c 'import pytest, yaml, jsonschema' 2>/dev/null || python3 -m pip install -q pytest pyyaml jsonschema
+  "$(dirname "$0")/ml-venv.sh" install
 fi
 exit 0

@@ -377,3 +377,9 @@ def test_bad_job_fails_with_a_clear_error(tmp_path, change, needles):
     assert "error:" in log and "Traceback" not in log
     for n in needles:
         assert n in log, log
+
+
+def test_a_body_over_one_mib_is_refused(server):
+    status, _, raw = request(server.port, "POST", CHAT, b"x" * ((1 << 20) + 1), headers=AUTH)
+    assert status == 413 and "over 1048576 bytes" in json.loads(raw)["error"]["message"]
+    assert request(server.port, "GET", "/v1/models", headers=AUTH)[0] == 200

@@ -58,6 +58,7 @@ import json
 import math
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -634,11 +635,10 @@ def read_listen(job: dict) -> tuple[str, int]:
 
 
 def bind(host: str, port: int, handler) -> ThreadingHTTPServer:
+    # daemon request threads (ThreadingHTTPServer's default): a stop never waits for an idle keep-alive client
     server_class = ThreadingHTTPServer
     if ":" in host:
-        import socket
         server_class = type("IPv6Server", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
-    server_class.daemon_threads = True
     try:
         return server_class((host, port), handler)
     except OSError as e:

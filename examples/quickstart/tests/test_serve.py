@@ -383,3 +383,33 @@ def test_a_body_over_one_mib_is_refused(server):
     status, _, raw = request(server.port, "POST", CHAT, b"x" * ((1 << 20) + 1), headers=AUTH)
     assert status == 413 and "over 1048576 bytes" in json.loads(raw)["error"]["message"]
     assert request(server.port, "GET", "/v1/models", headers=AUTH)[0] == 200
+
+
+def test_listens_on_ipv6_loopback(tmp_path):
+    with socket.socket(socket.AF_INET6) as probe:
+        try:
+            probe.bind(("::1", 0))
+        except OSError as e:
+            pytest.skip(f"no IPv6 loopback here: {e}")
+        port = probe.getsockname()[1]
+    job = playground_job(BASE, str(tmp_path / "out"), port)
+    job["listen"]["host"] = "::1"
+    s = Server(tmp_path, job)
+    try:
+        import http.client
+        deadline = time.monotonic() + 60
+        while True:
+            assert s.proc.poll() is None, s.log()
+            try:
+                conn = http.client.HTTPConnection("::1", port, timeout=5)
+                conn.request("GET", "/v1/models")
+                assert conn.getresponse().status == 200
+                conn.close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, s.log()
+                time.sleep(0.05)  # a poll interval
+        with open(os.path.join(s.out, "endpoint")) as f:
+            assert f.read() == f"http://[::1]:{port}\n"
+    finally:
+        s.stop()

@@ -110,13 +110,12 @@ class Generator:
         self.model = model
         self.model_id = model_id
         self.context = model["config"]["context"]
-        self.pad = int(common.encode(common.PAD)[0])
-        self.newline = self.pad
+        self.newline = int(common.encode("\n")[0])  # also the padding: texts start after newlines
 
     def stream(self, prompt: str, max_tokens: int, temperature: float, rng: np.random.Generator,
                stop: list[str]):
         """Yields text pieces; returns the finish reason ("stop" or "length") via StopIteration."""
-        ids = [self.pad] * self.context + list(common.encode(prompt))
+        ids = [self.newline] * self.context + list(common.encode(prompt))
         text, sent = "", 0
         hold = max((len(s) for s in stop), default=1) - 1  # characters that may start a stop sequence
         for _ in range(max_tokens):

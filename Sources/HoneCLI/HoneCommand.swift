@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoneEngine
+import HoneModel
 
 /// The `hone` command: a root with one subcommand per verb (design §4).
 public struct HoneCommand: ParsableCommand {
@@ -35,7 +36,8 @@ struct RefOption: ParsableArguments {
     var ref: String?
 }
 
-/// Prints to stderr (diagnostics, progress) so stdout stays machine-readable.
+/// Prints to stderr (diagnostics, progress) so stdout stays machine-readable. Progress quotes names
+/// and errors from files and jobs: their control characters are escaped (diagnostics already are).
 func printError(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.escapedLines(s) + "\n").utf8))
 }

@@ -40,9 +40,7 @@ struct Validate: ParsableCommand {
 }
 
 enum DiagnosticJSON {
-    static func item(_ d: Diagnostic) -> JSONValue {
-        .object(["path": .string(d.path), "line": .int(d.line), "column": .int(d.column), "message": .string(d.message)])
-    }
+    static func item(_ d: Diagnostic) -> JSONValue { d.json }
     static func document(_ r: LoadResult) -> JSONValue {
         .object(["valid": .bool(r.isValid), "files": .int(r.files.count),
                  "errors": .array(r.errors.map(item)), "warnings": .array(r.warnings.map(item))])

@@ -100,7 +100,8 @@ public enum JSONValue: Sendable, Equatable, Hashable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+                // Control characters and bidi controls as escapes: the same string, safe to print raw.
+                if TerminalText.needsEscape(u) { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
             }
         }
         out += "\""

@@ -46,8 +46,8 @@ public enum PlanViews {
             let w0 = rows.map { $0.key.display.count }.max() ?? 0
             for a in rows {
                 let cost = costText(a)
-                out += "  \(a.action.symbol) \(a.key.display.padding(toLength: w0, withPad: " ", startingAt: 0))  \(a.kindName.padding(toLength: 4, withPad: " ", startingAt: 0))  \(a.action.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  \(a.reason)\(cost.isEmpty ? "" : "  [\(cost)]")\n"
-                for g in a.gates { out += "      gate: \(g)\n" }
+                out += "  \(a.action.symbol) \(a.key.display.padding(toLength: w0, withPad: " ", startingAt: 0))  \(a.kindName.padding(toLength: 4, withPad: " ", startingAt: 0))  \(a.action.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  \(TerminalText.escaped(a.reason))\(cost.isEmpty ? "" : "  [\(cost)]")\n"
+                for g in a.gates { out += "      gate: \(TerminalText.escaped(g))\n" }
             }
         }
         out += summary(plan) + "\n"
@@ -71,9 +71,7 @@ public enum PlanViews {
             if let p = a.publishAs { o["publishAs"] = .string(p.description) }
             return .object(o)
         }
-        let errors: [JSONValue] = plan.errors.map { d in
-            .object(["path": .string(d.path), "line": .int(d.line), "column": .int(d.column), "message": .string(d.message)])
-        }
+        let errors: [JSONValue] = plan.errors.map(\.json)
         return .object(["actions": .array(actions), "errors": .array(errors), "estimatedCost": .double(plan.estimatedCost)])
     }
 
@@ -84,7 +82,7 @@ public enum PlanViews {
     public static func markdown(_ plan: Plan, title: String = "hone plan") -> String {
         var head = "### \(title)\n\n**\(summary(plan))**\n\n"
         if !plan.errors.isEmpty {
-            head += "#### ❌ Errors\n\n```\n" + plan.errors.map(\.description).joined(separator: "\n") + "\n```\n\n"
+            head += "#### ❌ Errors\n\n" + Markdown.codeBlock(plan.errors.map(\.description).joined(separator: "\n")) + "\n"
         }
         let changes = plan.actions.filter { $0.action != .noop }
         if changes.isEmpty {
@@ -107,7 +105,7 @@ public enum PlanViews {
             var table = ""
             var shown = 0
             for a in rows {
-                let line = "| \(a.action.symbol) | `\(a.key.name)` | \(a.kindName) | **\(a.action.rawValue)** | \(Markdown.cell(a.reason))\(a.gates.isEmpty ? "" : "<br>gates: " + a.gates.map { "`\($0)`" }.joined(separator: ", ")) | \(costText(a)) |\n"
+                let line = "| \(a.action.symbol) | `\(a.key.name)` | \(a.kindName) | **\(a.action.rawValue)** | \(Markdown.cell(a.reason))\(a.gates.isEmpty ? "" : "<br>gates: " + a.gates.map { "`\(Markdown.cell($0))`" }.joined(separator: ", ")) | \(costText(a)) |\n"
                 if body.count + heading.count + open.count + tableHead.count + table.count + line.count + close.count >= budget { break }
                 table += line
                 shown += 1
@@ -125,7 +123,17 @@ public enum PlanViews {
 /// Text for a cell of a markdown table (plan comments, compare reports, `--format markdown` lists).
 package enum Markdown {
     /// A `|` would end the cell and a line break the row.
+    /// Control characters are escaped (the comment is also read raw, in a CI log).
     package static func cell(_ s: String) -> String {
-        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        TerminalText.escaped(s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " "))
+    }
+
+    /// A fenced code block that its text cannot close: the fence is longer than any run of
+    /// backquotes in it.
+    package static func codeBlock(_ s: String) -> String {
+        var longest = 0, run = 0
+        for c in s.utf8 { run = c == UInt8(ascii: "`") ? run + 1 : 0; longest = max(longest, run) }
+        let fence = String(repeating: "`", count: max(3, longest + 1))
+        return fence + "\n" + s + "\n" + fence + "\n"
     }
 }

@@ -192,13 +192,18 @@ private final class EmitterSession {
     func emitDocument(_ root: Node) throws {
         try emitEvent("stream start") { yaml_stream_start_event_initialize($0, YAML_UTF8_ENCODING) }
         try emitEvent("document start") { yaml_document_start_event_initialize($0, nil, nil, nil, 1) }
-        try emitNode(root, isKey: false)
+        try emitNode(root, isKey: false, depth: 0)
         try emitEvent("document end") { yaml_document_end_event_initialize($0, 1) }
         try emitEvent("stream end") { yaml_stream_end_event_initialize($0) }
         try check(yaml_emitter_flush(emitter), "flushing")
     }
 
-    func emitNode(_ node: Node, isKey: Bool) throws {
+    /// `depth` counts the collections around `node`: past the parser's limit the tree is refused, so
+    /// hone never writes a file it would not read back (and the recursion stays shallow).
+    func emitNode(_ node: Node, isKey: Bool, depth: Int) throws {
+        if depth == YAMLParser.maxDepth, node.scalar == nil {
+            throw YAMLEmitError("lists and mappings nest deeper than \(YAMLParser.maxDepth) levels: hone files allow at most \(YAMLParser.maxDepth)")
+        }
         switch node.content {
         case .scalar(let text, let style):
             try emitScalar(text, style: style, tag: node.tag, isKey: isKey)
@@ -210,7 +215,7 @@ private final class EmitterSession {
                     yaml_sequence_start_event_initialize($0, nil, tagPtr, tagPtr == nil ? 1 : 0, style)
                 }
             }
-            for item in items { try emitNode(item, isKey: false) }
+            for item in items { try emitNode(item, isKey: false, depth: depth + 1) }
             try emitEvent("sequence end") { yaml_sequence_end_event_initialize($0) }
         case .mapping(let pairs):
             let tag = CoreTag(node.tag)
@@ -221,8 +226,8 @@ private final class EmitterSession {
                 }
             }
             for pair in pairs {
-                try emitNode(pair.key, isKey: true)
-                try emitNode(pair.value, isKey: false)
+                try emitNode(pair.key, isKey: true, depth: depth + 1)
+                try emitNode(pair.value, isKey: false, depth: depth + 1)
             }
             try emitEvent("mapping end") { yaml_mapping_end_event_initialize($0) }
         }

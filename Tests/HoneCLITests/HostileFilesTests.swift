@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+
+/// The built `hone` on a repository where one spec is made to break the reader: that file is one
+/// diagnostic at its place, and the valid spec beside it is still validated, planned and reconciled.
+extension ValidateTests {
+    func deepRepository() throws {
+        _ = try hone("init", dir.path, "--name", "acme", "--group", "support")
+        try write("models/tiny/w.bin", "weights\n")
+        try write("models/tiny/v1.yaml", "kind: ModelVersion\nuri: models/tiny/w.bin\nsha256: \(Sandbox.sha256("weights\n"))\n")
+        try write("datasets/qa/data.txt", "q\n")
+        try write("datasets/qa/v1.yaml", "kind: DatasetVersion\nuri: datasets/qa/data.txt\nsha256: \(Sandbox.sha256("q\n"))\n")
+        try write("groups/support/runs/good.yaml", "kind: Run\nbaseModel: tiny@v1\ntrainDataset: qa@v1\nhandler: python3 handlers/train.py\n")
+        try write("handlers/train.py", """
+            import json, os
+            out = json.load(open(os.environ["HONE_JOB"]))["outputDir"]
+            open(os.path.join(out, "model.bin"), "w").write("trained")
+            json.dump({"loss": 0.5}, open(os.path.join(out, "summary.json"), "w"))
+
+            """)
+        // 50 KB: `- - - … 1`, 25,000 block sequences deep (crashed every command with SIGSEGV).
+        try write("groups/support/runs/deep.yaml", String(repeating: "- ", count: 25_000) + "1\n")
+        // `[[[…]]]`, 25,000 deep in a flow value (libyaml alone took quadratic time over it).
+        try write("groups/support/runs/flow.yaml", "kind: Run\nparams:\n  x: " + String(repeating: "[", count: 25_000) + String(repeating: "]", count: 25_000) + "\n")
+    }
+
+    var deepDiagnostics: String {
+        let dash = String(repeating: "- ", count: 60)
+        return """
+        groups/support/runs/deep.yaml:1:1025: error: nested too deeply: hone files allow at most 512 levels of lists and mappings
+            …\(dash)…
+             \(String(repeating: " ", count: 40))^
+        groups/support/runs/flow.yaml:3:516: error: nested too deeply: hone files allow at most 512 levels of lists and mappings
+            …\(String(repeating: "[", count: 120))…
+             \(String(repeating: " ", count: 40))^
+
+        """
+    }
+
+    func testDeeplyNestedSpecsAreOneErrorEachAndTheValidSpecIsStillPlannedAndReconciled() throws {
+        try deepRepository()
+        let v = try hone("validate", in: dir)
+        XCTAssertEqual(v.status, 1, v.stderr)
+        XCTAssertEqual(v.stdout, deepDiagnostics + "2 errors in 2 files (9 checked)\n")
+
+        let p = try hone("plan", in: dir)
+        XCTAssertEqual(p.status, 1, p.stderr)
+        XCTAssertEqual(p.stdout, deepDiagnostics.replacingOccurrences(of: "\n\n", with: "\n") + """
+          + support/good  Run   create   new run: never run  [$0]
+        1 to create, est. cost $0.00, 2 errors
+
+        """)
+
+        try git("add", "-A", in: dir)
+        try git("commit", "-qm", "deep", in: dir)
+        let r = try hone("reconcile", "--wait", "--timeout", "60s", in: dir)
+        XCTAssertEqual(r.status, 1, "invalid objects were skipped: " + r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("groups/support/runs/deep.yaml:1:1025: error: nested too deeply"), r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("reconciled: 1 launched, 1 finished (support/good Succeeded)"), r.stdout)
+        XCTAssertTrue(try read("status/groups/support/runs/good.yaml").contains("phase: Succeeded"))
+    }
+}

@@ -46,6 +46,13 @@ extension Repository {
     /// rejects throws: `isNonFastForward` (code -11) when it would not fast-forward, as libgit2 finds
     /// before sending or as the remote reports.
     public func push(remote name: String, refspecs: [String]) throws {
+        if let path = try localRemotePath(name), refspecs.allSatisfy({ !$0.hasPrefix("+") && $0.contains(":") }) {
+            return try pushCompareAndSwap(toLocal: path, remote: name, refspecs: refspecs)
+        }
+        try pushWithLibgit2(remote: name, refspecs: refspecs)
+    }
+
+    private func pushWithLibgit2(remote name: String, refspecs: [String]) throws {
         let remote = try lookupRemote(name)
         defer { git_remote_free(remote) }
         let state = RemoteCallbacks()
@@ -68,6 +75,54 @@ extension Repository {
                            errorClass: Int32(GIT_ERROR_REFERENCE.rawValue), message: text,
                            function: "git_remote_push")
         }
+    }
+
+    /// libgit2's local transport sets the remote's refs without checking what they point at, so two pushes
+    /// at once to a repository on disk could overwrite each other (a git server checks under its ref lock).
+    /// For such remotes the objects go under a private ref first; then the branch moves by compare-and-swap
+    /// in the remote repository, from the tip it was found at, only when that is a fast-forward.
+    private func pushCompareAndSwap(toLocal path: String, remote name: String, refspecs: [String]) throws {
+        for spec in refspecs {
+            let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let new = try referenceTarget(parts[0]) else { throw GitError(code: GIT_ENOTFOUND.rawValue, errorClass: 0, message: "nothing to push for \(spec)", function: "push") }
+            let incoming = "refs/hone/incoming/\(UUID().uuidString)"
+            try pushWithLibgit2(remote: name, refspecs: ["+\(parts[0]):\(incoming)"])
+            let target = try Repository.open(path)
+            defer {
+                var ref: OpaquePointer?
+                if git_reference_lookup(&ref, target.handle, incoming) == 0 { git_reference_delete(ref); git_reference_free(ref) }
+            }
+            let current = try target.referenceTarget(parts[1])
+            if let current, current != new {
+                var n = new.oid, c = current.oid
+                guard git_graph_descendant_of(target.handle, &n, &c) == 1 else { throw Self.nonFastForward(parts[1]) }
+            }
+            if current != new {
+                do { try target.compareAndSwap(ref: parts[1], to: new, expected: current) }
+                catch let e as GitError where e.isConflict || e.isNotFound || e.code == GIT_EEXISTS.rawValue { throw Self.nonFastForward(parts[1]) }
+            }
+            if parts[1].hasPrefix("refs/heads/") {
+                try compareAndSwap(ref: "refs/remotes/\(name)/" + parts[1].dropFirst("refs/heads/".count), to: new,
+                                   expected: try referenceTarget("refs/remotes/\(name)/" + parts[1].dropFirst("refs/heads/".count)))
+            }
+        }
+    }
+
+    private static func nonFastForward(_ ref: String) -> GitError {
+        GitError(code: GIT_ENONFASTFORWARD.rawValue, errorClass: Int32(GIT_ERROR_REFERENCE.rawValue),
+                 message: "\(ref) rejected: non-fast-forward (the remote moved)", function: "git_remote_push")
+    }
+
+    /// The folder of a remote whose URL is a path or `file://` URL (libgit2's local transport); nil otherwise.
+    func localRemotePath(_ name: String) throws -> String? {
+        guard let url = try remoteURL(name) else { return nil }
+        let path: String
+        if url.hasPrefix("file://") { path = String(url.dropFirst("file://".count)) }
+        else if !url.contains("://"), !url.contains("@") || url.hasPrefix("/") || url.hasPrefix(".") { path = url }
+        else { return nil }
+        let absolute = path.hasPrefix("/") ? path : URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: workdir ?? gitDir)).standardizedFileURL.path
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: absolute, isDirectory: &isDir) && isDir.boolValue ? absolute : nil
     }
 
     /// The fetch URL of `remote`; nil when there is no such remote.

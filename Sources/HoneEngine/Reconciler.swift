@@ -42,6 +42,10 @@ public final class Reconciler {
     private var executors: [String: Executor] = [:]
     private var summary = ReconcileSummary()
     private var waitingNoted: Set<String> = []
+    /// Attempts claimed by another reconciler that this one has said it leaves alone.
+    var claimNoted: Set<String> = []
+    /// Who this reconciler is in `claimedBy`: its host and its clone's folder.
+    lazy var claimant = Reconciler.identity(root: workspace.root)
     private var authors: [ObjectKey: String] = [:]
     /// Attempt ids this reconciler polled as never launched and has not launched since.
     private var notLaunched: Set<String> = []
@@ -223,8 +227,13 @@ public final class Reconciler {
         for a in plan.actions {
             switch a.action {
             case .create, .rerun:
-                if let old = a.supersedes, let previous = statuses[a.key] {
-                    try? executor(for: previous.pool, project: project).cancel(id: old)
+                if let old = a.supersedes, var previous = statuses[a.key] {
+                    // The new attempt waits until the old one is cancelled for sure.
+                    if let why = cancelUnconfirmed(previous, id: old, project: project) {
+                        try recordCancelFailure(&previous, id: old, why: why, now: now, into: &intent)
+                        statuses[a.key] = previous
+                        continue
+                    }
                     progress("cancelled \(a.key.display) attempt \(previous.attempt): superseded by a spec change")
                 }
                 var s = newStatus(a, load: load, specCommit: specCommit, previous: statuses[a.key], now: now)
@@ -239,7 +248,11 @@ public final class Reconciler {
             case .cancel:
                 guard var s = statuses[a.key] else { continue }
                 let released = a.reason.hasPrefix("auto-release")
-                try? executor(for: s.pool, project: project).cancel(id: s.id)
+                if let why = cancelUnconfirmed(s, id: s.id, project: project) {
+                    try recordCancelFailure(&s, id: s.id, why: why, now: now, into: &intent)
+                    statuses[a.key] = s
+                    continue
+                }
                 try collectLogs(&s, store: store, project: project, into: &intent)
                 finish(&s, phase: .cancelled, at: now, project: project)
                 s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: released ? "AutoReleased" : "Deleted",
@@ -279,6 +292,8 @@ public final class Reconciler {
         var running: [String: Int] = [:]
         for s in active {
             let exec = try executor(for: s.pool, project: project)
+            // Another clone's local job runs on its machine, out of our sight: its statuses are that clone's to record.
+            if isClaimedByOther(s) && exec is LocalExecutor { noteClaimedByOther(s); continue }
             let state: JobState
             if notLaunched.contains(s.id) && s.tasks.first?.executorId == nil && s.phase == .pending {
                 // Polled as never launched by this reconciler (which holds the lock, so nobody else
@@ -300,6 +315,8 @@ public final class Reconciler {
         }
         lap("poll", "\(active.count) attempts")
         var launchTime = 0.0, collectTime = 0.0
+        /// Attempts given a free slot in this pass: launched once claimed (below).
+        var toClaim: [ObjectStatus] = []
         for (polledStatus, state) in polled {
             var s = polledStatus
             let exec = try executor(for: s.pool, project: project)
@@ -307,6 +324,9 @@ public final class Reconciler {
             var verb = "update"   // the trailer's verb when this step changes the status
             switch state {
             case .notFound:
+                // Claimed by another reconciler that has not launched it yet (or launched it where we cannot see):
+                // adopt its claim, launch nothing, record nothing.
+                if isClaimedByOther(s) { noteClaimedByOther(s); continue }
                 if s.phase == .running || s.tasks.first?.executorId != nil {
                     // Launched before, and now without a trace: the job is lost.
                     finish(&s, phase: .failed, at: now, project: project)
@@ -322,12 +342,9 @@ public final class Reconciler {
                     verb = "queue"
                     break
                 }
-                verb = "launch"
-                notLaunched.remove(s.id)
-                let started = Date()
-                try launch(&s, exec: exec, load: load, statuses: statuses, store: store, now: now, project: project)
-                launchTime += Date().timeIntervalSince(started)
-                if s.phase.isActive { running[s.pool, default: 0] += 1 }
+                toClaim.append(s)
+                running[s.pool, default: 0] += 1
+                continue
             case .pending(let executorId, let reason):
                 if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
                 verb = "adopt"
@@ -338,7 +355,10 @@ public final class Reconciler {
             case .running(let executorId, let startedAt):
                 if s.phase != .running { markRunning(&s, executorId: executorId, startedAt: startedAt ?? now); verb = "start" }
                 if let r = s.releaseAt, let at = Timestamp.date(r), at <= now {
-                    try exec.cancel(id: s.id)
+                    if let why = cancelUnconfirmed(s, id: s.id, project: project) {
+                        try recordCancelFailure(&s, id: s.id, why: why, now: now, into: &step)
+                        break
+                    }
                     try collectLogs(&s, store: store, project: project, into: &step)
                     finish(&s, phase: .cancelled, at: now, project: project)
                     s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "AutoReleased",
@@ -379,6 +399,16 @@ public final class Reconciler {
                 }
             }
         }
+        let launchStarted = Date()
+        for var s in try claim(toClaim, now: now) {
+            notLaunched.remove(s.id)
+            try launch(&s, exec: try executor(for: s.pool, project: project), load: load, statuses: statuses, store: store, now: now, project: project)
+            statuses[s.key] = s
+            try writeStatus(s, into: &step)
+            let verb = s.phase == .failed ? "fail" : "launch"
+            step.action(verb, s.key, id: s.id, line: "\(s.key.display) is \(s.phase.rawValue.lowercased())")
+        }
+        launchTime += Date().timeIntervalSince(launchStarted)
         releaseDebugFolders(&statuses, now: now, into: &step)
         lap("launch and collect", String(format: "launches %.1f ms, collects %.1f ms", launchTime * 1000, collectTime * 1000))
         let localOnly = active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
@@ -400,7 +430,8 @@ public final class Reconciler {
             lap("step commit", "deferred")
         }
 
-        if statuses.values.contains(where: { $0.phase.isActive }) { return true }
+        // Another clone's local jobs are not ours to wait for.
+        if statuses.values.contains(where: { $0.phase.isActive && !(isClaimedByOther($0) && project?.pools[$0.pool]?.executor == .local) }) { return true }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
         let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses), invalidObjects: load.invalidObjects, now: now).plan()
         return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }

@@ -53,6 +53,8 @@ final class Recorder {
     /// Set when a push re-applied our commit on a remote tip that moved: what the reconciler loaded
     /// before is stale, so it must reload before acting further.
     var rebased = false
+    /// The last commit the remote accepted (`--push`): what another clone sees.
+    private(set) var lastPushed: ObjectID?
 
     init(workspace: Workspace, repository: Repository, branch: String, syncWorkTree: Bool, noCommit: Bool, push: String?, progress: @escaping (String) -> Void) {
         self.workspace = workspace; self.repository = repository; self.branch = branch
@@ -180,55 +182,79 @@ final class Recorder {
     private func pushWithRetry(remote: String, commit: ObjectID, changes: ChangeSet, message: String, signature: Signature) throws {
         var current = commit
         var files = changes.files
+        // The commit our files were made on: what "changed by someone else" is measured against.
+        var base = try repository.commit(commit).parents.first
         for attempt in 1...6 {
             do {
                 try repository.push(remote: remote, refspecs: ["refs/heads/\(branch):refs/heads/\(branch)"])
+                lastPushed = current
                 return
-            } catch let e as GitError where e.isNonFastForward || e.message.contains("fetch first") || e.message.contains("non-fast-forward") {
+            } catch let e as GitError where e.isNonFastForward || e.message.contains("fetch first") || e.message.contains("non-fast-forward")
+                                            || e.message.contains("failed to lock") {
                 guard attempt < 6 else { throw HoneError("push to \(remote) still rejected after \(attempt) tries: \(e)") }
                 progress("push rejected (the remote moved): fetching \(remote) and re-applying")
                 try repository.fetch(remote: remote)
                 guard let remoteTip = try repository.referenceTarget("refs/remotes/\(remote)/\(branch)") else { throw e }
-                let ourParent = try repository.commit(current).parents.first
-                files = try dropStale(files, remoteTip: remoteTip)
-                let rebased = try repository.writeCommitDetached(parent: remoteTip, changes: files, message: message, author: signature)
-                // Bring what the remote added into the working tree as well (journalled like a commit).
-                var remoteFiles: [String: FileChange] = [:]
-                if syncWorkTree {
-                    let theirs = try repository.diff(from: ourParent, to: remoteTip)
-                    for d in theirs {
-                        if let old = d.oldPath, d.status == .deleted || d.status == .renamed { remoteFiles[old] = .delete }
-                        if let new = d.newPath, d.status != .deleted, let data = try repository.blob(at: new, in: rebased) { remoteFiles[new] = .write(data) }
-                    }
-                    for (p, c) in files { remoteFiles[p] = c }
-                    // Status files kept from the remote: the working tree gets the remote's copy.
-                    for p in changes.files.keys where files[p] == nil {
-                        if let data = try repository.blob(at: p, in: rebased) { remoteFiles[p] = .write(data) } else { remoteFiles[p] = .delete }
-                    }
-                    try beginSync(Array(remoteFiles.keys))
+                // The remote was busy with another push, which did not land (yet): try again on the same tip.
+                if remoteTip == base {
+                    usleep(UInt32.random(in: 20_000...100_000))
+                    continue
                 }
+                files = try dropChangedByOthers(files, base: base, remoteTip: remoteTip)
+                // Nothing of ours left (the remote holds all of it): our branch becomes the remote's tip.
+                let rebased = files.isEmpty ? remoteTip
+                    : try repository.writeCommitDetached(parent: remoteTip, changes: files, message: message, author: signature)
+                let remoteFiles = syncWorkTree ? try remoteChanges(from: base, to: remoteTip, ours: files, dropped: changes.files, in: rebased) : [:]
+                if syncWorkTree { try beginSync(Array(remoteFiles.keys)) }
                 try repository.compareAndSwap(ref: "refs/heads/\(branch)", to: rebased, expected: current)
                 if syncWorkTree {
                     try writeWorkTree(remoteFiles, matching: rebased)
                     endSync()
                 }
                 current = rebased
-                commits.append(rebased)
+                base = remoteTip
+                if !files.isEmpty { commits.append(rebased) }
                 self.rebased = true
             }
         }
     }
 
-    /// Status files whose remote copy records a newer attempt are the remote's to keep.
-    private func dropStale(_ files: [String: FileChange], remoteTip: ObjectID) throws -> [String: FileChange] {
+    /// What the working tree needs after a rebase onto the remote: what the remote added since `base`, our
+    /// files over it, and the remote's copy of the files of ours it kept (journalled like a commit).
+    private func remoteChanges(from base: ObjectID?, to remoteTip: ObjectID, ours files: [String: FileChange],
+                               dropped all: [String: FileChange], in rebased: ObjectID) throws -> [String: FileChange] {
+        var remoteFiles: [String: FileChange] = [:]
+        for d in try repository.diff(from: base, to: remoteTip) {
+            if let old = d.oldPath, d.status == .deleted || d.status == .renamed { remoteFiles[old] = .delete }
+            if let new = d.newPath, d.status != .deleted, let data = try repository.blob(at: new, in: rebased) { remoteFiles[new] = .write(data) }
+        }
+        for (p, c) in files { remoteFiles[p] = c }
+        for p in all.keys where files[p] == nil {
+            if let data = try repository.blob(at: p, in: rebased) { remoteFiles[p] = .write(data) } else { remoteFiles[p] = .delete }
+        }
+        return remoteFiles
+    }
+
+    /// A status the remote changed since the commit ours was made on is the remote's to keep, with the files
+    /// beside it (log, metrics, results): someone else created, claimed or advanced that attempt (a newer
+    /// attempt, another reconciler's claim), and re-applying ours would undo it. The reconciler reloads and
+    /// acts again on the remote's copy — it adopts, it does not launch.
+    private func dropChangedByOthers(_ files: [String: FileChange], base: ObjectID?, remoteTip: ObjectID) throws -> [String: FileChange] {
         var out = files
-        for (path, change) in files where path.hasPrefix("status/") && path.hasSuffix(".yaml") {
-            guard case .write(let data, _) = change, let theirs = try repository.blob(at: path, in: remoteTip) else { continue }
-            let mine = Recorder.attempt(in: data), remote = Recorder.attempt(in: theirs)
-            if let r = remote, let m = mine, r > m {
-                out[path] = nil
-                progress("kept \(path) from the remote: it records attempt \(r), newer than ours (\(m))")
+        for path in files.keys where path.hasPrefix("status/") && path.hasSuffix(".yaml") {
+            let theirs = try repository.blob(at: path, in: remoteTip)
+            let before = try base.flatMap { try repository.blob(at: path, in: $0) }
+            guard theirs != before else { continue }
+            out[path] = nil
+            let folder = String(path.dropLast(".yaml".count)) + "/"
+            for other in files.keys where other.hasPrefix(folder) { out[other] = nil }
+            let what: String
+            if let t = theirs, case .write(let mine, _)? = files[path], let r = Recorder.attempt(in: t), let m = Recorder.attempt(in: mine), r > m {
+                what = "it records attempt \(r), newer than ours (\(m))"
+            } else {
+                what = "another reconciler changed it meanwhile"
             }
+            progress("kept \(path) from the remote: \(what)")
         }
         return out
     }

@@ -17,10 +17,12 @@ public enum StatusCodec {
         let attempt = f.int("attempt", min: 0) ?? 0
         let digest = f.string("specDigest", required: true)
         let pool = f.string("pool") ?? ""
+        let claimedBy = f.string("claimedBy", lenient: true)
         let handler = f.string("handler", lenient: true) ?? ""
         guard let id, let phase, let digest else { return nil }  // the missing field is reported; the rest would only echo it
         var s = ObjectStatus(key: key, id: id, phase: phase, pool: pool, handler: handler, attempt: attempt, specDigest: digest)
         s.rerun = f.int("rerun", min: 0) ?? 0
+        s.claimedBy = claimedBy
         s.specCommit = f.string("specCommit")
         s.createdAt = f.string("createdAt", lenient: true)
         s.startedAt = f.string("startedAt", lenient: true)
@@ -114,6 +116,7 @@ public enum StatusCodec {
         if let d = s.durationSeconds { e.append(("durationSeconds", .double(d))) }
         opt("owner", s.owner)
         e.append(("pool", .text(s.pool)))
+        opt("claimedBy", s.claimedBy)
         if s.key.kind == .run {
             if let m = s.model {
                 var me: [(String, Node)] = [("name", .text(m.name)), ("version", .text(m.version))]

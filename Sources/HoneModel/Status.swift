@@ -57,6 +57,9 @@ public struct ObjectStatus: Sendable, Equatable {
     public var durationSeconds: Double?
     public var owner: String?
     public var pool: String
+    /// The reconciler that claimed the attempt for launching (`host:/path/of/its/clone`): only it launches
+    /// the attempt, and with `--push` only after the remote accepted the claim.
+    public var claimedBy: String?
     public var handler: String
     public var params: [String: JSONValue]
     public var attempt: Int

@@ -189,11 +189,11 @@ final class HoneRepo {
     }
 
     /// Starts `hone ARGS` without waiting; its output goes to the returned log file.
-    func start(_ args: [String], env: [String: String] = [:]) throws -> (process: Process, log: URL) {
+    func start(_ args: [String], env: [String: String] = [:], in dir: URL? = nil) throws -> (process: Process, log: URL) {
         let p = Process()
         p.executableURL = HoneRepo.honeBinary
         p.arguments = HoneRepo.fastPolling(args)
-        p.currentDirectoryURL = root
+        p.currentDirectoryURL = dir ?? root
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in HoneRepo.gitEnv.merging(env, uniquingKeysWith: { $1 }) { environment[k] = v }
         p.environment = environment

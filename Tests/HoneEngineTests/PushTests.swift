@@ -39,7 +39,11 @@ final class PushTests: XCTestCase {
         usleep(500_000)
         try repo.git("pull", "-q", "--rebase", "origin", "main", in: other)
         try commitIn(other, repo, file: "MORE.md", text: "more\n", message: "more notes")
-        try repo.git("push", "-q", "origin", "main", in: other)
+        // hone pushes meanwhile too: pull again when the remote moved between our pull and push.
+        for _ in 1...10 {
+            if (try? repo.git("push", "-q", "origin", "main", in: other)) != nil { break }
+            try repo.git("pull", "-q", "--rebase", "origin", "main", in: other)
+        }
         reconciler.process.waitUntilExit()
         let log = (try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? ""
         XCTAssertEqual(reconciler.process.terminationStatus, 0, log)
@@ -87,5 +91,50 @@ final class PushTests: XCTestCase {
         XCTAssertTrue(after.contains("attempt: 2") && after.contains("phase: Succeeded"), "the remote's newer attempt was overwritten:\n\(after)")
         XCTAssertEqual(repo.status("r1")?.attempt, 2, "A's working tree shows the remote's newer status")
         try repo.assertHealthy()
+    }
+
+    /// Two clones (two CI runners: each has its own `.hone/`) reconcile the same remote at the same instant,
+    /// ten times in a row: every job runs exactly once (counted by the handler, outside every repository),
+    /// and the remote ends with every status Succeeded.
+    func testTwoClonesReconcilingAtOnceLaunchEachJobExactlyOnce() throws {
+        let repo = try HoneRepo(maxParallel: 4)
+        let remote = try makeRemote(repo)
+        let a = try clone(repo, remote, as: "a"), b = try clone(repo, remote, as: "b")
+        var objects: [String] = []
+        var raced = 0
+        for i in 1...10 {
+            try repo.git("pull", "-q", "--rebase", "origin", "main")
+            try repo.run("r\(i)", params: "sleep: 0.2")
+            try repo.run("q\(i)")
+            try repo.eval("e\(i)", source: "fromRun: r\(i)")
+            try repo.commit("iteration \(i)")
+            try repo.git("push", "-q", "origin", "main")
+            objects += ["g/r\(i)", "g/q\(i)", "g/e\(i)"]
+            for clone in [a, b] { try repo.git("pull", "-q", "--ff-only", "origin", "main", in: clone) }
+            let first = try repo.start(["reconcile", "--wait", "--push", "origin"], in: a)
+            let second = try repo.start(["reconcile", "--wait", "--push", "origin"], in: b)
+            first.process.waitUntilExit()
+            second.process.waitUntilExit()
+            let logs = [first.log, second.log].map { (try? String(contentsOf: $0, encoding: .utf8)) ?? "" }
+            XCTAssertEqual(first.process.terminationStatus, 0, logs[0])
+            XCTAssertEqual(second.process.terminationStatus, 0, logs[1])
+            if logs.contains(where: { $0.contains("push rejected") }) { raced += 1 }
+            for object in objects {
+                XCTAssertEqual(repo.executions(of: object), 1, "iteration \(i): \(object) ran \(repo.executions(of: object)) times\nA:\n\(logs[0])\nB:\n\(logs[1])")
+            }
+        }
+        XCTAssertEqual(repo.executions.count, objects.count, repo.executions.joined(separator: "\n"))
+        XCTAssertGreaterThan(raced, 0, "the two reconcilers never met at the remote: the test proved nothing")
+        // Whatever one clone left running is collected by the next reconcile of either clone.
+        for clone in [a, b] {
+            let r = try repo.hone(["reconcile", "--wait", "--push", "origin"], in: clone)
+            XCTAssertEqual(r.status, 0, r.output)
+        }
+        for object in objects {
+            let path = "status/groups/g/\(object.hasPrefix("g/e") ? "evals" : "runs")/\(object.dropFirst(2)).yaml"
+            let status = try repo.git("--git-dir", remote.path, "show", "main:\(path)")
+            XCTAssertTrue(status.contains("phase: Succeeded") && status.contains("attempt: 1\n"), "\(path):\n\(status)")
+        }
+        XCTAssertEqual(repo.executions.count, objects.count, "a later reconcile launched again: \(repo.executions)")
     }
 }

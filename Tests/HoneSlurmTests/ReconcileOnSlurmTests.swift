@@ -419,6 +419,50 @@ final class ReconcileOnSlurmTests: XCTestCase {
         XCTAssertEqual(try assertExactlyOneSlurmJob(s, finalState: "CANCELLED"), slurmId)
     }
 
+    /// A cancel Slurm does not confirm is not recorded: with the controller unreachable (a client configuration
+    /// naming a port nobody listens on), scancel fails, the status stays Running with a `CancelFailed` event and
+    /// the job keeps running; the next reconcile that reaches the controller cancels it and records it.
+    func testAFailedScancelIsNotRecordedAsCancelled() throws {
+        let repo = try makeRepo("cancel-fails", specs: [
+            "groups/support/runs/sleeper.yaml": runSpec(#"echo "started $HONE_JOB_ID"; sleep 300"#),
+        ])
+        XCTAssertEqual(try reconcile(repo).status, 0)
+        let id = try recordedId(repo, runKey("sleeper"))
+        let slurmId = try XCTUnwrap(try slurmRecords(id).squeue.first, "submitted without --wait")
+        try waitUntil("\(id) RUNNING") { try slurmState(slurmId) == "RUNNING" }
+        XCTAssertEqual(try reconcile(repo).status, 0)
+        XCTAssertEqual(try status(repo, runKey("sleeper")).phase, .running)
+
+        let conf = try String(contentsOfFile: try XCTUnwrap(cluster.environment["SLURM_CONF"]), encoding: .utf8)
+        let unreachable = conf.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("SlurmctldPort=") && !$0.hasPrefix("MessageTimeout=") && !$0.hasPrefix("TCPTimeout=") }
+            .joined(separator: "\n") + "\nSlurmctldPort=1\nMessageTimeout=1\nTCPTimeout=1\n"
+        let badConf = scratch.appendingPathComponent("unreachable.conf")
+        try unreachable.write(to: badConf, atomically: true, encoding: .utf8)
+
+        _ = try git(repo, ["rm", "-q", "groups/support/runs/sleeper.yaml"])
+        _ = try git(repo, ["commit", "-q", "-m", "drop sleeper"])
+        _ = try reconcile(repo, extraEnv: ["SLURM_CONF": badConf.path])
+        let kept = try status(repo, runKey("sleeper"))
+        XCTAssertEqual(kept.phase, .running, "recorded as \(kept.phase) though scancel failed: \(kept.events)")
+        let failed = try XCTUnwrap(kept.events.last { $0.reason == "CancelFailed" }, "no event says the cancel failed: \(kept.events.map(\.reason))")
+        XCTAssertEqual(failed.type, .warning)
+        XCTAssertTrue(failed.message.contains(id), failed.message)
+        XCTAssertFalse(kept.events.contains { $0.reason == "Deleted" })
+        XCTAssertEqual(try slurmState(slurmId), "RUNNING", "the job was cancelled after all")
+        // Retrying with the same failure adds no commit.
+        let head = try git(repo, ["rev-parse", "HEAD"])
+        _ = try reconcile(repo, extraEnv: ["SLURM_CONF": badConf.path])
+        XCTAssertEqual(try git(repo, ["rev-parse", "HEAD"]), head)
+
+        XCTAssertEqual(try reconcile(repo).status, 0)
+        let s = try status(repo, runKey("sleeper"))
+        XCTAssertEqual(s.phase, .cancelled, "\(s.events)")
+        XCTAssertEqual(s.events.last { $0.reason == "Deleted" }?.type, .warning, "events: \(s.events)")
+        try assertCleanWorkTree(repo)
+        XCTAssertEqual(try assertExactlyOneSlurmJob(s, finalState: "CANCELLED"), slurmId)
+    }
+
     /// An eval with autoRelease 5s: hone's own timer scancels it long before Slurm's --time (1 minute) would.
     func testAutoReleaseCancelsAnEvalOnSlurm() throws {
         let repo = try makeRepo("release", specs: [

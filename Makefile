@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 SLURM_DIR ?= /tmp/hone-slurm-tests
 
-.PHONY: deps build release demo test test-swift test-python slurm-start slurm-stop bench clean
+.PHONY: deps build release demo test test-swift test-python test-fuzz fuzz fuzz-build fuzz-corpus slurm-start slurm-stop bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -27,6 +27,7 @@ test: deps
 	  export HONE_SLURM_TEST_DIR=$(SLURM_DIR) SLURM_CONF=$(SLURM_DIR)/slurm.conf; \
 	  swift test --skip-build --disable-swift-testing 2>&1 | tee .build/swift-test.log || status=1; \
 	  $(MAKE) --no-print-directory test-python 2>&1 | tee .build/python-test.log || status=1; \
+	  $(MAKE) --no-print-directory test-fuzz 2>&1 | tee .build/fuzz-test.log || status=1; \
 	  HONE_SLURM_DIR=$(SLURM_DIR) scripts/slurm-cluster.sh stop >/dev/null 2>&1 || true; \
 	  scripts/test-summary.py .build/swift-test.log .build/python-test.log || status=1; \
 	  exit $$status
@@ -43,8 +44,33 @@ test-python:
 	@if [ -f specs/check_schemas.py ]; then python3 specs/check_schemas.py; fi
 	@if [ -f specs/test_schemas.py ]; then python3 -m pytest -q specs/test_schemas.py; fi
 
+# Fuzzing (libFuzzer through swiftc -sanitize=fuzzer) in its own scratch path, so the normal build
+# is untouched. `make fuzz FUZZ_TIME=600` fuzzes each target that long; `make test` runs test-fuzz:
+# every committed input replayed through the normal build (crash reproducers in fuzz/regressions
+# stay fixed), then a short real fuzz.
+FUZZ_TIME ?= 60
+FUZZ_SMOKE_TIME ?= 10
+FUZZ_SCRATCH ?= .build-fuzz
+FUZZ_FLAGS := -c release -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+
+fuzz-build: deps
+	swift build --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS) --product hone-fuzz-spec
+	swift build --scratch-path $(FUZZ_SCRATCH) $(FUZZ_FLAGS) --product hone-fuzz-status
+
+fuzz: fuzz-build
+	@FUZZ_BIN=$(FUZZ_SCRATCH)/release scripts/fuzz.sh $(FUZZ_TIME)
+
+fuzz-corpus:
+	@scripts/fuzz-corpus.py
+
+test-fuzz:
+	swift build --product hone-fuzz-spec && swift build --product hone-fuzz-status
+	.build/debug/hone-fuzz-spec fuzz/corpus/spec fuzz/regressions/spec
+	.build/debug/hone-fuzz-status fuzz/corpus/status fuzz/regressions/status
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_SMOKE_TIME)
+
 bench: release
 	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b"; done
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

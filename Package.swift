@@ -40,6 +40,13 @@ let package = Package(
         .executableTarget(name: "hone", dependencies: ["HoneCLI"]),
         // bench/commit.sh: times one big commit through the Git target. Not in the `hone` product.
         .executableTarget(name: "hone-bench", dependencies: ["Git"], path: "Sources/HoneBench"),
+        // Fuzzing (make fuzz): the bodies, and one executable per target. Built normally they replay
+        // inputs (make test replays the corpus, crash reproducers included); built with
+        // `-sanitize=fuzzer -DFUZZING` in .build-fuzz they are libFuzzer targets. Not in the product.
+        .target(name: "HoneFuzz", dependencies: ["HoneLoading", "HoneModel", "YAML"], exclude: ["README.md"]),
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(name: "hone-fuzz-spec", dependencies: ["HoneFuzz", "CFuzzerDriver"], path: "Sources/FuzzSpec"),
+        .executableTarget(name: "hone-fuzz-status", dependencies: ["HoneFuzz", "CFuzzerDriver"], path: "Sources/FuzzStatus"),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "GitTests", dependencies: ["Git"]),

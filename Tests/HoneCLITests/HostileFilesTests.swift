@@ -60,3 +60,35 @@ extension ValidateTests {
         XCTAssertTrue(try read("status/groups/support/runs/good.yaml").contains("phase: Succeeded"))
     }
 }
+
+extension ValidateTests {
+    /// A file name holding an OSC sequence (set the window title) and a spec whose key holds a
+    /// clear-screen sequence and a right-to-left override: no raw control character reaches the
+    /// output of validate (text, JSON) or plan (text, markdown, JSON); each is shown as an escape.
+    func testControlCharactersFromFilesAreEscapedInEveryFormat() throws {
+        _ = try hone("init", dir.path, "--group", "g")
+        try write("groups/g/runs/\u{1B}]0;owned\u{07}.yaml", "kind: Run\n")
+        try write("groups/g/views/v.yaml", "kind: View\n\"\\e[2J\\u202E```\": 1\n")
+        let raw: (String) -> Bool = { $0.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E } }
+        let expected = [
+            #"groups/g/runs/\x1B]0;owned\x07.yaml: error: "\x1B]0;owned\x07" is not a valid name"#,
+            #"groups/g/views/v.yaml:2:1: error: unknown field "\x1B[2J\u{202E}```""#,
+        ]
+        for args in [["validate"], ["validate", "--format", "json"], ["plan"], ["plan", "--format", "markdown"], ["plan", "--format", "json"]] {
+            let r = try hone(arguments: args + ["-C", dir.path])
+            XCTAssertEqual(r.status, 1, "\(args)")
+            XCTAssertFalse(raw(r.stdout) || raw(r.stderr), "\(args): \(r.stdout.debugDescription)")
+            if args.count == 1 || args.last == "markdown" {
+                for e in expected { XCTAssertTrue(r.stdout.contains(e), "\(args): \(e) in\n\(r.stdout)") }
+            }
+        }
+        // The markdown's code fence is longer than the backquotes a message holds.
+        let md = try hone("plan", "--format", "markdown", "-C", dir.path).stdout
+        XCTAssertTrue(md.contains("\n````\n"), md)
+        // JSON carries the escaped text too (what a script would print).
+        let json = try hone("validate", "--format", "json", "-C", dir.path).stdout
+        let doc = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        let paths = (doc["errors"] as! [[String: Any]]).map { $0["path"] as! String }
+        XCTAssertTrue(paths.contains(#"groups/g/runs/\x1B]0;owned\x07.yaml"#), "\(paths)")
+    }
+}

@@ -17,7 +17,9 @@ final class ValidateTests: XCTestCase {
     }
 
     @discardableResult
-    func hone(_ args: String..., in dir: URL? = nil) throws -> Output {
+    func hone(_ args: String..., in dir: URL? = nil) throws -> Output { try hone(arguments: args, in: dir) }
+
+    func hone(arguments args: [String], in dir: URL? = nil) throws -> Output {
         let binary = ValidateTests.productsDirectory.appendingPathComponent("hone")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("\(binary.path) is not built (swift build first)")

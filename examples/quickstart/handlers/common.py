@@ -250,7 +250,7 @@ def read_jsonl(path: str) -> list:
 
 
 # --------------------------------------------------------------------------
-# the job contract (design §3)
+# the job contract (hone's specs/job-contract.md)
 
 
 def load_job(expected_kind: str) -> dict:

@@ -2,7 +2,7 @@
 """hone eval handler: score a tiny char model on a JSONL test set.
 
 hone runs it as `python handlers/evaluate.py` with $HONE_JOB naming job.json
-(design §3). It reads
+(hone's specs/job-contract.md). It reads
 
     model.path      the .npz to evaluate (a registry version or a run's draft model)
     dataset.path    JSON lines, each {"id": "...", "text": "..."}

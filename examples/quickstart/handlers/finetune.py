@@ -2,7 +2,7 @@
 """hone run handler: fine-tune the tiny char model on a text dataset.
 
 hone runs it as `python handlers/finetune.py` with $HONE_JOB naming job.json
-(design §3). It reads
+(hone's specs/job-contract.md). It reads
 
     baseModel.path          the .npz to start from
     trainDataset.path       plain text to train on

@@ -1,4 +1,4 @@
-"""The quickstart handlers, run the way hone runs them (design §3).
+"""The quickstart handlers, run the way hone runs them (specs/job-contract.md).
 
 Each test writes a job.json into a temporary directory, runs the handler as a
 subprocess with the working directory set to the quickstart repository and

@@ -1,4 +1,5 @@
 import Foundation
+import HoneExecutors
 import HoneModel
 
 /// Where bulk outputs live (trained weights, full logs): never in git. Content-addressed, so a
@@ -30,81 +31,94 @@ public struct ArtifactStore {
     /// Files a run wrote besides its metrics: the model.
     public static let nonModelFiles: Set<String> = ["metrics.jsonl", "summary.json", "results.jsonl"]
 
-    /// Stores a run's model output. One file → that file (digest = its sha256); several → the folder
-    /// (digest = sha256 of its `sha256sum`-style manifest). Returns (uri, sha256), or nil when the run wrote no model.
-    public func storeModel(from outputDir: URL) throws -> (uri: String, sha256: String)? {
+    /// Stores a run's model output: the regular files under the job's `out/` (read through `OutputFile`:
+    /// links and special files are not stored, they go to `refused`). One file → that file (digest = its
+    /// sha256); several → the folder (digest = sha256 of its `sha256sum`-style manifest). Returns (uri, sha256),
+    /// or nil when the run wrote no model.
+    func storeModel(jobDirectory: URL, refused: inout [OutputFile.Refusal]) throws -> (uri: String, sha256: String)? {
         let fm = FileManager.default
-        let files = try ArtifactStore.listFiles(outputDir).filter { !ArtifactStore.nonModelFiles.contains($0) }
+        let listed = OutputFile.regularFiles(in: "out", under: jobDirectory.path)
+        refused += listed.refused
+        let files = listed.files.filter { !ArtifactStore.nonModelFiles.contains($0) }
         guard !files.isEmpty else { return nil }
-        if files.count == 1 {
-            let src = outputDir.appendingPathComponent(files[0])
-            let digest = try SHA256.hex(fileAt: src)
+        let tmp = root.appendingPathComponent("tmp/\(UUID().uuidString.prefix(12))-\(getpid())")
+        defer { try? fm.removeItem(at: tmp) }
+        var manifest = ""
+        for f in files {
+            // The file may be swapped for a link after the listing: opening it again refuses that.
+            guard let file = try OutputFile.open("out/" + f, under: jobDirectory.path) else { continue }
+            let dest = tmp.appendingPathComponent(f)
+            try fm.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var sha = SHA256()
+            try file.copy(to: dest.path) { sha.update($0) }
+            manifest += "\(sha.finalize())  \(f)\n"
+        }
+        try fm.createDirectory(at: root.appendingPathComponent("sha256"), withIntermediateDirectories: true)
+        if files.count == 1, let digest = manifest.split(separator: " ").first.map(String.init) {
             let name = (files[0] as NSString).lastPathComponent
             let dest = root.appendingPathComponent("sha256/\(digest)/\(name)")
-            if !fm.fileExists(atPath: dest.path) { try ArtifactStore.copyAtomically(src, to: dest) }
+            if !fm.fileExists(atPath: dest.path) {
+                try fm.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try ArtifactStore.move(tmp.appendingPathComponent(files[0]), to: dest)
+            }
             return ("store://sha256/\(digest)/\(name)", digest)
         }
-        let digest = try ArtifactStore.directoryDigest(outputDir, files: files)
+        let digest = SHA256.hex(manifest)
         let destDir = root.appendingPathComponent("sha256/\(digest)")
-        if !fm.fileExists(atPath: destDir.path) {
-            let tmp = root.appendingPathComponent("tmp/\(digest)-\(getpid())")
-            try? fm.removeItem(at: tmp)
-            for f in files { try ArtifactStore.copy(outputDir.appendingPathComponent(f), to: tmp.appendingPathComponent(f)) }
-            try fm.createDirectory(at: destDir.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if rename(tmp.path, destDir.path) != 0 && !fm.fileExists(atPath: destDir.path) {
-                throw HoneError("cannot store \(outputDir.path) in \(destDir.path)")
-            }
-        }
+        if !fm.fileExists(atPath: destDir.path) { try ArtifactStore.move(tmp, to: destDir) }
         return ("store://sha256/\(digest)", digest)
     }
 
-    /// Keeps a full log beside the artifacts: `store://logs/<id>/<task>.log`.
-    public func storeLog(_ file: URL, id: String, task: String) throws -> String {
-        let dest = root.appendingPathComponent("logs/\(id)/\(task).log")
-        // A hard link when the store is on the same file system: the job's log no longer changes once
-        // it is collected, and a link costs neither a copy nor a new file.
+    /// Keeps a job's file (a full log, full results) in the store at `relative` (`logs/<id>/<task>.log`),
+    /// returning its `store://` URI. A hard link when the store is on the same file system and the name still
+    /// names the very file that was opened (the job's files no longer change once it is collected); otherwise
+    /// a streaming copy from the open file: memory stays bounded by one chunk.
+    func keep(_ file: OutputFile, source: URL, as relative: String) throws -> String {
+        let dest = root.appendingPathComponent(relative)
         try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
         unlink(dest.path)
-        if link(file.path, dest.path) != 0 { try ArtifactStore.copyAtomically(file, to: dest) }
-        return "store://logs/\(id)/\(task).log"
-    }
-
-    /// The digest a URI's content has now (a file's sha256, or a folder's manifest digest).
-    public func digest(of url: URL) throws -> String {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { throw HoneError("\(url.path) does not exist") }
-        if isDir.boolValue { return try ArtifactStore.directoryDigest(url, files: ArtifactStore.listFiles(url)) }
-        return try SHA256.hex(fileAt: url)
-    }
-
-    static func listFiles(_ dir: URL) throws -> [String] {
-        guard let e = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
-        var out: [String] = []
-        let base = dir.standardizedFileURL.path
-        for case let url as URL in e {
-            if (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
-                out.append(String(url.standardizedFileURL.path.dropFirst(base.count + 1)))
-            }
+        var st = stat()
+        if link(source.path, dest.path) == 0 {
+            if lstat(dest.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, UInt64(st.st_ino) == file.inode,
+               UInt64(st.st_dev) == file.device { return "store://" + relative }
+            unlink(dest.path)  // linked something else (a link swapped in): copy what was opened instead
         }
-        return out.sorted()
-    }
-
-    static func directoryDigest(_ dir: URL, files: [String]) throws -> String {
-        var manifest = ""
-        for f in files.sorted() { manifest += "\(try SHA256.hex(fileAt: dir.appendingPathComponent(f)))  \(f)\n" }
-        return SHA256.hex(manifest)
-    }
-
-    static func copy(_ src: URL, to dest: URL) throws {
-        let fm = FileManager.default
-        try fm.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try? fm.removeItem(at: dest)
-        try fm.copyItem(at: src, to: dest)
-    }
-
-    static func copyAtomically(_ src: URL, to dest: URL) throws {
         let tmp = dest.deletingLastPathComponent().appendingPathComponent(".\(dest.lastPathComponent).tmp-\(getpid())")
-        try copy(src, to: tmp)
-        if rename(tmp.path, dest.path) != 0 { throw HoneError("cannot write \(dest.path): \(String(cString: strerror(errno)))") }
+        try file.copy(to: tmp.path)
+        try ArtifactStore.move(tmp, to: dest)
+        return "store://" + relative
+    }
+
+    /// The digest an input has now (a file's sha256, or a folder's manifest digest). Only a regular file or
+    /// a folder of regular files is read, without following a link at its path or inside it: a FIFO or a
+    /// device (`uri: /dev/zero`) would block or never end.
+    func digest(ofInput url: URL) throws -> String {
+        var st = stat()
+        guard lstat(url.path, &st) == 0 else { throw HoneError("\(url.path) does not exist") }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            let listed = OutputFile.regularFiles(in: "", under: url.path)
+            if let first = listed.refused.first { throw first }
+            var manifest = ""
+            for f in listed.files {
+                guard let file = try OutputFile.open(f, under: url.path) else { throw HoneError("\(url.path)/\(f) vanished while hashing") }
+                manifest += "\(try ArtifactStore.sha256(of: file))  \(f)\n"
+            }
+            return SHA256.hex(manifest)
+        }
+        guard let file = try OutputFile.open(path: url.path) else { throw HoneError("\(url.path) does not exist") }
+        return try ArtifactStore.sha256(of: file)
+    }
+
+    static func sha256(of file: OutputFile) throws -> String {
+        var sha = SHA256()
+        try file.forEachChunk { sha.update($0) }
+        return sha.finalize()
+    }
+
+    static func move(_ src: URL, to dest: URL) throws {
+        // Another reconciler may have stored the same content meanwhile: its copy is as good as ours.
+        if rename(src.path, dest.path) != 0 && !FileManager.default.fileExists(atPath: dest.path) {
+            throw HoneError("cannot store \(dest.path): \(String(cString: strerror(errno)))")
+        }
     }
 }

@@ -253,10 +253,16 @@ struct JobPreparation {
         guard let url = store.resolve(uri, snapshot: src) else {
             throw PreparationFailure(reason: "InputUnreadable", message: "\(what): hone cannot read uri \(uri)")
         }
-        guard FileManager.default.fileExists(atPath: url.path) else {
+        var st = stat()
+        guard lstat(url.path, &st) == 0 else {
             throw PreparationFailure(reason: "InputMissing", message: "\(what): \(uri) does not exist (\(url.path))")
         }
-        let actual = try store.digest(of: url)
+        let actual: String
+        do { actual = try store.digest(ofInput: url) } catch let refusal as OutputFile.Refusal {
+            throw PreparationFailure(reason: "InputNotRegular", message: "\(what): \(uri): \(refusal); an input must be a regular file or a folder of regular files")
+        } catch {
+            throw PreparationFailure(reason: "InputUnreadable", message: "\(what): \(uri): \(error)")
+        }
         guard actual == sha256 else {
             throw PreparationFailure(reason: "InputDigestMismatch", message: "\(what): \(uri) has sha256 \(actual), but its version says \(sha256)")
         }

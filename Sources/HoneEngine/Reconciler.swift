@@ -27,9 +27,6 @@ public struct ReconcileSummary {
     public var timedOut = false
 }
 
-/// Logs are committed capped: the last 256 KiB, with a note; the full log of a capped one goes to the store.
-let logCap = 256 * 1024
-
 /// `hone reconcile`: load → plan → record intent → launch → poll → collect → commit, step by step,
 /// never recording state past an action that was not confirmed (gitops-engine / Flux style).
 public final class Reconciler {
@@ -608,82 +605,112 @@ public final class Reconciler {
 
     func collect(_ s: inout ObjectStatus, exitCode: Int32?, reason: String, finishedAt: Date, directory: URL, logFile: URL,
                  store: ArtifactStore, project: Project?, into changes: inout ChangeSet) throws {
-        let fm = FileManager.default
-        let out = directory.appendingPathComponent("out")
         let cancelledBySlurm = reason == "CANCELLED" || reason == "PREEMPTED"
         var phase: Phase = exitCode == 0 && reason != "TIMEOUT" && !cancelledBySlurm ? .succeeded : .failed
         if cancelledBySlurm { phase = .cancelled }
         let task = s.tasks[0].name
+        let at = Timestamp.string(finishedAt)
         s.tasks[0].exitCode = exitCode.map(Int.init)
         // An eval that ended before any poll saw it running has no release time yet.
         if s.key.kind == .eval, s.releaseAt == nil, let r = s.autoRelease, let st = s.startedAt.flatMap(Timestamp.date) {
             s.releaseAt = Timestamp.string(st.addingTimeInterval(TimeInterval(r)))
         }
-        try collectLogs(&s, store: store, project: project, into: &changes, logFile: logFile)
-        // Metrics and results are committed beside the status.
-        if let summaryData = fm.contents(atPath: out.appendingPathComponent("summary.json").path) {
-            if let v = try? JSONValue.parse(summaryData), let o = v.objectValue { s.metrics = o }
-            else { s.events.append(StatusEvent(at: Timestamp.string(finishedAt), type: .warning, reason: "BadSummary", message: "summary.json is not a JSON object: metrics left empty", task: task)) }
-        }
-        if let curve = fm.contents(atPath: out.appendingPathComponent("metrics.jsonl").path) {
-            changes.write(s.key.statusFolder + "metrics.jsonl", data: curve)
-        }
-        if s.key.kind == .eval, let results = fm.contents(atPath: out.appendingPathComponent("results.jsonl").path) {
-            changes.write(s.key.statusFolder + "results.jsonl", data: results)
-            s.resultsPath = s.key.statusFolder + "results.jsonl"
-            s.resultsRows = results.split(separator: UInt8(ascii: "\n")).filter { !$0.allSatisfy { $0 == 32 } }.count
-        }
+        try collectLogs(&s, store: store, project: project, into: &changes, logFile: logFile, at: finishedAt)
+        var outputs = JobOutputs(jobDirectory: directory, store: store, id: s.id)
+        collectOutputs(&s, outputs: &outputs, at: at, into: &changes)
         if phase == .succeeded && s.key.kind == .run {
-            if let stored = try store.storeModel(from: out) {
+            if let stored = try store.storeModel(jobDirectory: directory, refused: &outputs.refused) {
                 let name = s.model?.name ?? s.key.name
                 s.model = ModelOutput(name: name, version: "draft-\(s.attempt)", uri: stored.uri, sha256: stored.sha256, published: false)
             } else {
                 phase = .failed
-                s.events.append(StatusEvent(at: Timestamp.string(finishedAt), type: .warning, reason: "NoModel", message: "the handler exited 0 but wrote no model file into outputDir", task: task))
+                s.events.append(StatusEvent(at: at, type: .warning, reason: "NoModel", message: "the handler exited 0 but wrote no model file into outputDir", task: task))
             }
         }
+        if let e = outputs.refusalEvent(at: at, task: task) { s.events.append(e) }
         finish(&s, phase: phase, at: finishedAt, project: project)
         if phase == .succeeded {
-            s.events.append(StatusEvent(at: Timestamp.string(finishedAt), reason: "Succeeded", message: "\(task) exited 0 after \(Duration.span(s.durationSeconds ?? 0))", task: task))
+            s.events.append(StatusEvent(at: at, reason: "Succeeded", message: "\(task) exited 0 after \(Duration.span(s.durationSeconds ?? 0))", task: task))
         } else if phase == .cancelled {
-            s.events.append(StatusEvent(at: Timestamp.string(finishedAt), type: .warning, reason: "Cancelled", message: "the executor cancelled the job (\(reason))", task: task))
+            s.events.append(StatusEvent(at: at, type: .warning, reason: "Cancelled", message: "the executor cancelled the job (\(reason))", task: task))
         } else {
-            let tail = (try? String(contentsOf: logFile, encoding: .utf8)).map { Reconciler.lastLines($0, 8) } ?? ""
+            var logReader = JobOutputs(jobDirectory: logFile.deletingLastPathComponent(), store: store, id: s.id)
+            let tail = logReader.logTail(logFile.lastPathComponent, lines: 8)
             let why: String
             switch exitCode {
             case .some(Int32(JobScript.runtimeFailedExitCode)): why = "the runtime environment could not be created"
             case .some(let c): why = "\(task) exited with status \(c)\(reason != "Completed" && reason != "Failed" && reason != "COMPLETED" && reason != "FAILED" ? " (\(reason))" : "")"
             case .none: why = "\(task) ended without an exit status (\(reason))"
             }
-            s.events.append(StatusEvent(at: Timestamp.string(finishedAt), type: .warning, reason: reason == "TIMEOUT" ? "TimeLimit" : "Failed",
+            s.events.append(StatusEvent(at: at, type: .warning, reason: reason == "TIMEOUT" ? "TimeLimit" : "Failed",
                                         message: why + (tail.isEmpty ? "" : "; last lines of the log:\n" + tail), task: task))
             if s.debugEnabled, s.key.kind == .eval {
                 s.debugWorkdir = directory.path
-                s.events.append(StatusEvent(at: Timestamp.string(finishedAt), reason: "DebugKept",
+                s.events.append(StatusEvent(at: at, reason: "DebugKept",
                                             message: "debug mode: the job's folder \(directory.path) is kept until \(s.releaseAt ?? "the release time")", task: task))
             }
         }
     }
 
+    /// Metrics, the curve and results, committed beside the status (see JobOutputs for the caps), with a
+    /// Warning event for each thing that is wrong with them.
+    func collectOutputs(_ s: inout ObjectStatus, outputs: inout JobOutputs, at: String, into changes: inout ChangeSet) {
+        let task = s.tasks[0].name
+        func warn(_ reason: String, _ message: String) { s.events.append(StatusEvent(at: at, type: .warning, reason: reason, message: message, task: task)) }
+        let summary = outputs.small("out/summary.json", cap: JobOutputs.summaryCap)
+        if let problem = summary.problem { warn("BadSummary", problem + ": metrics left empty") }
+        if let data = summary.data {
+            let read = JobOutputs.metrics(fromSummary: data)
+            if let m = read.metrics { s.metrics = m } else { warn("BadSummary", (read.problem ?? "summary.json is unreadable") + ": metrics left empty") }
+            if !read.nonFinite.isEmpty {
+                let names = read.nonFinite.prefix(10).joined(separator: ", ") + (read.nonFinite.count > 10 ? " (and \(read.nonFinite.count - 10) more)" : "")
+                warn("NonFiniteMetrics", "summary.json holds NaN or Infinity for \(names): left out; the finite metrics are kept")
+            }
+        }
+        if let curve = outputs.lines("out/metrics.jsonl", storeAs: "metrics.jsonl", checkRows: false) {
+            changes.write(s.key.statusFolder + "metrics.jsonl", data: curve.committed)
+            if curve.isCut { warn("OutputCut", Reconciler.cutMessage("metrics.jsonl", curve)) }
+        }
+        var results: JSONLines? = nil
+        if s.key.kind == .eval, let r = outputs.lines("out/results.jsonl", storeAs: "results.jsonl", checkRows: true) {
+            results = r
+            changes.write(s.key.statusFolder + "results.jsonl", data: r.committed)
+            s.resultsPath = s.key.statusFolder + "results.jsonl"
+            s.resultsRows = r.committedRows
+            if r.hasBadRows { warn("BadResults", Reconciler.badRowsMessage(r)) }
+            if r.isCut { warn("OutputCut", Reconciler.cutMessage("results.jsonl", r)) }
+        }
+        if s.key.kind == .eval, summary.data == nil, summary.problem == nil, results == nil {
+            warn("NoOutputs", "the handler wrote neither summary.json nor results.jsonl into outputDir: the eval has no metrics and no results")
+        }
+    }
+
+    static func cutMessage(_ name: String, _ l: JSONLines) -> String {
+        "\(name) is \(l.totalBytes) bytes (\(l.rows) rows): its first \(l.committedRows) rows (\(l.committedBytes) bytes, at most \(JobOutputs.attachmentCap / (1 << 20)) MiB) are committed; the full file is \(l.storedURI ?? "(not stored)")"
+    }
+
+    static func badRowsMessage(_ r: JSONLines) -> String {
+        var parts: [String] = []
+        if r.notObjects > 0 { parts.append("\(r.notObjects) not a JSON object") }
+        if r.withoutId > 0 { parts.append("\(r.withoutId) without \"id\"") }
+        if r.duplicates > 0 { parts.append("\(r.duplicates) with an id seen before (\(r.duplicateSamples.map { "\"\($0)\"" }.joined(separator: ", ")))") }
+        let lines = r.badLines.isEmpty ? "" : " (lines \(r.badLines.map(String.init).joined(separator: ", "))\(r.notObjects + r.withoutId > r.badLines.count ? ", …" : ""))"
+        return "results.jsonl: of \(r.rows) rows, " + parts.joined(separator: ", ") + lines
+    }
+
     /// The capped log into git (tail kept), the full log into the store.
-    func collectLogs(_ s: inout ObjectStatus, store: ArtifactStore, project: Project?, into changes: inout ChangeSet, logFile: URL? = nil) throws {
+    func collectLogs(_ s: inout ObjectStatus, store: ArtifactStore, project: Project?, into changes: inout ChangeSet, logFile: URL? = nil,
+                     at: Date = Date()) throws {
         let task = s.tasks.first?.name ?? "task"
         let file: URL
         if let logFile { file = logFile } else {
             guard let e = try? executor(for: s.pool, project: project) else { return }
             file = e.logFile(for: s.id)
         }
-        guard let data = FileManager.default.contents(atPath: file.path) else { return }
-        var text: Data
-        if data.count > logCap {
-            // Only a log that is cut goes to the store: otherwise the committed copy is the whole log.
-            let full = (try? store.storeLog(file, id: s.id, task: task)) ?? "(not stored)"
-            let cut = data.count - logCap
-            text = Data("[hone: the first \(cut) bytes of this log were cut to keep the last \(logCap / 1024) KiB; the full log is \(full)]\n".utf8)
-            var tail = data.suffix(logCap)
-            while let first = tail.first, first & 0xC0 == 0x80 { tail = tail.dropFirst() }  // start on a UTF-8 boundary
-            text.append(tail)
-        } else { text = data }
+        var reader = JobOutputs(jobDirectory: file.deletingLastPathComponent(), store: store, id: s.id)
+        let text = reader.committedLog(file.lastPathComponent, task: task)
+        if let e = reader.refusalEvent(at: Timestamp.string(at), task: task) { s.events.append(e) }
+        guard let text else { return }
         let path = s.key.statusFolder + "\(task).log"
         changes.write(path, data: text)
         s.tasks[0].log = path

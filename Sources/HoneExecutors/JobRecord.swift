@@ -1,6 +1,7 @@
 import Foundation
 
-/// What `run.sh` recorded in a job directory (see `JobScript` for the layout). Reading it spawns nothing:
+/// What `run.sh` recorded in a job directory (see `JobScript` for the layout). Reading it spawns nothing
+/// and never blocks (the files are read through `OutputFile`: the handler can write in this folder):
 /// any executor (local, Slurm) can use it to learn a job's outcome from the shared job directory.
 public struct JobRecord: Sendable, Equatable {
     /// `started` exists: run.sh took the lock and began (it will never run the job again).
@@ -18,13 +19,11 @@ public struct JobRecord: Sendable, Equatable {
     /// Reads the job directory's record files.
     public static func read(_ directory: URL) -> JobRecord {
         func text(_ name: String) -> String? {
-            (try? String(contentsOfFile: directory.appendingPathComponent(name).path, encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            OutputFile.smallText(name, in: directory)?.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         func date(_ name: String) -> Date? { text(name).flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } }
         let startedText = text(JobScript.Files.started)
-        let exit = JobScript.recordedExit(try? String(contentsOfFile: directory.appendingPathComponent(JobScript.Files.exitCode).path,
-                                                      encoding: .utf8))
+        let exit = JobScript.recordedExit(OutputFile.smallText(JobScript.Files.exitCode, in: directory))
         let ids = text(JobScript.Files.pid)?.split(separator: " ").compactMap { Int32($0) } ?? []
         return JobRecord(started: startedText != nil, startedAt: date(JobScript.Files.started),
                          ended: exit.ended, exitCode: exit.code,

@@ -384,7 +384,7 @@ public final class LocalExecutor: Executor, Sendable {
     }
 
     private func read(_ dir: URL, _ name: String) -> String? {
-        try? String(contentsOfFile: dir.appendingPathComponent(name).path, encoding: .utf8)
+        OutputFile.smallText(name, in: dir)  // the handler can put a link or a FIFO here: never follow or block
     }
 
     private func readDate(_ dir: URL, _ name: String) -> Date? {

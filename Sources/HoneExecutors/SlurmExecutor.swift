@@ -203,8 +203,8 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
     }
 
     func readSlurmIdFile(_ id: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: slurmIdFile(for: id).path) else { return nil }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let raw = OutputFile.smallText("slurm-id", in: jobDirectory(for: id)) else { return nil }
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty || !text.allSatisfy({ $0.isNumber || $0 == "_" }) ? nil : text
     }
 

@@ -8,25 +8,22 @@ enum SlurmJobFiles {
 
     /// The exit status the job script wrote to `<jobdir>/exitcode`, if any.
     static func exitCode(in dir: URL) -> Int32? {
-        let url = dir.appendingPathComponent(JobScript.Files.exitCode)
-        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        return Int32(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let text = OutputFile.smallText(JobScript.Files.exitCode, in: dir) else { return nil }
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// When the job script wrote its exit code (`<jobdir>/finished`, epoch seconds).
     static func finishedAt(in dir: URL) -> Date? {
-        let url = dir.appendingPathComponent(JobScript.Files.finished)
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let seconds = TimeInterval(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let text = OutputFile.smallText(JobScript.Files.finished, in: dir),
+              let seconds = TimeInterval(text.trimmingCharacters(in: .whitespacesAndNewlines))
         else { return nil }
         return Date(timeIntervalSince1970: seconds)
     }
 
     /// When the job script began (`<jobdir>/started`, epoch seconds).
     static func startedAt(in dir: URL) -> Date? {
-        let url = dir.appendingPathComponent(JobScript.Files.started)
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let seconds = TimeInterval(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let text = OutputFile.smallText(JobScript.Files.started, in: dir),
+              let seconds = TimeInterval(text.trimmingCharacters(in: .whitespacesAndNewlines))
         else { return nil }
         return Date(timeIntervalSince1970: seconds)
     }

@@ -67,7 +67,7 @@ test-fuzz:
 	swift build --product hone-fuzz-spec && swift build --product hone-fuzz-status
 	.build/debug/hone-fuzz-spec fuzz/corpus/spec fuzz/regressions/spec
 	.build/debug/hone-fuzz-status fuzz/corpus/status fuzz/regressions/status
-	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_SMOKE_TIME)
+	@FUZZ_SEED=1 $(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_SMOKE_TIME)
 
 bench: release
 	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b"; done

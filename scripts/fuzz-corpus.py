@@ -55,6 +55,8 @@ def main():
             for name, selector in (("spec", spec_selector(rel)), ("status", status_selector(rel))):
                 if selector is not None:
                     write(out[name], bytes([selector]) + data)
+                    if name == "status":  # the same file through the loader (StatusFuzz: selector + 3)
+                        write(out[name], bytes([selector + 3]) + data)
     for name, folder in out.items():
         print(f"fuzz/corpus/{name}: {len(list(folder.iterdir()))} inputs")
 

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
+# FUZZ_SEED fixes libFuzzer's random seed (make test: the smoke takes the same path on every run).
+seed=${FUZZ_SEED:+-seed=$FUZZ_SEED}
 bin=${FUZZ_BIN:-.build-fuzz/release}
 status=0
 for target in spec status; do
@@ -14,7 +16,7 @@ for target in spec status; do
     log=$work/fuzz.log
     # Swift's backtracer would answer the trap first; libFuzzer must see it to save the input.
     if SWIFT_BACKTRACE=enable=no "$bin/hone-fuzz-$target" -max_total_time="$seconds" -print_final_stats=1 \
-        -max_len=8192 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/" \
+        -max_len=8192 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/" $seed \
         "$work" "fuzz/corpus/$target" "fuzz/regressions/$target" >"$log" 2>&1; then
         result="no crash"
     else

@@ -11,10 +11,27 @@ public enum StatusFuzz {
         ObjectKey(scope: .evaluations, kind: .eval, name: "x"),
     ]
 
+    /// The spec of each key, so the loader pairs the status with its object.
+    static let repository = SpecFuzz.repository.merging([
+        "groups/g/runs/r.yaml": "kind: Run\nbaseModel: m@v1\ntrainDataset: d@v1\nhandler: h\n",
+        "groups/g/evals/e.yaml": "kind: Eval\nfromRun: r\nhandler: h\ndataset: d@v1\n",
+        "evaluations/x.yaml": "kind: Eval\nmodel: m@v1\nhandler: h\ndataset: d@v1\n",
+    ]) { $1 }
+
+    /// Selectors 0-2 decode the status directly; 3-5 load it as the file of a repository (bytes
+    /// as they are, through the loader's pairing of statuses with objects).
     public static func run(_ data: UnsafeBufferPointer<UInt8>) {
         guard let selector = data.first else { return }
         let key = keys[Int(selector) % keys.count]
-        let text = String(decoding: UnsafeBufferPointer(rebasing: data.dropFirst()), as: UTF8.self)
+        let bytes = UnsafeBufferPointer(rebasing: data.dropFirst())
+        if Int(selector) % (2 * keys.count) >= keys.count {
+            var source = MemorySource(files: repository)
+            source.files[key.statusPath] = Array(bytes)
+            guard let result = try? Loader(source: source).load() else { return }
+            for d in result.diagnostics { SpecFuzz.checkRendering(d) }
+            return
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
         let (status, diagnostics) = StatusCodec.decode(key, text: text, path: key.statusPath)
         for d in diagnostics { SpecFuzz.checkRendering(d) }
         guard let status else { return }

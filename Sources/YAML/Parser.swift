@@ -27,7 +27,9 @@ public enum YAMLParser {
     /// How deep collections may nest (the root collection is level 1). Checked on each start event,
     /// before a node exists, so every recursive walk over a tree (decoders, secret scans, the
     /// emitter, `==`, freeing the tree) stays within it; and parsing stops there, so a file nested
-    /// 100,000 deep costs no more than one nested 513 deep. Real specs nest fewer than 10 levels.
+    /// 100,000 deep costs no more than one nested 513 deep. That also bounds libyaml's own cost:
+    /// its scanner walks the whole stack of possible simple keys (one per open flow level) for every
+    /// token, which is quadratic in flow depth. Real specs nest fewer than 10 levels.
     public static let maxDepth = 512
 
     public static func parse(_ text: String) -> YAMLDocument {

@@ -200,10 +200,10 @@ def version_props(kind):
         })
     else:
         p.update({
-            "uri": string("Where the artifact is: a repository-relative path, a file:// URI, or a store-relative path.",
+            "uri": string("Where the artifact (a file or a folder) is: a repository-relative path, an absolute path, a file:// URI, or store://… (in the artifact store).",
                           required=True),
             "sha256": t("string", pattern="^[0-9a-f]{64}$",
-                        description="sha256 of the artifact, 64 lowercase hex digits (`sha256sum FILE`). Verified before any job reads it."),
+                        description="sha256 of the artifact, 64 lowercase hex digits (`sha256sum FILE`; a folder: the sha256 of its sorted sha256sum manifest, see specs/versions.md). Verified before any job reads it."),
         })
         if kind == "ModelVersion":
             p.update({

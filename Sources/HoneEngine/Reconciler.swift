@@ -305,7 +305,9 @@ public final class Reconciler {
             }
             switch state {
             case .pending, .running: running[s.pool, default: 0] += 1
-            case .notFound: if s.tasks.first?.executorId == nil && s.phase == .pending { notLaunched.insert(s.id) }
+            case .notFound:
+                // Another clone may launch what it claimed: only our own unlaunched attempts stay unlaunched.
+                if s.tasks.first?.executorId == nil && s.phase == .pending && !isClaimedByOther(s) { notLaunched.insert(s.id) }
             case .finished: break
             }
             polled.append((s, state))
@@ -427,11 +429,13 @@ public final class Reconciler {
             lap("step commit", "deferred")
         }
 
-        // Another clone's local jobs are not ours to wait for.
-        if statuses.values.contains(where: { $0.phase.isActive && !(isClaimedByOther($0) && project?.pools[$0.pool]?.executor == .local) }) { return true }
+        // Another clone's jobs are not ours to wait for: it records them (a pass still collects a Slurm job of
+        // theirs that it sees end).
+        if statuses.values.contains(where: { $0.phase.isActive && !isClaimedByOther($0) }) { return true }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
         let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses), invalidObjects: load.invalidObjects, now: now).plan()
-        return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish || ($0.action == .cancel) }
+        return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish
+            || ($0.action == .cancel && !(statuses[$0.key].map(isClaimedByOther) ?? false)) }
     }
 
     func waitForLocalJobs(timeout: TimeInterval) -> Bool {

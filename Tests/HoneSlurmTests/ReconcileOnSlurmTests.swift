@@ -419,6 +419,55 @@ final class ReconcileOnSlurmTests: XCTestCase {
         XCTAssertEqual(try assertExactlyOneSlurmJob(s, finalState: "CANCELLED"), slurmId)
     }
 
+    /// Two clones (two CI runners, one shared pool workdir as docs/ci.md recommends) run
+    /// `reconcile --wait --push origin` at the same instant, three times in a row: every job is submitted to
+    /// Slurm once (Slurm's own records) and executed once (counted by the handler outside every repository).
+    func testTwoClonesReconcilingAtOnceSubmitEachJobOnce() throws {
+        let origin = try makeRepo("origin")
+        let bare = scratch.appendingPathComponent("remote.git")
+        try run("git", ["init", "-q", "--bare", "-b", "main", bare.path]).checkSucceeded("git init --bare")
+        _ = try git(origin, ["remote", "add", "origin", bare.path])
+        _ = try git(origin, ["push", "-q", "-u", "origin", "main"])
+        let clones = try ["a", "b"].map { name -> Repo in
+            let root = scratch.appendingPathComponent(name)
+            try run("git", ["clone", "-q", bare.path, root.path]).checkSucceeded("git clone")
+            return Repo(root: root, workdir: origin.workdir)
+        }
+        let counter = scratch.appendingPathComponent("executions.txt")
+        var ids: [String] = []
+        for i in 1...3 {
+            _ = try git(origin, ["pull", "-q", "--rebase", "origin", "main"])
+            for name in ["p\(i)", "q\(i)"] {
+                let spec = runSpec(#"echo "$HONE_JOB_ID" >> \#(counter.path); "# + modelWriter(delay: 1)) + "params: {nonce: \(nonce), i: \(i)}\n"
+                try spec.write(to: origin.root.appendingPathComponent("groups/support/runs/\(name).yaml"), atomically: true, encoding: .utf8)
+            }
+            _ = try git(origin, ["add", "-A"])
+            _ = try git(origin, ["commit", "-q", "-m", "iteration \(i)"])
+            _ = try git(origin, ["push", "-q", "origin", "main"])
+            for c in clones { _ = try git(c, ["pull", "-q", "--ff-only", "origin", "main"]) }
+            let started = try clones.map { c in
+                try start(hone.path, ["reconcile", "-C", c.root.path, "--wait", "--push", "origin", "--timeout", "3m", "--poll-interval", "0.5"])
+            }
+            let deadline = Date().addingTimeInterval(240)
+            while started.contains(where: { $0.process.isRunning }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            let outputs = started.map { $0.output() }
+            for o in outputs { XCTAssertEqual(o.status, 0, o.stderr + o.stdout) }
+            print("iteration \(i):\n" + outputs.map { $0.stderr + $0.stdout }.joined(separator: "---\n"))
+            for c in clones { _ = try git(c, ["pull", "-q", "--ff-only", "origin", "main"]) }
+            ids += try ["p\(i)", "q\(i)"].map { try recordedId(clones[0], runKey($0)) }
+            let executed = ((try? String(contentsOf: counter, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            for id in ids {
+                XCTAssertEqual(executed.filter { $0 == id }.count, 1, "iteration \(i): \(id) executed \(executed.filter { $0 == id }.count) times\n"
+                               + outputs.map { $0.stderr + $0.stdout }.joined(separator: "\n---\n"))
+                XCTAssertEqual(try slurmRecords(id).squeue.count, 1, "Slurm jobs named \(id)")
+            }
+        }
+        for name in ["p1", "q1", "p2", "q2", "p3", "q3"] {
+            let s = try status(clones[0], runKey(name))
+            XCTAssertEqual(s.phase, .succeeded, "\(name): \(s.events)")
+        }
+    }
+
     /// A cancel Slurm does not confirm is not recorded: with the controller unreachable (a client configuration
     /// naming a port nobody listens on), scancel fails, the status stays Running with a `CancelFailed` event and
     /// the job keeps running; the next reconcile that reaches the controller cancels it and records it.

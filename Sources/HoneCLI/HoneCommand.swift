@@ -27,17 +27,16 @@ struct RepoOptions: ParsableArguments {
     @Option(name: [.customShort("C"), .customLong("repo")], help: ArgumentHelp("The hone repository (default: the current directory).", valueName: "DIR"))
     var repo: String = "."
 
-    func workspace() throws -> Workspace { try Workspace(path: repo) }
+    /// The repository; what is printed from now on is also redacted of its remotes' credentials.
+    func workspace() throws -> Workspace {
+        let ws = try Workspace(path: repo)
+        Terminal.know(ws)
+        return ws
+    }
 }
 
 /// Reading from a commit instead of the working tree.
 struct RefOption: ParsableArguments {
     @Option(help: ArgumentHelp("Read the files of this commit (branch, tag, sha) instead of the working tree.", valueName: "REF"))
     var ref: String?
-}
-
-/// Prints to stderr (diagnostics, progress) so stdout stays machine-readable. Progress quotes names
-/// and errors from files and jobs: their control characters are escaped (diagnostics already are).
-func printError(_ s: String) {
-    FileHandle.standardError.write(Data((TerminalText.escapedLines(s) + "\n").utf8))
 }

@@ -37,7 +37,7 @@ struct LogsCommand: ParsableCommand {
             let dir = Logs.jobDirectory(ws, project: load.desired.project, status: status)
             if FileManager.default.fileExists(atPath: dir.path) {
                 let local = load.desired.project?.pools[status.pool]?.executor != .slurm
-                let end = Logs.follow(dir, local: local) { FileHandle.standardOutput.write($0) }
+                let end = Logs.follow(dir, local: local) { Terminal.write($0, to: .standardOutput) }
                 switch end {
                 case .exited(let code): printError("hone: \(key.display) job \(status.id) ended with exit code \(code.map(String.init) ?? "unknown"); `hone reconcile` records it")
                 case .lost: printError("hone: \(key.display) job \(status.id) is gone without an exit code; `hone reconcile` records it as lost")

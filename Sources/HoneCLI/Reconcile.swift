@@ -42,6 +42,7 @@ struct Reconcile: ParsableCommand {
         options.lockTimeout = lockTimeout
         options.pollInterval = pollInterval
         let reconciler = try Reconciler(workspace: repo.workspace(), options: options, progress: { printError("hone: " + $0) })
+        defer { Terminal.know(reconciler.redactor) }  // an error thrown out of run is printed redacted of its secrets too
         let summary = try reconciler.run()
         let finished = summary.finished.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
         print("reconciled: \(summary.launched.count) launched, \(summary.finished.count) finished\(finished.isEmpty ? "" : " (" + finished.joined(separator: ", ") + ")"), \(summary.commits.count) commit\(summary.commits.count == 1 ? "" : "s")")

@@ -93,6 +93,11 @@ struct JobPreparation {
                     throw PreparationFailure(reason: "DebugPasswordMissing",
                                              message: "debug mode is on but \(eval.debug.passwordEnv) is not set where hone runs: set it (never in git) and reconcile again")
                 }
+                // Shorter values are not redacted (they would mask ordinary words): refuse them.
+                guard password.utf8.count >= SecretRedactor.minimumLength else {
+                    throw PreparationFailure(reason: "DebugPasswordTooShort",
+                                             message: "debug mode is on but \(eval.debug.passwordEnv) is shorter than \(SecretRedactor.minimumLength) characters: hone could not keep it out of logs; choose a longer one")
+                }
                 secrets[eval.debug.passwordEnv] = password
                 env["HONE_DEBUG_PASSWORD_ENV"] = eval.debug.passwordEnv
             }

@@ -6,7 +6,9 @@ import YAML
 /// Publishing a succeeded run's draft model: a ModelVersion manifest at `models/M/vN.yaml` with the
 /// artifact's uri and sha256, the run's lineage and metrics. Written once; immutable after.
 enum Publisher {
-    static func publish(run: RunSpec, status s: inout ObjectStatus, as ref: VersionRef, at now: Date, into changes: inout ChangeSet) throws {
+    /// The manifest is redacted here, as a tree and before its digest is taken.
+    static func publish(run: RunSpec, status s: inout ObjectStatus, as ref: VersionRef, at now: Date, redactor: SecretRedactor,
+                        into changes: inout ChangeSet) throws {
         guard let model = s.model, let uri = model.uri, let sha = model.sha256 else {
             throw HoneError("\(run.key.display) has no stored model to publish")
         }
@@ -31,7 +33,7 @@ enum Publisher {
             ("metrics", StatusCodec.json(.object(s.metrics))),
         ])
         let header = "# Written by hone when it published \(run.key.display). Published versions are immutable: do not edit.\n"
-        let text = header + (try YAMLEmitter.emit(manifest))
+        let text = header + (try YAMLEmitter.emit(redactor.redact(manifest)))
         changes.write("models/\(ref.name)/\(ref.version).yaml", text)
         s.publishedAs = ref.description
         s.publishedDigest = SHA256.hex(text)

@@ -72,10 +72,9 @@ public final class Reconciler {
     private var timingTotals: [String: Double] = [:]
     private let snapshotIndex = SnapshotIndex()
 
-    public init(workspace: Workspace, options: ReconcileOptions, progress: @escaping (String) -> Void) throws {
+    public init(workspace: Workspace, options: ReconcileOptions, progress report: @escaping (String) -> Void) throws {
         self.workspace = workspace
         self.options = options
-        self.progress = progress
         repository = try workspace.requireRepository()
         let current = try repository.currentBranch()
         if let ref = options.ref {
@@ -87,9 +86,16 @@ public final class Reconciler {
             guard let c = current else { throw HoneError("HEAD is detached: check out the branch to reconcile (reconcile commits statuses onto it)") }
             branch = c
         }
-        recorder = Recorder(workspace: workspace, repository: repository, branch: branch, syncWorkTree: branch == current,
-                            noCommit: options.noCommit, push: options.push, progress: progress)
+        let recorder = Recorder(workspace: workspace, repository: repository, branch: branch, syncWorkTree: branch == current,
+                                noCommit: options.noCommit, push: options.push,
+                                secrets: SecretScope(environment: options.environment, repository: repository, remotes: [options.push]),
+                                progress: report)
+        self.recorder = recorder
+        progress = { recorder.progress($0) }  // every line redacted
     }
+
+    /// The secrets in scope (for printing what this reconciler returns).
+    public var redactor: SecretRedactor { recorder.secrets.redactor }
 
     public func run() throws -> ReconcileSummary {
         let lock = try RepositoryLock(root: workspace.root, timeout: options.lockTimeout)
@@ -199,6 +205,7 @@ public final class Reconciler {
         }
         passes += 1
         var load = try load()
+        recorder.secrets.learn(passwordVariables: load.desired.evals.values.map(\.debug.passwordEnv))
         for (key, status) in unrecordedStatuses { load.recorded.statuses[key] = status }
         lap("load")
         let now = Date()
@@ -259,7 +266,7 @@ public final class Reconciler {
                 intent.action("cancel", a.key, id: s.id, line: "cancel \(a.key.display): \(a.reason)")
             case .publish:
                 guard var s = statuses[a.key], let run = load.desired.runs[a.key], let to = a.publishAs else { continue }
-                try Publisher.publish(run: run, status: &s, as: to, at: now, into: &intent)
+                try Publisher.publish(run: run, status: &s, as: to, at: now, redactor: recorder.secrets.redactor, into: &intent)
                 statuses[a.key] = s
                 try writeStatus(s, into: &intent)
                 intent.action("publish", a.key, id: s.id, line: "publish \(a.key.display) as \(to)")
@@ -560,7 +567,8 @@ public final class Reconciler {
                                   index: snapshotIndex)
         do {
             var key: String?
-            let job = try prep.prepare(s, directory: dir, snapshotKey: &key)
+            var job = try prep.prepare(s, directory: dir, snapshotKey: &key)
+            job.environmentPolicy = recorder.secrets.jobPolicy
             snapshotKeys[s.id] = key
             let executorId = try exec.launch(job)
             CrashPoint.hit("after-launch")
@@ -725,7 +733,8 @@ public final class Reconciler {
     }
 
     func writeStatus(_ s: ObjectStatus, into changes: inout ChangeSet) throws {
-        changes.write(s.key.statusPath, try YAMLEmitter.emit(StatusCodec.encode(s)))
+        // Redacted as a tree: a metric that is a whole secret becomes a quoted "***", still valid YAML.
+        changes.write(s.key.statusPath, try YAMLEmitter.emit(recorder.secrets.redactor.redact(StatusCodec.encode(s))))
     }
 }
 

@@ -18,6 +18,17 @@ struct ChangeSet {
     mutating func write(_ path: String, _ text: String) { files[path] = .write(Data(text.utf8)) }
     mutating func write(_ path: String, data: Data) { files[path] = .write(data) }
     mutating func delete(_ path: String) { files[path] = .delete }
+    /// The same change set with every file's content and every line passed through `redactor`.
+    func redacted(by redactor: SecretRedactor) -> ChangeSet {
+        guard !redactor.isEmpty else { return self }
+        var out = self
+        for (path, change) in files {
+            if case .write(let data, let executable) = change { out.files[path] = .write(redactor.redact(data), executable: executable) }
+        }
+        out.lines = lines.map(redactor.redact)
+        out.trailers = trailers.map(redactor.redact)
+        return out
+    }
     mutating func action(_ verb: String, _ key: ObjectKey, id: String?, line: String) {
         trailers.append("Hone-Action: \(verb) \(key.display)\(id.map { " id=\($0)" } ?? "")")
         verbs.append(verb)
@@ -38,7 +49,8 @@ struct ChangeSet {
 
 /// Commits change sets onto a branch (libgit2's race guard), then mirrors them into the index and the
 /// working tree so `git status` stays clean; optionally pushes, re-applying onto the remote's tip
-/// when it moved. With `noCommit` it only writes the working tree.
+/// when it moved. With `noCommit` it only writes the working tree. It owns the secrets in scope: every file
+/// and message it writes, and every line it reports, passes through their redactor first.
 final class Recorder {
     let workspace: Workspace
     let repository: Repository
@@ -46,7 +58,8 @@ final class Recorder {
     let syncWorkTree: Bool
     let noCommit: Bool
     let push: String?
-    let progress: (String) -> Void
+    private let report: (String) -> Void
+    var secrets: SecretScope
     private(set) var commits: [ObjectID] = []
     /// The parent of the last commit `record` wrote (the tip it found, after any retries).
     private(set) var lastParent: ObjectID?
@@ -56,21 +69,27 @@ final class Recorder {
     /// The last commit the remote accepted (`--push`): what another clone sees.
     private(set) var lastPushed: ObjectID?
 
-    init(workspace: Workspace, repository: Repository, branch: String, syncWorkTree: Bool, noCommit: Bool, push: String?, progress: @escaping (String) -> Void) {
+    init(workspace: Workspace, repository: Repository, branch: String, syncWorkTree: Bool, noCommit: Bool, push: String?,
+         secrets: SecretScope, progress: @escaping (String) -> Void) {
         self.workspace = workspace; self.repository = repository; self.branch = branch
-        self.syncWorkTree = syncWorkTree; self.noCommit = noCommit; self.push = push; self.progress = progress
+        self.syncWorkTree = syncWorkTree; self.noCommit = noCommit; self.push = push; self.secrets = secrets; self.report = progress
     }
+
+    /// Reports a line, redacted.
+    func progress(_ line: String) { report(secrets.redactor.redact(line)) }
 
     var tip: ObjectID? { try? repository.referenceTarget("refs/heads/\(branch)") }
 
     /// Writes the change set as one commit (or only to the working tree with --no-commit).
-    func record(_ changes: ChangeSet, subject: String) throws {
-        guard !changes.isEmpty else { return }
+    func record(_ unredacted: ChangeSet, subject: String) throws {
+        guard !unredacted.isEmpty else { return }
+        let changes = unredacted.redacted(by: secrets.redactor)
         if noCommit {
             try writeWorkTree(changes.files)
             return
         }
-        let message = subject + "\n\n" + changes.lines.map { "- \($0)" }.joined(separator: "\n") + "\n\n" + changes.trailers.joined(separator: "\n") + "\n"
+        let message = secrets.redactor.redact(subject) + "\n\n" + changes.lines.map { "- \($0)" }.joined(separator: "\n") + "\n\n"
+            + changes.trailers.joined(separator: "\n") + "\n"
         let started = Date()
         // Authored as the user running hone (their git config), dated now; the trailers mark it as hone's.
         let user = repository.defaultSignature()

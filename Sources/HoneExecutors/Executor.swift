@@ -23,6 +23,8 @@ public struct JobSpec: Sendable, Equatable {
     public var runtime: RuntimeSetup?
     /// Upper bound of the task's duration (auto-release, pool maxHours); nil: none.
     public var timeLimitSeconds: Int?
+    /// What the job inherits of the environment hone runs in.
+    public var environmentPolicy = JobEnvironmentPolicy()
 
     public init(id: String, object: String, task: String, command: String,
                 environment: [String: String] = [:], secretEnvironment: [String: String] = [:],

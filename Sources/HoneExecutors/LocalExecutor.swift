@@ -59,8 +59,7 @@ public final class LocalExecutor: Executor, Sendable {
         // it, nothing runs it before the spawn below, and a reconciler killed while writing it launched
         // nothing (the next one writes it again).
         try Self.writePlain(text, to: script, mode: 0o755)
-        var environment = ProcessInfo.processInfo.environment
-        for (k, v) in job.secretEnvironment { environment[k] = v }
+        let environment = job.environmentPolicy.environment(from: ProcessInfo.processInfo.environment, secrets: job.secretEnvironment)
         let pid = try Self.spawnDetached(script: script, environment: environment, lock: lock >= 0 ? lock : nil)
         // The script records its own pid too; whichever comes first wins (they agree unless a duplicate
         // launch lost the race, in which case the first one's pid is the right one).

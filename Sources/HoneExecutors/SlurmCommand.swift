@@ -21,13 +21,12 @@ struct SlurmCommandRunner: Sendable {
 
     /// Runs `name args…`, resolving `name` on the environment's PATH. Never throws for a non-zero exit:
     /// callers decide; throws when the command cannot start or runs past the timeout.
-    func run(_ name: String, _ args: [String], extraEnvironment: [String: String] = [:]) throws -> SlurmCommandResult {
+    /// `environment`: the command's whole environment instead of the runner's.
+    func run(_ name: String, _ args: [String], environment: [String: String]? = nil) throws -> SlurmCommandResult {
         let process = Process()
-        process.executableURL = try Self.resolve(name, path: environment["PATH"])
+        process.executableURL = try Self.resolve(name, path: self.environment["PATH"])
         process.arguments = args
-        var env = environment
-        for (k, v) in extraEnvironment { env[k] = v }
-        process.environment = env
+        process.environment = environment ?? self.environment
         process.standardInput = FileHandle.nullDevice
         let outPipe = Pipe(), errPipe = Pipe()
         process.standardOutput = outPipe
@@ -68,8 +67,8 @@ struct SlurmCommandRunner: Sendable {
     }
 
     /// Runs the command and throws an ExecutorError naming it and its stderr when it exits non-zero.
-    func check(_ name: String, _ args: [String], extraEnvironment: [String: String] = [:]) throws -> String {
-        let r = try run(name, args, extraEnvironment: extraEnvironment)
+    func check(_ name: String, _ args: [String], environment: [String: String]? = nil) throws -> String {
+        let r = try run(name, args, environment: environment)
         guard r.succeeded else { throw Self.failure(name, args, r) }
         return r.stdout
     }

@@ -94,8 +94,8 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
         try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
 
         let args = sbatchArguments(for: job, script: script)
-        // Secrets travel only in sbatch's own environment (exported to the job by --export=ALL).
-        let out = try runner.check("sbatch", args, extraEnvironment: job.secretEnvironment)
+        // sbatch's environment is the job's (--export=ALL): the policy's, and secrets travel only in it.
+        let out = try runner.check("sbatch", args, environment: job.environmentPolicy.environment(from: runner.environment, secrets: job.secretEnvironment))
         guard let slurmId = Self.parseParsable(out) else {
             throw ExecutorError("`sbatch` printed no job id: \(out.trimmingCharacters(in: .whitespacesAndNewlines))")
         }

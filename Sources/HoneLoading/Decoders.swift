@@ -1,14 +1,14 @@
 import HoneModel
 import YAML
 
-/// Literal secrets (design §1): keys that hold a password, token, secret or API key, given a value.
+/// Literal secrets: keys that hold a password, token, secret or API key, given a value (the words are
+/// `SecretWords`, shared with the masking of source excerpts).
 enum Secrets {
     /// Keys that are secrets whatever their value.
-    static let exact: Set<String> = ["password", "passwd", "pass", "token", "secret", "apikey", "accesstoken", "secretkey",
-                                     "privatekey", "accesskey", "clientsecret", "authtoken", "credentials"]
-    /// Endings that make a key a secret when its value is text (`HF_TOKEN`, `db_password`), but not
+    static let exact = SecretWords.exact
+    /// Endings that make a key a secret when its value holds text (`HF_TOKEN`, `db_password`), but not
     /// `max_tokens: 512` nor `passwordEnv: NAME`.
-    static let suffixes = ["password", "passwd", "token", "secret", "apikey", "accesskey", "privatekey"]
+    static let suffixes = SecretWords.suffixes
 
     /// Every secret word ends in one of these letter pairs (password, passwd, pass, token, secret, apikey,
     /// credentials): most keys are ruled out by their last two letters (`_`, `-` and `.` skipped).
@@ -26,9 +26,27 @@ enum Secrets {
         }
     }
 
+    /// Whether a secret key given this value holds something: non-empty text, or a non-empty list or mapping.
+    static func hasValue(_ node: Node) -> Bool {
+        switch node.content {
+        case .scalar(let text, _): return !text.isEmpty && !node.isNullScalar
+        case .sequence(let items): return !items.isEmpty
+        case .mapping(let pairs): return !pairs.isEmpty
+        }
+    }
 
+    /// Text somewhere in the value: a string scalar, or a list or mapping holding one.
+    static func holdsText(_ node: Node) -> Bool {
+        switch node.content {
+        case .scalar: return node.resolvedType == .string && hasValue(node)
+        case .sequence(let items): return items.contains(where: holdsText)
+        case .mapping(let pairs): return pairs.contains { holdsText($0.value) }
+        }
+    }
+
+    /// `password: x`, `password: [x]`, `token: {value: x}`, `HF_TOKEN: x`, `db_password: [x]`.
     static func isLiteralSecret(key: String, value: Node) -> Bool {
-        guard mightBeSecret(key), let text = value.scalar, !text.isEmpty, !value.isNullScalar else { return false }
+        guard mightBeSecret(key), hasValue(value) else { return false }
         // The key lowercased and without `_`, `-` and `.`: its last 16 bytes (enough for every word), reversed.
         var tail: (UInt64, UInt64) = (0, 0)
         var length = 0
@@ -43,7 +61,7 @@ enum Secrets {
                 return true
             }
             if exactReversed.contains(where: { $0.count == length && ends($0) }) { return true }
-            guard value.resolvedType == .string else { return false }
+            guard holdsText(value) else { return false }
             return suffixesReversed.contains(where: ends)
         }
     }
@@ -56,26 +74,23 @@ enum Secrets {
 enum Decoders {
     static let secretHint = "secrets never go into git: name an environment variable instead (for debug mode: `passwordEnv: HONE_DEBUG_PASSWORD`) and set it where hone runs"
 
-    /// Flags literal secrets anywhere in a file, each once, at its key. The dotted path of a key is
-    /// only put together when a secret is found.
-    static func scanSecrets(_ node: Node, report: FileReport) {
-        scanSecrets(node) { report.error($0, at: $1) }
-    }
-
-    static func scanSecrets(_ node: Node, found: (String, Mark) -> Void) {
+    /// Flags literal secrets anywhere in a file, each once, at its key, with the top-level key it is under
+    /// (hone-written sections are exempt: see `Loader.Prepared`). The dotted path of a key is only put
+    /// together when a secret is found.
+    static func scanSecrets(_ node: Node, found: (_ message: String, _ at: Mark, _ section: Substring) -> Void) {
         var path: [Substring] = []
         scanSecrets(node, path: &path, found: found)
     }
 
     /// `path`: the keys down to `node`, pushed and popped on the way (no array made per mapping).
-    private static func scanSecrets(_ node: Node, path: inout [Substring], found: (String, Mark) -> Void) {
+    private static func scanSecrets(_ node: Node, path: inout [Substring], found: (String, Mark, Substring) -> Void) {
         switch node.content {
         case .mapping(let pairs):
             for p in pairs {
                 guard case .scalar(let k, _) = p.key.content else { continue }
                 if Secrets.isLiteralSecret(key: k, value: p.value) {
                     let here = (path + [Substring(k)]).joined(separator: ".")
-                    found("literal secret in \"\(here)\": \(secretHint)", p.key.mark)
+                    found("literal secret in \"\(here)\": \(secretHint)", p.key.mark, path.first ?? Substring(k))
                 } else if case .scalar = p.value.content {
                     continue
                 } else {
@@ -341,8 +356,9 @@ enum Decoders {
         if let d = f.raw("debug"), !d.isNullScalar, var df = Fields(d, what: "\"debug\"", report: report) {
             debug.enabled = df.bool("enabled") ?? false
             if let pe = df.raw("passwordEnv"), let s = Fields.string(pe, key: "passwordEnv", lenient: false, fields: &df) {
-                if s.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) == nil {
-                    df.error("\"debug.passwordEnv\" names an environment variable (like HONE_DEBUG_PASSWORD), found \"\(s)\"", at: pe.mark)
+                if !SecretExcerpt.isVariableName(s) {
+                    // Not quoted: what was typed here may be the password itself.
+                    df.error("\"debug.passwordEnv\" must name an environment variable (letters, digits and _, like HONE_DEBUG_PASSWORD), not hold a value: if this is the password, it is in git now, so change it", at: pe.mark)
                 } else { debug.passwordEnv = s }
             }
             df.finish(context: "debug.")

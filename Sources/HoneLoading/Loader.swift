@@ -15,6 +15,18 @@ enum FilePlace {
     case ignored
 }
 
+extension FilePlace {
+    /// Whether a top-level section of a file in this place is written by hone from a handler's output: the
+    /// `metrics` of statuses and of model versions (copied from summary.json when hone publishes). The secret
+    /// scan skips them (hone redacts secret values on the way in), so hone never rejects a file it wrote.
+    func writtenByHone(_ section: Substring) -> Bool {
+        switch self {
+        case .status, .version(.model, _): return section == "metrics"
+        case .project, .version, .group, .object, .statusAttachment, .misplaced, .invalidName, .ignored: return false
+        }
+    }
+}
+
 enum Classifier {
     static func place(of path: String) -> FilePlace {
         if path == Layout.projectFile { return .project }
@@ -106,7 +118,8 @@ public final class ParseCache: @unchecked Sendable {
     struct Entry {
         var bytes: [UInt8]
         var document: YAMLDocument
-        var secrets: [YAMLError]
+        /// Literal secrets, each with the top-level key it is under.
+        var secrets: [(section: Substring, error: YAMLError)]
     }
     private var entries: [String: Entry] = [:]
     private let lock = NSLock()
@@ -369,7 +382,7 @@ public struct Loader {
                 if doc.errors.isEmpty { report.error("file is empty: expected a mapping with kind: …", at: Mark(line: 1, column: 1)) }
                 return
             }
-            for e in entry.secrets { report.error(e.message, at: e.mark) }
+            for (section, e) in entry.secrets where !place.writtenByHone(section) { report.error(e.message, at: e.mark) }
             switch place {
             case .project: decoded = .project(Decoders.project(root, report: report))
             case .version(let kind, let ref): decoded = .version(Decoders.version(kind, ref: ref, root, report: report))
@@ -398,8 +411,8 @@ public struct Loader {
     /// One file's tree and its literal secrets (parsing is pure: one libyaml parser per file).
     static func parseEntry(_ bytes: [UInt8]) -> ParseCache.Entry {
         let doc = YAMLParser.parse(bytes)
-        var secrets: [YAMLError] = []
-        if let root = doc.root { Decoders.scanSecrets(root) { secrets.append(YAMLError($0, at: $1)) } }
+        var secrets: [(section: Substring, error: YAMLError)] = []
+        if let root = doc.root { Decoders.scanSecrets(root) { secrets.append(($2, YAMLError($0, at: $1))) } }
         return ParseCache.Entry(bytes: bytes, document: doc, secrets: secrets)
     }
 

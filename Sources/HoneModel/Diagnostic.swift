@@ -40,7 +40,7 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var out = headline
         if let src = sourceLine, line > 0 {
-            let excerpt = Excerpt(line: src, column: column)
+            let excerpt = Excerpt(line: SecretExcerpt.masked(src), column: column)
             out += "\n    \(excerpt.text)\n    " + String(repeating: " ", count: excerpt.caretOffset) + "^"
         }
         for n in notes { out += "\n    note: \(TerminalText.escaped(n))" }

@@ -8,10 +8,5 @@ do {
     var command = try HoneCommand.parseAsRoot()
     try command.run()
 } catch {
-    let code = HoneCommand.exitCode(for: error)
-    if code.rawValue == 64 {
-        FileHandle.standardError.write(Data((HoneCommand.fullMessage(for: error) + "\n").utf8))
-        exit(1)
-    }
-    HoneCommand.exit(withError: error)
+    HoneCommand.exitRedacted(error)
 }

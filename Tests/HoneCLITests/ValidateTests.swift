@@ -109,7 +109,7 @@ final class ValidateTests: XCTestCase {
         fromRun: goood
                  ^
     groups/support/evals/e.yaml:5:9: error: literal secret in "debug.password": secrets never go into git: name an environment variable instead (for debug mode: `passwordEnv: HONE_DEBUG_PASSWORD`) and set it where hone runs
-        debug: {password: hunter2}
+        debug: {password: ***}
                 ^
     groups/support/notes.md: warning: file is not part of the hone layout and is ignored (see specs/layout.md)
     groups/support/runs/bad.yaml:2:12: error: model version tiny@v2 does not exist: no models/tiny/v2.yaml (did you mean "tiny@v1"?)
@@ -160,6 +160,30 @@ final class ValidateTests: XCTestCase {
         XCTAssertEqual(warnings.count, 1)
         XCTAssertEqual(warnings[0]["path"] as? String, "groups/support/notes.md")
         XCTAssertEqual(r.stderr, "")
+    }
+
+    /// A literal password, and a password typed into passwordEnv, are never printed: not in validate's text
+    /// or JSON, not in plan's text, markdown (the pull-request comment) or JSON.
+    func testSecretsInSpecsAreNeverPrinted() throws {
+        try brokenRepository()
+        let typed = "hunter2-not-a-name!"
+        try write("groups/support/evals/e2.yaml", "kind: Eval\nfromRun: good\nhandler: h\ndataset: tickets@v1\ndebug:\n  passwordEnv: \(typed)\n")
+        try write("groups/support/evals/e3.yaml", "kind: Eval\nfromRun: good\nhandler: h\ndataset: tickets@v1\nparams: {token: {value: s3cr3t-in-a-map}, password: [s3cr3t-in-a-list]}\n")
+        try git("add", "-A", in: dir)
+        try git("commit", "-qm", "secrets", in: dir)
+        var outputs: [Output] = []
+        for format in ["text", "json"] { outputs.append(try hone("validate", "--format", format, in: dir)) }
+        for format in ["text", "markdown", "json"] { outputs.append(try hone("plan", "--format", format, in: dir)) }
+        for o in outputs {
+            XCTAssertEqual(o.status, 1)
+            for secret in ["hunter2", "s3cr3t-in-a-map", "s3cr3t-in-a-list"] {
+                XCTAssertFalse((o.stdout + o.stderr).contains(secret), "\(secret) printed:\n\(o.stdout)\(o.stderr)")
+            }
+        }
+        XCTAssertTrue(outputs[0].stdout.contains("\"debug.passwordEnv\" must name an environment variable"), outputs[0].stdout)
+        XCTAssertTrue(outputs[0].stdout.contains("  passwordEnv: ***\n"), outputs[0].stdout)
+        XCTAssertTrue(outputs[0].stdout.contains("literal secret in \"params.token\"") && outputs[0].stdout.contains("literal secret in \"params.password\""))
+        XCTAssertTrue(outputs[3].stdout.contains("debug: {password: ***}"), outputs[3].stdout)
     }
 
     func testValidateWarningsOnlyExitsZero() throws {

@@ -141,6 +141,28 @@ final class SlurmExecutorTests: XCTestCase {
 
     // MARK: Cases
 
+    /// sbatch exports its own environment to the job (--export=ALL): it is the job's policy's, so the
+    /// reconciler's push token, git credentials and other evals' debug passwords never reach a job on Slurm.
+    func testJobsGetNoneOfTheReconcilersCredentials() throws {
+        var env = cluster.environment
+        env["HONE_REMOTE_URL"] = "https://user:tok3n-slurm-1@host.invalid/x.git"
+        env["GITHUB_TOKEN"] = "gh-tok3n-slurm-2"
+        env["HONE_DEBUG_PASSWORD"] = "pw-slurm-other-3"
+        env["HONE_KEPT"] = "an ordinary variable"
+        let ex = SlurmExecutor(settings: SlurmPoolSettings(workdir: workdir), environment: env)
+        var job = spec("policy", #"env; echo "own=$MY_PW""#, secrets: ["MY_PW": "pw-slurm-own-4"])
+        job.environmentPolicy = JobEnvironmentPolicy(withheldNames: ["MY_PW"], withheldValues: ["tok3n-slurm-1"])
+        _ = try prepare(ex, job)
+        try ex.launch(job)
+        XCTAssertEqual(try waitFinished(ex, job.id).exitCode, 0, diagnostics(ex, job.id))
+        let log = try String(contentsOf: ex.logFile(for: job.id), encoding: .utf8)
+        XCTAssertTrue(log.contains("HONE_KEPT=an ordinary variable"), log)
+        XCTAssertTrue(log.contains("own=***"), "the job's own secret arrives (redacted in the log): \(log)")
+        for leaked in ["HONE_REMOTE_URL", "GITHUB_TOKEN", "HONE_DEBUG_PASSWORD", "tok3n-slurm", "pw-slurm-other"] {
+            XCTAssertFalse(log.contains(leaked), "\(leaked) reached the job: \(log)")
+        }
+    }
+
     func testJobSucceedsWithOutputAndLog() throws {
         let ex = makeExecutor()
         let job0 = spec("ok", "")

@@ -1,0 +1,48 @@
+import Foundation
+import HoneEngine
+import HoneModel
+
+/// Everything the CLI prints passes through the redactor of the secrets in scope (specs/secrets.md): the
+/// environment hone runs in and the remotes of the repository it opened. `print` and `printError` in
+/// this module are the redacting ones, so no command prints around it.
+enum Terminal {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var known = SecretScope(environment: ProcessInfo.processInfo.environment).redactor
+
+    static var redactor: SecretRedactor { lock.withLock { known } }
+
+    /// Adds the credentials in the remote URLs of `workspace`'s repository.
+    static func know(_ workspace: Workspace) {
+        know(SecretScope(environment: ProcessInfo.processInfo.environment, repository: workspace.repository).redactor)
+    }
+
+    /// Adds what a command learnt (the secrets of a reconcile: its specs' debug password variables).
+    static func know(_ redactor: SecretRedactor) {
+        lock.withLock { known = known.merging(redactor) }
+    }
+
+    static func write(_ text: String, to handle: FileHandle) { handle.write(Data(redactor.redact(text).utf8)) }
+    static func write(_ data: Data, to handle: FileHandle) { handle.write(redactor.redact(data)) }
+}
+
+/// Swift's `print`, redacted (shadows it in this module).
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    Terminal.write(items.map { "\($0)" }.joined(separator: separator) + terminator, to: .standardOutput)
+}
+
+/// Prints to stderr (diagnostics, progress) so stdout stays machine-readable; redacted. Progress quotes names
+/// and errors from files and jobs: their control characters are escaped (diagnostics already are).
+func printError(_ s: String) {
+    Terminal.write(TerminalText.escapedLines(s) + "\n", to: .standardError)
+}
+
+extension HoneCommand {
+    /// Ends the process for `error` like `exit(withError:)`, its message redacted.
+    public static func exitRedacted(_ error: Error) -> Never {
+        let code = exitCode(for: error)
+        let message = fullMessage(for: error)
+        if !message.isEmpty { Terminal.write(message + "\n", to: code == .success ? .standardOutput : .standardError) }
+        // Design §4: usage errors (64 in swift-argument-parser) exit 1 like any error.
+        Foundation.exit(code.rawValue == 64 ? 1 : code.rawValue)
+    }
+}

@@ -81,6 +81,23 @@ final class SecretLeakTests: XCTestCase {
         try repo.assertHealthy()
     }
 
+    /// What the CLI prints passes through the redactor too: a log committed before the token was known to
+    /// hone (here: printed under an innocent name) is shown with the token masked once it is in scope.
+    func testTheCLIPrintsNoSecretInScope() throws {
+        let repo = try HoneRepo()
+        try repo.run("r", params: "printEnv: INNOCENT")
+        try repo.commit("r")
+        try repo.reconcile(env: ["INNOCENT": token])
+        XCTAssertTrue(repo.read("status/groups/g/runs/r/train.log")?.contains("secret is \(token)") == true, "the oracle: committed as printed")
+        let env = ["HONE_REMOTE_URL": "https://x-access-token:\(token)@host.invalid/o/r.git"]
+        for args in [["logs", "g/r"], ["describe", "run", "g/r"], ["get", "runs"]] {
+            let r = try repo.hone(args, env: env)
+            XCTAssertEqual(r.status, 0, r.output)
+            XCTAssertFalse(r.output.contains(token), "hone \(args.joined(separator: " ")) printed the token:\n\(r.output)")
+        }
+        XCTAssertTrue(try repo.hone(["logs", "g/r"], env: env).stdout.contains("secret is ***"))
+    }
+
     /// Every git object, through `git cat-file --batch-all-objects --batch` (reachable or not).
     func allObjects(_ repo: HoneRepo) throws -> String {
         try repo.git("cat-file", "--batch-all-objects", "--batch")

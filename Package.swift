@@ -43,7 +43,7 @@ let package = Package(
         // Fuzzing (make fuzz): the bodies, and one executable per target. Built normally they replay
         // inputs (make test replays the corpus, crash reproducers included); built with
         // `-sanitize=fuzzer -DFUZZING` in .build-fuzz they are libFuzzer targets. Not in the product.
-        .target(name: "HoneFuzz", dependencies: ["HoneLoading", "HoneModel", "YAML"], exclude: ["README.md"]),
+        .target(name: "HoneFuzz", dependencies: ["HoneLoading", "HonePlanning", "HoneModel", "YAML"], exclude: ["README.md"]),
         .target(name: "CFuzzerDriver"),
         .executableTarget(name: "hone-fuzz-spec", dependencies: ["HoneFuzz", "CFuzzerDriver"], path: "Sources/FuzzSpec"),
         .executableTarget(name: "hone-fuzz-status", dependencies: ["HoneFuzz", "CFuzzerDriver"], path: "Sources/FuzzStatus"),

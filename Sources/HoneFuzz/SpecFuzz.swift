@@ -1,10 +1,12 @@
+import Foundation
 import HoneLoading
 import HoneModel
+import HonePlanning
 import YAML
 
 /// Bytes → diagnostics through everything a spec goes through: the YAML parser, the decoder of the
 /// kind the first byte picks (the file is put at that kind's place in a small valid repository),
-/// references, and every rendering of the diagnostics. Never crashes; checks two promises and traps
+/// references, the plan, and every rendering of the diagnostics and the plan. Never crashes; checks two promises and traps
 /// when one is broken, so libFuzzer keeps the input:
 /// - a tree hone reads, hone writes, and reads back the same (`YAMLEmitter` ↔ `YAMLParser`);
 /// - every rendered diagnostic is free of control characters and its excerpt is bounded.
@@ -34,6 +36,17 @@ public enum SpecFuzz {
         source.files[places[Int(selector) % places.count]] = Array(text)
         guard let result = try? Loader(source: source).load() else { return }
         for d in result.diagnostics { checkRendering(d) }
+        checkPlan(result)
+    }
+
+    /// The plan of what loaded (spec digests walk the params), in each of its renderings.
+    static func checkPlan(_ result: LoadResult) {
+        let plan = Planner(result, now: Date(timeIntervalSince1970: 1_800_000_000)).plan()
+        for text in [PlanViews.text(plan, showUnchanged: true), PlanViews.markdown(plan), PlanViews.json(plan).prettyJSON] {
+            for u in text.unicodeScalars where u != "\n" && TerminalText.needsEscape(u) {
+                fatalError("an unescaped U+\(String(u.value, radix: 16)) in a plan: \(text.debugDescription)")
+            }
+        }
     }
 
     /// What the parser reads, the emitter writes and the parser reads back as the same values.

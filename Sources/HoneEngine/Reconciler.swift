@@ -707,7 +707,8 @@ public final class Reconciler {
         if r.withoutId > 0 { parts.append("\(r.withoutId) without \"id\"") }
         if r.duplicates > 0 { parts.append("\(r.duplicates) with an id seen before (\(r.duplicateSamples.map { "\"\($0)\"" }.joined(separator: ", ")))") }
         let lines = r.badLines.isEmpty ? "" : " (lines \(r.badLines.map(String.init).joined(separator: ", "))\(r.notObjects + r.withoutId > r.badLines.count ? ", …" : ""))"
-        return "results.jsonl: of \(r.rows) rows, " + parts.joined(separator: ", ") + lines
+        let unchecked = r.rows > r.committedRows ? " (the \(r.rows - r.committedRows) rows past the committed part are not checked)" : ""
+        return "results.jsonl: of \(r.committedRows) rows, " + parts.joined(separator: ", ") + lines + unchecked
     }
 
     /// The capped log into git (tail kept), the full log into the store.

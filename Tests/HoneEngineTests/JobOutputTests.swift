@@ -1,4 +1,6 @@
 import Foundation
+@testable import HoneEngine
+import HoneExecutors
 import HoneModel
 import XCTest
 
@@ -162,6 +164,7 @@ final class JobOutputTests: XCTestCase {
 
         let (kb, output) = try reconcilePeakKB(repo)
         XCTAssertGreaterThan(kb, 0, output)
+        print("peak RSS of hone reconcile --wait collecting two 800 MB logs: \(kb) kB")
         XCTAssertLessThan(kb, 200 * 1024, "the reconciler's peak RSS was \(kb) kB collecting two 800 MB logs")
         let s = try XCTUnwrap(repo.status("r-big"), output)
         XCTAssertEqual(s.phase, .succeeded)
@@ -176,6 +179,48 @@ final class JobOutputTests: XCTestCase {
         XCTAssertEqual(failed.phase, .failed)
         XCTAssertTrue(try XCTUnwrap(failed.event("Failed")).message.contains("the last line"))
         try repo.assertHealthy()
+    }
+
+    /// Peak resident memory of this process since the last reset (Linux: VmHWM, reset by clear_refs 5).
+    func resetPeak() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
+    func peakKB() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+    }
+
+    /// The store keeps the file that was opened and read: a link swapped in at its name afterwards is
+    /// neither linked nor followed, and the copy streams (memory bounded whatever the size).
+    func testTheStoreKeepsTheFileThatWasReadByStreamingWhenItsNameWasSwapped() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hone-keep-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("task.log")
+        let fd = open(log.path, O_WRONLY | O_CREAT, 0o644)
+        XCTAssertEqual(ftruncate(fd, 300_000_000), 0)
+        XCTAssertEqual(pwrite(fd, "last\n", 5, 300_000_000), 5)
+        close(fd)
+        let file = try XCTUnwrap(try OutputFile.open("task.log", under: dir.path))
+        XCTAssertEqual(rename(log.path, dir.appendingPathComponent("moved.log").path), 0)
+        XCTAssertEqual(symlink("/proc/self/environ", log.path), 0)
+        let store = ArtifactStore(project: nil, repositoryRoot: dir)
+        resetPeak()
+        let before = peakKB()
+        let uri = try store.keep(file, source: log, as: "logs/j/train.log")
+        let grown = peakKB() - before
+        XCTAssertEqual(uri, "store://logs/j/train.log")
+        let kept = dir.appendingPathComponent(".hone/store/logs/j/train.log").path
+        var st = stat()
+        XCTAssertEqual(lstat(kept, &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFREG)
+        XCTAssertEqual(Int(st.st_size), 300_000_005)
+        XCTAssertNotEqual(UInt64(st.st_ino), file.inode, "copied, not linked (the name no longer names the file read)")
+        let h = try XCTUnwrap(FileHandle(forReadingAtPath: kept))
+        try h.seek(toOffset: 300_000_000)
+        XCTAssertEqual(h.readDataToEndOfFile(), Data("last\n".utf8))
+        XCTAssertGreaterThan(before, 0)
+        print("peak RSS growth streaming a 300 MB file into the store: \(grown) kB")
+        XCTAssertLessThan(grown, 64 * 1024, "copying a 300 MB file raised the peak RSS by \(grown) kB")
     }
 
     // MARK: Item 13: results rows are checked, and capped for git

@@ -35,7 +35,8 @@ extension Repository {
             return try walk(sub, prefix: prefix + "/")
         case GIT_OBJECT_BLOB:
             return [TreeEntry(path: prefix, blob: ObjectID(git_tree_entry_id(entry)),
-                              executable: git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB_EXECUTABLE)]
+                              executable: git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB_EXECUTABLE,
+                              symbolicLink: git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK)]
         default:
             return []
         }
@@ -150,7 +151,8 @@ extension Repository {
             c.entries.append(TreeEntry(
                 path: c.lastRootText + name,
                 blob: ObjectID(git_tree_entry_id(entry)),
-                executable: git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB_EXECUTABLE))
+                executable: git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB_EXECUTABLE,
+                symbolicLink: git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK))
             return 0
         }
         try withExtendedLifetime(collector) {

@@ -133,11 +133,14 @@ public struct TreeEntry: Sendable, Hashable {
     public let path: String
     public let blob: ObjectID
     public let executable: Bool
+    /// Mode 120000: the blob holds a link's target, not a file's bytes.
+    public let symbolicLink: Bool
 
-    public init(path: String, blob: ObjectID, executable: Bool) {
+    public init(path: String, blob: ObjectID, executable: Bool, symbolicLink: Bool = false) {
         self.path = path
         self.blob = blob
         self.executable = executable
+        self.symbolicLink = symbolicLink
     }
 }
 

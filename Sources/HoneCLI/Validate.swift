@@ -11,7 +11,9 @@ struct Validate: ParsableCommand {
         abstract: "Check every file of the repository.",
         discussion: """
         Every file is read and checked before the command ends: YAML syntax, kinds, fields, names, \
-        references, secrets and views. Problems are printed as `path:line:col: error: message` with the \
+        references, secrets, views and status files, and what planning checks (dependency cycles, \
+        changed version digests): exactly what `hone plan` reports. Links and special files are \
+        errors, never followed. Problems are printed as `path:line:col: error: message` with the \
         source line. Exit status: 0 when valid (warnings do not fail), 1 when any error was found.
         """)
 
@@ -20,30 +22,34 @@ struct Validate: ParsableCommand {
     @Option(help: "Output format: text or json.") var format: DiagnosticFormat = .text
 
     func run() throws {
-        let result = try repo.workspace().load(ref: ref.ref)
-        ProcessLifetime.keep(result)
+        // The plan's own diagnostics (loader and planner): validate reports exactly what plan reports.
+        let outcome = try repo.workspace().plan(PlanRequest(ref: ref.ref, base: nil))
+        ProcessLifetime.keep(outcome.load)
+        let diagnostics = outcome.diagnostics
+        let fileCount = outcome.load.files.count
+        let e = diagnostics.filter(\.isError).count, w = diagnostics.count - e
         switch format {
         case .text:
-            for d in result.diagnostics { print(d.description) }
-            let e = result.errors.count, w = result.warnings.count
-            let files = Set(result.diagnostics.map(\.path)).count
+            for d in diagnostics { print(d.description) }
+            let files = Set(diagnostics.map(\.path)).count
             if e == 0 {
-                print("valid: \(result.files.count) files checked" + (w > 0 ? ", \(w) warning\(w == 1 ? "" : "s")" : ""))
+                print("valid: \(fileCount) files checked" + (w > 0 ? ", \(w) warning\(w == 1 ? "" : "s")" : ""))
             } else {
-                print("\(e) error\(e == 1 ? "" : "s")\(w > 0 ? ", \(w) warning\(w == 1 ? "" : "s")" : "") in \(files) file\(files == 1 ? "" : "s") (\(result.files.count) checked)")
+                print("\(e) error\(e == 1 ? "" : "s")\(w > 0 ? ", \(w) warning\(w == 1 ? "" : "s")" : "") in \(files) file\(files == 1 ? "" : "s") (\(fileCount) checked)")
             }
         case .json:
-            print(DiagnosticJSON.document(result).prettyJSON)
+            print(DiagnosticJSON.document(diagnostics, files: fileCount).prettyJSON)
         }
-        if !result.isValid { throw ExitCode.failure }
+        if e > 0 { throw ExitCode.failure }
     }
 }
 
 enum DiagnosticJSON {
     static func item(_ d: Diagnostic) -> JSONValue { d.json }
-    static func document(_ r: LoadResult) -> JSONValue {
-        .object(["valid": .bool(r.isValid), "files": .int(r.files.count),
-                 "errors": .array(r.errors.map(item)), "warnings": .array(r.warnings.map(item))])
+    static func document(_ diagnostics: [Diagnostic], files: Int) -> JSONValue {
+        let errors = diagnostics.filter(\.isError)
+        return .object(["valid": .bool(errors.isEmpty), "files": .int(files),
+                        "errors": .array(errors.map(item)), "warnings": .array(diagnostics.filter { !$0.isError }.map(item))])
     }
 }
 

@@ -18,6 +18,17 @@ public struct PlanOutcome {
     public var load: LoadResult
     /// With --base: the objects the change touches.
     public var scope: Set<ObjectKey>?
+
+    /// Every problem the plan found — the loader's and the planner's — sorted by path, line and
+    /// column: what `hone validate` prints, so that validate and plan never disagree.
+    public var diagnostics: [Diagnostic] { PlanOutcome.byPlace(plan.errors + plan.warnings) }
+
+    /// Sorted by path, line and column, keeping the order of equal places (the loader's order).
+    static func byPlace(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        diagnostics.enumerated()
+            .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
+            .map(\.element)
+    }
 }
 
 extension Workspace {
@@ -45,7 +56,7 @@ extension Workspace {
             load = try self.load(ref: ref)
         }
         var plan = Planner(load, now: request.now).plan()
-        plan.errors = load.errors + (try pointAtSource(plan.errors, ref: ref))
+        plan.errors = PlanOutcome.byPlace(load.errors + (try pointAtSource(plan.errors, ref: ref)))
         plan.warnings = load.warnings
         var scope: Set<ObjectKey>? = nil
         if let changedPaths {
@@ -66,7 +77,8 @@ extension Workspace {
     func pointAtSource(_ diagnostics: [Diagnostic], ref: String?) throws -> [Diagnostic] {
         let src = try source(ref: ref)
         return try diagnostics.map { d in
-            guard d.line == 0, d.path.hasSuffix(".yaml"), let bytes = try src.read(d.path) else { return d }
+            // A refused file (a link, too large) was reported by the loader: the diagnostic stays as it is.
+            guard d.line == 0, d.path.hasSuffix(".yaml"), let bytes = (try? src.read(d.path, limit: ReadLimit.specFile)) ?? nil else { return d }
             let text = String(decoding: bytes, as: UTF8.self)
             let field = d.message.contains("versions are immutable") ? "sha256" : "kind"
             guard let node = YAMLParser.parse(text).root?[field] else { return d }

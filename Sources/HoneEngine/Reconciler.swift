@@ -440,7 +440,7 @@ public final class Reconciler {
         // theirs that it sees end).
         if statuses.values.contains(where: { $0.phase.isActive && !isClaimedByOther($0) }) { return true }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
-        let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses), invalidObjects: load.invalidObjects, now: now).plan()
+        let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses, unreadable: load.recorded.unreadable), invalidObjects: load.invalidObjects, now: now).plan()
         return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish
             || ($0.action == .cancel && !(statuses[$0.key].map(isClaimedByOther) ?? false)) }
     }
@@ -740,8 +740,9 @@ public final class Reconciler {
 }
 
 extension RecordedState {
-    init(statuses: [ObjectKey: ObjectStatus]) {
+    init(statuses: [ObjectKey: ObjectStatus], unreadable: [ObjectKey: String] = [:]) {
         self.init()
         self.statuses = statuses
+        self.unreadable = unreadable
     }
 }

@@ -27,9 +27,15 @@ struct OverlaySource: FileSource {
         for (path, text) in changes { if text == nil { files.remove(path) } else if Layout.isInLayout(path) { files.insert(path) } }
         return files.sorted()
     }
-    func read(_ path: String) throws -> [UInt8]? {
+    func listing() throws -> Listing {
+        var l = try base.listing()
+        l.files = try listFiles()
+        l.refused.removeAll { changes[$0.path] != nil }
+        return l
+    }
+    func read(_ path: String, limit: Int) throws -> [UInt8]? {
         if let change = changes[path] { return change.map { Array($0.utf8) } }
-        return try base.read(path)
+        return try base.read(path, limit: limit)
     }
 }
 

@@ -233,7 +233,12 @@ enum Decoders {
         if kind == .runtime {
             v.python = f.string("python") ?? "python3"
             v.requirements = f.strings("requirements") ?? []
-            v.env = Dictionary((f.stringMap("env") ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let env = f.stringMap("env") ?? []
+            // A job's environment takes variable names only: anything else would be dropped at run time.
+            for e in env where !Decoders.isVariableName(e.key) {
+                f.error("\"env\": \"\(e.key)\" is not an environment variable name (letters, digits and _, not starting with a digit)", at: root["env"]?.pairs?.first { $0.key.scalar == e.key }?.key.mark ?? e.mark)
+            }
+            v.env = Dictionary(env.filter { Decoders.isVariableName($0.key) }.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             v.systemSitePackages = f.bool("systemSitePackages") ?? false
         } else {
             v.uri = f.string("uri", required: true)
@@ -252,6 +257,12 @@ enum Decoders {
         if report.hasErrors { return nil }
         v.digest = kind == .runtime ? runtimeDigest(v) : (v.sha256 ?? "")
         return v
+    }
+
+    /// `[A-Za-z_][A-Za-z0-9_]*`: what a shell and `execve`'s environment take as a variable name.
+    static func isVariableName(_ s: String) -> Bool {
+        guard let first = s.utf8.first, !(48...57).contains(first) else { return false }
+        return s.utf8.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
     }
 
     /// A runtime's digest: its environment-defining fields in canonical JSON.
@@ -305,7 +316,7 @@ enum Decoders {
         let val = versionRef(&f, "validationDataset", required: false)
         let runtime = versionRef(&f, "runtime", required: false)
         let handler = f.string("handler", required: true)
-        let params = f.json("params") ?? [:]
+        let params = f.params("params") ?? [:]
         let owner = f.string("owner", lenient: true)
         let rerun = f.int("rerun", min: 0) ?? 0
         let oc = onChange(&f)
@@ -343,7 +354,7 @@ enum Decoders {
         let handler = f.string("handler", required: true)
         let dataset = versionRef(&f, "dataset", required: true)
         let runtime = versionRef(&f, "runtime", required: false)
-        let params = f.json("params") ?? [:]
+        let params = f.params("params") ?? [:]
         var autoRelease: Int? = 3600
         if let v = f.raw("autoRelease"), !v.isNullScalar {
             if let s = v.scalar, let d = Duration.parse(s) {

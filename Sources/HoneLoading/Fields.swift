@@ -172,6 +172,37 @@ struct Fields {
         return Fields.jsonValue(v, report: report, path: { key }).objectValue
     }
 
+    /// `params`: a free-form mapping a handler receives as JSON in job.json. JSON has no infinity or
+    /// NaN and its readers hold integers in 64 bits, so a value it cannot carry exactly is an error
+    /// here, not a `null` or a string in the handler's hands.
+    mutating func params(_ key: String) -> [String: JSONValue]? {
+        guard let value = json(key) else { return nil }
+        if let node = raw(key) { Fields.checkCarriedByJSON(node, report: report, path: key) }
+        return value
+    }
+
+    static func checkCarriedByJSON(_ n: Node, report: FileReport, path: String) {
+        switch n.content {
+        case .scalar(let s, _):
+            switch n.resolvedType {
+            case .int:
+                let (value, ambiguity) = integer(s)
+                if value == nil && ambiguity == nil {
+                    report.error("\"\(path)\": \(s) does not fit in a 64-bit integer, so job.json cannot carry it exactly: write a smaller number, or \"\(s)\" in quotes for a string", at: n.mark)
+                }
+            case .float:
+                if let d = number(s), !d.isFinite {
+                    report.error("\"\(path)\": \(s) is not a finite number and JSON (job.json) has none: write a finite number, or \"\(s)\" in quotes for a string", at: n.mark)
+                }
+            case .null, .bool, .string: return
+            }
+        case .sequence(let items):
+            for (i, item) in items.enumerated() { checkCarriedByJSON(item, report: report, path: "\(path)[\(i)]") }
+        case .mapping(let pairs):
+            for p in pairs { if let k = p.key.scalar { checkCarriedByJSON(p.value, report: report, path: "\(path).\(k)") } }
+        }
+    }
+
     /// A number's value (ints and floats, `_` separators, `.inf`, `.nan`).
     static func number(_ s: String) -> Double? {
         let t = s.utf8.contains(95) ? s.filter { $0 != "_" } : s

@@ -1,14 +1,18 @@
 import Foundation
 
-/// Where hone reads a repository's files from: the working tree, or a commit (`--ref`).
+/// Where hone reads a repository's files from: the working tree, or a commit (`--ref`). Both follow
+/// one policy (see `RefusedFile`): regular files only, no symbolic link followed, a bounded read.
 public protocol FileSource {
     /// "working tree" or "commit 1a2b3c4": said in messages.
     var label: String { get }
     /// Repository-relative paths ('/'-separated) of the files hone cares about
     /// (hone.yaml and everything under the layout's top-level folders).
     func listFiles() throws -> [String]
-    /// A file's bytes; nil when absent.
-    func read(_ path: String) throws -> [UInt8]?
+    /// The files and the layout entries hone refuses to read (links, FIFOs, devices, sockets).
+    func listing() throws -> Listing
+    /// A file's bytes, at most `limit` of them; nil when absent. Throws `RefusedFile` for a link, a
+    /// special file or a file larger than `limit` (which is then never opened, or never read whole).
+    func read(_ path: String, limit: Int) throws -> [UInt8]?
     /// An id that changes whenever the file's bytes change (a git blob id), or nil when the source has
     /// none: with it, `ParseCache` skips reading and parsing files it has seen before.
     func contentID(_ path: String) throws -> String?
@@ -19,25 +23,80 @@ public protocol FileSource {
 }
 
 extension FileSource {
+    public func listing() throws -> Listing { Listing(files: try listFiles(), refused: []) }
     public func contentID(_ path: String) throws -> String? { nil }
     public func readerForAnotherThread() throws -> FileSource? { nil }
+    /// An attachment (a committed log, metrics.jsonl): the same policy, with the attachment limit.
+    public func read(_ path: String) throws -> [UInt8]? { try read(path, limit: ReadLimit.attachment) }
 }
 
-/// Top-level entries of the layout (design §1); nothing else is listed.
+/// What a source holds: the files it can read, and the layout entries it refuses, each with why.
+public struct Listing: Sendable {
+    public var files: [String]
+    public var refused: [RefusedFile]
+    public init(files: [String], refused: [RefusedFile]) { self.files = files; self.refused = refused }
+}
+
+/// How much hone reads of one file. Specs and statuses are a few KiB; the cap keeps a hostile file
+/// (or /dev/zero behind a link) from filling memory.
+public enum ReadLimit {
+    /// hone.yaml, versions, groups, runs, evals, views and statuses: 1 MiB each.
+    public static let specFile = 1 << 20
+    /// Files beside a status (logs, metrics.jsonl, results.jsonl), which git holds whole anyway.
+    public static let attachment = 1 << 30
+}
+
+/// A layout entry hone does not read, and why. hone reads regular files only and never follows a
+/// symbolic link — in the working tree or in a commit's tree (mode 120000) alike, so that plan (the
+/// working tree) and reconcile (the commit) always see the same files — and never opens a FIFO,
+/// device or socket (a FIFO would block, a device could be endless).
+public struct RefusedFile: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable {
+        case symbolicLink, fifo, device, socket, tooLarge(limit: Int)
+    }
+    public var path: String
+    public var reason: Reason
+    public init(path: String, reason: Reason) { self.path = path; self.reason = reason }
+
+    public var message: String {
+        switch reason {
+        case .symbolicLink: return "symbolic link: hone reads regular files only (it never follows a link)"
+        case .fifo: return "FIFO (named pipe): hone reads regular files only"
+        case .device: return "device file: hone reads regular files only"
+        case .socket: return "socket: hone reads regular files only"
+        case .tooLarge(let limit): return "file is larger than \(limit >> 20) MiB: hone reads spec and status files up to \(limit >> 20) MiB"
+        }
+    }
+    public var description: String { "\(path): \(message)" }
+
+    /// The reason for a file of this `st_mode` type, nil for a regular file or a folder.
+    static func reason(mode: mode_t) -> Reason? {
+        switch mode & S_IFMT {
+        case S_IFREG, S_IFDIR: return nil
+        case S_IFLNK: return .symbolicLink
+        case S_IFIFO: return .fifo
+        case S_IFSOCK: return .socket
+        default: return .device
+        }
+    }
+}
+
+/// Top-level entries of the layout; nothing else is listed.
 public enum Layout {
     public static let topFolders = ["models", "datasets", "runtimes", "groups", "evaluations", "status"]
     public static let projectFile = "hone.yaml"
     /// hone.yaml and what is under the top-level folders, except hidden files and folders (`.gitkeep`,
-    /// editor temp files): the same rule for the working tree and for commits.
+    /// editor temp files) — but a hidden name ending in `.yaml` is in (it is then reported, never
+    /// skipped silently: `.x.yaml` fails the name check). The same rule for the working tree and commits.
     public static func isInLayout(_ path: String) -> Bool {
         if path == projectFile { return true }
         let u = path.utf8
         guard let slash = u.firstIndex(of: UInt8(ascii: "/")) else { return false }
         guard topFolders.contains(String(Substring(u[..<slash]))) else { return false }
-        // No hidden file or folder: no "/." anywhere.
+        // A hidden component: a "/." anywhere.
         var previous: UInt8 = 0
         for c in u[slash...] {
-            if previous == UInt8(ascii: "/") && c == UInt8(ascii: ".") { return false }
+            if previous == UInt8(ascii: "/") && c == UInt8(ascii: ".") { return path.hasSuffix(".yaml") }
             previous = c
         }
         return true
@@ -45,7 +104,8 @@ public enum Layout {
 }
 
 /// Reads the checked-out files of a repository (what `hone validate` sees by default), with POSIX
-/// calls: one readdir per folder and one read per file.
+/// calls: one readdir per folder, and per file an `openat` of each folder and the file that follows
+/// no link (`O_NOFOLLOW`) and never blocks (`O_NONBLOCK`), an `fstat` and a bounded read.
 public struct WorkingTreeSource: FileSource {
     public let root: URL
     private let rootPath: String
@@ -57,67 +117,144 @@ public struct WorkingTreeSource: FileSource {
     /// Plain POSIX reads: any thread.
     public func readerForAnotherThread() throws -> FileSource? { self }
 
+    public func listFiles() throws -> [String] { try listing().files }
+
     /// Sorted as strings: each folder's entries are sorted with folders compared as "name/" (git's
-    /// rule), which is the order of the full paths — no sort of 10,000 long paths.
-    public func listFiles() throws -> [String] {
-        var out: [String] = []
-        var top: [(key: String, name: String, isDir: Bool)] = Layout.topFolders.map { ($0 + "/", $0, true) }
-        if access(rootPath + "/" + Layout.projectFile, F_OK) == 0 { top.append((Layout.projectFile, Layout.projectFile, false)) }
-        for entry in top.sorted(by: { $0.key < $1.key }) {
-            if entry.isDir { walk(rootPath + "/" + entry.name, prefix: entry.name, into: &out) } else { out.append(entry.name) }
+    /// rule), which is the order of the full paths — no sort of 10,000 long paths. Entries are
+    /// typed with `lstat` rules (d_type, never `stat`): a link to a folder is a refused link.
+    public func listing() throws -> Listing {
+        var out = Listing(files: [], refused: [])
+        var top: [Entry] = Layout.topFolders.map { Entry(key: $0 + "/", name: $0, type: DT_DIR) }
+        var st = stat()
+        if lstat(rootPath + "/" + Layout.projectFile, &st) == 0 {
+            top.append(Entry(key: Layout.projectFile, name: Layout.projectFile, type: WorkingTreeSource.direntType(st.st_mode)))
+        }
+        for var entry in top.sorted(by: { $0.key < $1.key }) {
+            if entry.type == DT_DIR {
+                guard lstat(rootPath + "/" + entry.name, &st) == 0 else { continue }
+                entry.type = WorkingTreeSource.direntType(st.st_mode)
+            }
+            add(entry, dir: rootPath, prefix: "", hidden: false, into: &out)
         }
         return out
     }
 
-    private func walk(_ dir: String, prefix: String, into out: inout [String]) {
+    struct Entry { var key: String; var name: String; var type: Int }
+
+    static func direntType(_ mode: mode_t) -> Int {
+        switch mode & S_IFMT {
+        case S_IFDIR: return DT_DIR
+        case S_IFREG: return DT_REG
+        case S_IFLNK: return DT_LNK
+        case S_IFIFO: return DT_FIFO
+        case S_IFSOCK: return DT_SOCK
+        case S_IFCHR: return DT_CHR
+        default: return DT_BLK
+        }
+    }
+
+    /// Lists a folder entry: descends a folder, adds a regular file, records what is refused.
+    private func add(_ entry: Entry, dir: String, prefix: String, hidden: Bool, into out: inout Listing) {
+        let path = prefix + entry.name
+        let isHidden = hidden || entry.name.hasPrefix(".")
+        if entry.type == DT_DIR { return walk(dir + "/" + entry.name, prefix: path + "/", hidden: isHidden, into: &out) }
+        // Hidden files are skipped unless their name ends in .yaml (Layout.isInLayout).
+        if isHidden && !entry.name.hasSuffix(".yaml") { return }
+        let reason: RefusedFile.Reason?
+        switch entry.type {
+        case DT_REG: reason = nil
+        case DT_LNK: reason = .symbolicLink
+        case DT_FIFO: reason = .fifo
+        case DT_SOCK: reason = .socket
+        default: reason = .device
+        }
+        if let reason { out.refused.append(RefusedFile(path: path, reason: reason)) } else { out.files.append(path) }
+    }
+
+    private func walk(_ dir: String, prefix: String, hidden: Bool, into out: inout Listing) {
         guard let d = opendir(dir) else { return }
-        var entries: [(key: String, name: String, isDir: Bool)] = []
+        var entries: [Entry] = []
         while let e = readdir(d) {
             let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            if name.hasPrefix(".") { continue }
-            var isDir = e.pointee.d_type == UInt8(DT_DIR)
-            if e.pointee.d_type == UInt8(DT_UNKNOWN) || e.pointee.d_type == UInt8(DT_LNK) {
+            if name == "." || name == ".." { continue }
+            var type = Int(e.pointee.d_type)
+            if type == DT_UNKNOWN {
                 var st = stat()
-                isDir = stat(dir + "/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                guard lstat(dir + "/" + name, &st) == 0 else { continue }
+                type = WorkingTreeSource.direntType(st.st_mode)
             }
-            entries.append((isDir ? name + "/" : name, name, isDir))
+            entries.append(Entry(key: type == DT_DIR ? name + "/" : name, name: name, type: type))
         }
         closedir(d)
         entries.sort { $0.key < $1.key }
-        for entry in entries {
-            if entry.isDir { walk(dir + "/" + entry.name, prefix: prefix + "/" + entry.name, into: &out) }
-            else { out.append(prefix + "/" + entry.name) }
-        }
+        for entry in entries { add(entry, dir: dir, prefix: prefix, hidden: hidden, into: &out) }
     }
 
-    public func read(_ path: String) throws -> [UInt8]? {
-        let fd = open(rootPath + "/" + path, O_RDONLY)
-        guard fd >= 0 else { return nil }
+    public func read(_ path: String, limit: Int) throws -> [UInt8]? {
+        guard let (fd, size) = try openRegular(path) else { return nil }
         defer { close(fd) }
-        // Spec files are small: one read(2) into 16 KiB on the stack usually gets all of it (a short
-        // read of a regular file is its end), without an fstat or a read that returns 0.
-        let chunk = 16 * 1024
+        return try BoundedRead.bytes(of: fd, size: size, limit: limit, path: path)
+    }
+
+    /// Opens `path` below the root one component at a time, following no link on the way; nil when
+    /// absent. A special file is refused after an `fstatat`, without being opened.
+    private func openRegular(_ path: String) throws -> (fd: Int32, size: Int)? {
+        var dir = open(rootPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dir >= 0 else { return nil }
+        defer { close(dir) }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        for (i, part) in parts.enumerated() {
+            var st = stat()
+            guard fstatat(dir, part, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+            let here = parts[...i].joined(separator: "/")
+            if let reason = RefusedFile.reason(mode: st.st_mode) { throw RefusedFile(path: here, reason: reason) }
+            let isLast = i == parts.count - 1
+            guard isLast == ((st.st_mode & S_IFMT) == S_IFREG) else { return nil }  // a folder read as a file, or the reverse
+            let fd = openat(dir, part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (isLast ? 0 : O_DIRECTORY))
+            guard fd >= 0 else {
+                if errno == ELOOP { throw RefusedFile(path: here, reason: .symbolicLink) }  // swapped for a link meanwhile
+                return nil
+            }
+            guard isLast else { close(dir); dir = fd; continue }
+            // Checked again on the open file: it may have been replaced since the fstatat.
+            guard fstat(fd, &st) == 0, RefusedFile.reason(mode: st.st_mode) == nil else {
+                close(fd)
+                throw RefusedFile(path: here, reason: RefusedFile.reason(mode: st.st_mode) ?? .device)
+            }
+            return (fd, Int(st.st_size))
+        }
+        return nil
+    }
+}
+
+/// Reads an open file to its end, refusing it past `limit` bytes: memory never holds more than
+/// `limit + 1` bytes of it, whatever its size says.
+enum BoundedRead {
+    static func bytes(of fd: Int32, size: Int, limit: Int, path: String) throws -> [UInt8] {
+        if size > limit { throw RefusedFile(path: path, reason: .tooLarge(limit: limit)) }
         var bytes: [UInt8] = []
-        let complete = withUnsafeTemporaryAllocation(byteCount: chunk, alignment: 1) { buffer -> Bool in
-            var n: Int
-            repeat { n = Foundation.read(fd, buffer.baseAddress!, chunk) } while n < 0 && errno == EINTR
-            guard n >= 0 else { return false }
-            bytes = [UInt8](buffer[0..<n])
-            return true
-        }
-        guard complete else { return nil }
-        guard bytes.count == chunk else { return bytes }
-        // A larger file: read the rest.
-        var more = [UInt8](repeating: 0, count: 64 * 1024)
+        var capacity = max(size, 0) + 1  // one more than the size: the read that returns 0 ends it
         while true {
-            let n = more.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            bytes += more[0..<n]
+            let start = bytes.count
+            var ended = false
+            bytes.reserveCapacity(capacity)
+            bytes += [UInt8](unsafeUninitializedCapacity: capacity - start) { buffer, count in
+                var n = 0
+                while n < buffer.count {
+                    let r = Foundation.read(fd, buffer.baseAddress! + n, buffer.count - n)
+                    if r < 0 && errno == EINTR { continue }
+                    if r <= 0 { ended = true; break }
+                    n += r
+                }
+                count = n
+            }
+            if bytes.count > limit { throw RefusedFile(path: path, reason: .tooLarge(limit: limit)) }
+            if ended { return bytes }
+            // The file grew since its fstat: read on, up to one byte past the limit.
+            capacity = min(capacity * 2, limit + 1)
         }
-        return bytes
     }
 }
 
@@ -129,7 +266,11 @@ public struct MemorySource: FileSource {
         self.files = files.mapValues { Array($0.utf8) }; self.label = label
     }
     public func listFiles() throws -> [String] { files.keys.filter(Layout.isInLayout).sorted() }
-    public func read(_ path: String) throws -> [UInt8]? { files[path] }
+    public func read(_ path: String, limit: Int) throws -> [UInt8]? {
+        guard let bytes = files[path] else { return nil }
+        if bytes.count > limit { throw RefusedFile(path: path, reason: .tooLarge(limit: limit)) }
+        return bytes
+    }
     public func readerForAnotherThread() throws -> FileSource? { self }
 }
 
@@ -141,6 +282,8 @@ public final class CommitSource: FileSource {
     public let commit: ObjectID
     private var blobs: [String: ObjectID] = [:]
     private var sortedPaths: [String] = []
+    /// Links (mode 120000) in the layout: refused, like links in the working tree.
+    private var links: [String] = []
     private var listed = false
 
     public init(repository: Repository, commit: ObjectID) {
@@ -153,6 +296,11 @@ public final class CommitSource: FileSource {
         return sortedPaths
     }
 
+    public func listing() throws -> Listing {
+        try listIfNeeded()
+        return Listing(files: sortedPaths, refused: links.map { RefusedFile(path: $0, reason: .symbolicLink) })
+    }
+
     /// The same listing over a handle of its own (libgit2 handles are not shared between threads);
     /// nil when the repository cannot be opened again by path (then reads stay on this thread).
     public func readerForAnotherThread() throws -> FileSource? {
@@ -161,6 +309,7 @@ public final class CommitSource: FileSource {
         let reader = CommitSource(repository: again, commit: commit)
         reader.blobs = blobs
         reader.sortedPaths = sortedPaths
+        reader.links = links
         reader.listed = true
         return reader
     }
@@ -180,6 +329,7 @@ public final class CommitSource: FileSource {
         blobs.reserveCapacity(entries.count)
         sortedPaths.reserveCapacity(entries.count)
         for entry in entries where Layout.isInLayout(entry.path) {
+            if entry.symbolicLink { links.append(entry.path); continue }
             blobs[entry.path] = entry.blob
             sortedPaths.append(entry.path)
         }
@@ -187,9 +337,18 @@ public final class CommitSource: FileSource {
         if !zip(sortedPaths, sortedPaths.dropFirst()).allSatisfy({ $0 < $1 }) { sortedPaths.sort() }
     }
 
-    public func read(_ path: String) throws -> [UInt8]? {
+    /// A link, or a path below one, is refused; a blob larger than `limit` too (git holds it whole,
+    /// so reading it is bounded by the repository, but hone does not parse it).
+    public func read(_ path: String, limit: Int) throws -> [UInt8]? {
         try listIfNeeded()
-        guard let id = blobs[path] else { return nil }
-        return try repository.readBlobBytes(id)
+        guard let id = blobs[path] else {
+            if let link = links.first(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+                throw RefusedFile(path: link, reason: .symbolicLink)
+            }
+            return nil
+        }
+        let bytes = try repository.readBlobBytes(id)
+        if bytes.count > limit { throw RefusedFile(path: path, reason: .tooLarge(limit: limit)) }
+        return bytes
     }
 }

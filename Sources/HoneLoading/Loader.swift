@@ -150,9 +150,10 @@ public struct Loader {
     public func load(includeStatus: Bool = true) throws -> LoadResult {
         var clock = PhaseClock()
         var result = LoadResult()
-        var paths = try source.listFiles()
+        let listing = try source.listing()
+        var paths = listing.files
         if !zip(paths, paths.dropFirst()).allSatisfy({ $0 < $1 }) { paths.sort() }
-        result.files = paths
+        result.files = listing.refused.isEmpty ? paths : (paths + listing.refused.map(\.path)).sorted()
         let places = Loader.parallelMap(paths.count, workers: Loader.workerCount(paths.count)) { _, i in Classifier.place(of: paths[i]) }
 
         // What the listing alone tells: which version, group and object files exist (valid or not).
@@ -179,6 +180,7 @@ public struct Loader {
             case .ignored, .statusAttachment: continue
             }
         }
+        let refusedFolders = Loader.refuse(listing.refused, into: &result, objectFiles: &objectFiles, groupFiles: &groupFiles, versionFiles: &versionFiles)
         clock.lap("list")
 
         // Files the cache holds (same content id) are neither read nor parsed again.
@@ -200,12 +202,15 @@ public struct Loader {
             readers!.append(r)
         }
         var preread: [Int: [UInt8]] = [:]
+        var refusals: [Int: RefusedFile] = [:]
         if readers == nil {
-            for i in basics + dependents where hits[i] == nil { preread[i] = try source.read(paths[i]) }
+            for i in basics + dependents where hits[i] == nil {
+                do { preread[i] = try source.read(paths[i], limit: ReadLimit.specFile) } catch let refused as RefusedFile { refusals[i] = refused }
+            }
         }
         nonisolated(unsafe) let sharedReaders = readers ?? []
         let keepTrees = cache != nil
-        let files = (paths: paths, places: places, hits: hits, preread: preread)
+        let files = (paths: paths, places: places, hits: hits, preread: preread, refusals: refusals)
         /// Reads (or takes from the cache), parses and decodes the files `indices` on every core.
         func prepare(_ indices: [Int], context: ReferenceContext?) throws -> [Prepared] {
             let prepared = Loader.parallelMap(indices.count, workers: min(workers, Loader.workerCount(indices.count))) { worker, j in
@@ -213,11 +218,14 @@ public struct Loader {
                 do {
                     let entry: ParseCache.Entry
                     if let hit = files.hits[i] { entry = hit } else {
-                        let bytes = sharedReaders.isEmpty ? files.preread[i] : try sharedReaders[worker].read(files.paths[i])
+                        if let refused = files.refusals[i] { return Prepared(refused: refused) }
+                        let bytes = sharedReaders.isEmpty ? files.preread[i] : try sharedReaders[worker].read(files.paths[i], limit: ReadLimit.specFile)
                         guard let bytes else { return Prepared() }  // listed but gone
                         entry = Loader.parseEntry(bytes)
                     }
                     return Prepared(path: files.paths[i], place: files.places[i], entry: entry, context: context, keepTree: keepTrees)
+                } catch let refused as RefusedFile {
+                    return Prepared(refused: refused)
                 } catch { return Prepared(failure: error) }
             }
             if let failure = prepared.lazy.compactMap(\.failure).first { throw failure }
@@ -234,7 +242,7 @@ public struct Loader {
             default: break
             }
         }
-        if !paths.contains(Layout.projectFile) {
+        if !paths.contains(Layout.projectFile) && !listing.refused.contains(where: { $0.path == Layout.projectFile }) {
             result.diagnostics.append(Diagnostic(path: Layout.projectFile, mark: .none, message: "no hone.yaml: this is not a hone repository (run `hone init` to make one)"))
         }
         clock.lap("hone.yaml, versions, groups")
@@ -265,7 +273,7 @@ public struct Loader {
             let recheck = decoded[j].recheck
             switch decoded[j].decoded {
             case .status(let key, let status?): result.recorded.statuses[key] = status
-            case .status: continue
+            case .status(let key, nil): result.recorded.unreadable[key] = paths[i]
             case .run(let r):
                 guard case .object(let key) = places[i] else { continue }
                 // A run on a broken version file: reported there, skipped here.
@@ -284,8 +292,10 @@ public struct Loader {
             default:
                 // No tree, a decoder that gave up (with errors), or on a broken version (`invalid`).
                 if case .object(let key) = places[i] { result.invalidObjects.insert(key) }
+                if case .status(let key) = places[i] { result.recorded.unreadable[key] = paths[i] }
             }
         }
+        Loader.leaveAlone(under: refusedFolders, &result)
         if let cache {
             var kept: [String: ParseCache.Entry] = [:]
             kept.reserveCapacity(ids.count)
@@ -367,6 +377,12 @@ public struct Loader {
 
         /// A file listed but not there.
         init() {}
+        /// A file refused by the read policy (a link, a special file, too large): one error, no value.
+        init(refused: RefusedFile) {
+            let report = FileReport(path: refused.path)
+            report.error(refused.message, at: .none)
+            self.report = report
+        }
         init(failure: Error) { self.failure = failure }
 
         /// Reports the file's YAML problems and secrets, and decodes it. Runs, evals and views need the
@@ -406,6 +422,36 @@ public struct Loader {
             default: break
             }
         }
+    }
+
+    /// Refused layout entries: an error each, and what they hold is left alone — a refused spec is an
+    /// invalid object (never pruned or cancelled), a refused status an unreadable one (nothing launched
+    /// over it). Returns the refused paths that are folders or stray files, whose contents are unknown.
+    static func refuse(_ refused: [RefusedFile], into result: inout LoadResult, objectFiles: inout Set<ObjectKey>,
+                       groupFiles: inout Set<String>, versionFiles: inout Set<String>) -> [String] {
+        var folders: [String] = []
+        for r in refused {
+            result.diagnostics.append(Diagnostic(path: r.path, mark: .none, message: r.message))
+            switch Classifier.place(of: r.path) {
+            case .object(let key): objectFiles.insert(key); result.invalidObjects.insert(key)
+            case .status(let key): result.recorded.unreadable[key] = r.path
+            case .group(let name): groupFiles.insert(name)
+            case .version: versionFiles.insert(r.path)
+            case .project, .invalidName, .ignored: continue
+            case .misplaced, .statusAttachment: folders.append(r.path)
+            }
+        }
+        return folders
+    }
+
+    /// Objects below a refused folder (a link in place of `groups/g`, `status/groups/g/runs`): a recorded
+    /// object there is invalid rather than deleted, a desired one has an unreadable status.
+    static func leaveAlone(under folders: [String], _ result: inout LoadResult) {
+        guard !folders.isEmpty else { return }
+        func below(_ path: String) -> String? { folders.first { path.hasPrefix($0 + "/") } }
+        for key in result.recorded.statuses.keys where below(key.specPath) != nil { result.invalidObjects.insert(key) }
+        let desired = Array(result.desired.runs.keys) + Array(result.desired.evals.keys)
+        for key in desired { if let folder = below(key.statusPath) { result.recorded.unreadable[key] = folder } }
     }
 
     /// One file's tree and its literal secrets (parsing is pure: one libyaml parser per file).

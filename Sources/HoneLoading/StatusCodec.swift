@@ -19,8 +19,9 @@ public enum StatusCodec {
         let pool = f.string("pool") ?? ""
         let claimedBy = f.string("claimedBy", lenient: true)
         let handler = f.string("handler", lenient: true) ?? ""
-        guard let id, let phase, let digest else { return nil }  // the missing field is reported; the rest would only echo it
-        var s = ObjectStatus(key: key, id: id, phase: phase, pool: pool, handler: handler, attempt: attempt, specDigest: digest)
+        // Decoded on without a missing field (`finish` reports it, and the rest's problems too): the
+        // result is nil then anyway, since the report has errors.
+        var s = ObjectStatus(key: key, id: id ?? "", phase: phase ?? .pending, pool: pool, handler: handler, attempt: attempt, specDigest: digest ?? "")
         s.rerun = f.int("rerun", min: 0) ?? 0
         s.claimedBy = claimedBy
         s.specCommit = f.string("specCommit")

@@ -105,6 +105,10 @@ public struct ObjectStatus: Sendable, Equatable {
 /// Everything hone has recorded, keyed like the desired state.
 public struct RecordedState: Sendable {
     public var statuses: [ObjectKey: ObjectStatus] = [:]
+    /// Objects whose status file exists but cannot be read or decoded (hand-edited, truncated, a link):
+    /// key → the file's path. The planner leaves them alone — nothing launched, nothing overwritten —
+    /// until the file is fixed: "no status" would launch a job that may already have run.
+    public var unreadable: [ObjectKey: String] = [:]
     public init() {}
 }
 

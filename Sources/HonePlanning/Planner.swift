@@ -186,6 +186,10 @@ public struct Planner: Sendable {
                                  inputs: inputs, pool: pool, costEstimate: a == .create || a == .rerun || a == .blocked ? cost : nil,
                                  costNote: costNote, supersedes: supersedes, gates: gates)
         }
+        // A status that does not decode may record a job that ran, or runs: never launch over it.
+        if let path = recorded.unreadable[key] {
+            return action(.blocked, "unreadable status: \(path) does not decode (see the error); fix it or restore it with git, hone leaves \(key.display) alone until then")
+        }
         guard let status else {
             if !waits.isEmpty { return action(.blocked, "waits for " + waits.joined(separator: "; ")) }
             return action(.create, "new \(key.kind.rawValue): never run", attempt: 1)

@@ -250,4 +250,150 @@ final class ValidateTests: XCTestCase {
         XCTAssertEqual(v.status, 0, v.stdout)
         XCTAssertEqual(v.stdout, "valid: 3 files checked\n")
     }
+
+    // MARK: hostile files (one read policy for the working tree and commits)
+
+    /// `hone ARGS` with extra environment, killed and failed after `deadline` seconds: a command that
+    /// blocks (on a FIFO, on an endless file) fails the test instead of hanging it. Output goes to
+    /// files, so a child that writes much never blocks on a pipe.
+    func hone(_ args: [String], env: [String: String] = [:], deadline: TimeInterval = 60,
+              file: StaticString = #filePath, line: UInt = #line) throws -> Output {
+        let binary = ValidateTests.productsDirectory.appendingPathComponent("hone")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("\(binary.path) is not built") }
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let out = dir.deletingLastPathComponent().appendingPathComponent("out-\(UUID().uuidString)")
+        let err = out.appendingPathExtension("err")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = try FileHandle(forWritingTo: err)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let end = Date().addingTimeInterval(deadline)
+        while p.isRunning && Date() < end { usleep(20_000) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            XCTFail("hone \(args.joined(separator: " ")) did not end within \(Int(deadline)) s", file: file, line: line)
+        }
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    /// Every read command that prints diagnostics, in every format, from the working tree and the commit.
+    static let diagnosticCommands: [[String]] = [
+        ["validate"], ["validate", "--format", "json"], ["plan"], ["plan", "--format", "markdown"], ["plan", "--format", "json"],
+        ["validate", "--ref", "HEAD"], ["plan", "--ref", "HEAD", "--format", "markdown"],
+    ]
+
+    let linkError = "symbolic link: hone reads regular files only (it never follows a link)"
+
+    /// A committed link to /proc/self/environ must never print the environment (the PR comment and the
+    /// CI log): a marker variable's value appears nowhere, in any format; the link is an error naming it.
+    func testALinkToTheEnvironmentNeverPrintsIt() throws {
+        _ = try hone("init", dir.path, "--name", "acme", "--group", "g")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("groups/g/runs"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("groups/g/runs/env.yaml").path,
+                                                   withDestinationPath: "/proc/self/environ")
+        try git("add", "-A", in: dir)
+        try git("commit", "-qm", "hostile", in: dir)
+        let marker = "marker-\(UUID().uuidString)"
+        for args in ValidateTests.diagnosticCommands {
+            let r = try hone(args, env: ["HONE_TEST_MARKER": marker])
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stdout)\(r.stderr)")
+            XCTAssertFalse(r.stdout.contains(marker) || r.stderr.contains(marker), "\(args) printed the environment")
+            XCTAssertTrue(r.stdout.contains("groups/g/runs/env.yaml") && r.stdout.contains("symbolic link"), "\(args): \(r.stdout)")
+        }
+        XCTAssertEqual(try hone(["validate"]).stdout, "groups/g/runs/env.yaml: error: \(linkError)\n1 error in 1 file (3 checked)\n")
+    }
+
+    /// A FIFO named x.yaml: validate and plan end (within the deadline) with an error naming it.
+    func testAFIFONamedLikeASpecDoesNotHang() throws {
+        _ = try hone("init", dir.path, "--name", "acme", "--group", "g")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("groups/g/runs"), withIntermediateDirectories: true)
+        XCTAssertEqual(mkfifo(dir.appendingPathComponent("groups/g/runs/x.yaml").path, 0o644), 0)
+        for args in [["validate"], ["plan"], ["plan", "--format", "markdown"]] {
+            let r = try hone(args, deadline: 30)
+            XCTAssertEqual(r.status, 1, "\(args)")
+            XCTAssertTrue(r.stdout.contains("groups/g/runs/x.yaml: error: FIFO (named pipe): hone reads regular files only"), "\(args): \(r.stdout)")
+        }
+    }
+
+    /// Links to endless devices are refused without a read: the commands end at once with an error.
+    func testLinksToEndlessDevicesAreRefused() throws {
+        _ = try hone("init", dir.path, "--name", "acme", "--group", "g")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("groups/g/runs"), withIntermediateDirectories: true)
+        for (name, target) in [("zero", "/dev/zero"), ("random", "/dev/urandom")] {
+            try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("groups/g/runs/\(name).yaml").path, withDestinationPath: target)
+        }
+        let r = try hone(["validate"], deadline: 30)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stdout, """
+            groups/g/runs/random.yaml: error: \(linkError)
+            groups/g/runs/zero.yaml: error: \(linkError)
+            2 errors in 2 files (4 checked)
+
+            """)
+    }
+
+    /// A linked group folder is an error in the working tree (plan) exactly as in the commit
+    /// (reconcile): never "valid, will create" on one side and never run on the other.
+    func testALinkedGroupFolderIsTheSameErrorForPlanAndReconcile() throws {
+        _ = try hone("init", dir.path, "--name", "acme", "--group", "g")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("groups/g/runs"), withIntermediateDirectories: true)
+        try write("models/m/v1.yaml", "kind: ModelVersion\nuri: m.bin\nsha256: \(String(repeating: "0", count: 64))\n")
+        try write("datasets/d/v1.yaml", "kind: DatasetVersion\nuri: d.txt\nsha256: \(String(repeating: "1", count: 64))\n")
+        let outside = dir.deletingLastPathComponent().appendingPathComponent("outside-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: outside) }
+        try FileManager.default.createDirectory(at: outside.appendingPathComponent("runs"), withIntermediateDirectories: true)
+        try Data("kind: Group\ndescription: x\n".utf8).write(to: outside.appendingPathComponent("group.yaml"))
+        try Data("kind: Run\nbaseModel: m@v1\ntrainDataset: d@v1\nhandler: h\n".utf8).write(to: outside.appendingPathComponent("runs/r.yaml"))
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("groups/linked").path, withDestinationPath: outside.path)
+        try git("add", "-A", in: dir)
+        try git("commit", "-qm", "linked", in: dir)
+        let tree = try hone(["plan"]), commit = try hone(["plan", "--ref", "HEAD"])
+        XCTAssertEqual(tree.status, 1)
+        XCTAssertEqual(tree.stdout, commit.stdout)
+        XCTAssertEqual(tree.stdout, "groups/linked: error: \(linkError)\nnothing to do, est. cost $0.00, 1 error\n")
+    }
+
+    /// validate and plan share one code path: the same diagnostics and exit codes, for a status without
+    /// `id:` (validate used to say valid) and for what only the planner finds (a dependency cycle).
+    func testValidateReportsExactlyWhatPlanReports() throws {
+        _ = try hone("init", dir.path, "--name", "acme", "--group", "g")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("groups/g/runs"), withIntermediateDirectories: true)
+        try write("models/m/v1.yaml", "kind: ModelVersion\nuri: m.bin\nsha256: \(String(repeating: "0", count: 64))\n")
+        try write("datasets/d/v1.yaml", "kind: DatasetVersion\nuri: d.txt\nsha256: \(String(repeating: "1", count: 64))\n")
+        try write("groups/g/runs/a.yaml", "kind: Run\nbaseModel: nb@v1\ntrainDataset: d@v1\nhandler: h\npublish: {model: na, as: new}\n")
+        try write("groups/g/runs/b.yaml", "kind: Run\nbaseModel: na@v1\ntrainDataset: d@v1\nhandler: h\npublish: {model: nb, as: new}\n")
+        try write("groups/g/runs/c.yaml", "kind: Run\nbaseModel: m@v1\ntrainDataset: d@v1\nhandler: h\n")
+        try write("status/groups/g/runs/c.yaml", "kind: RunStatus\nobject: g/c\nphase: Succeeded\nattempt: 1\nspecDigest: x\npool: local\nhandler: h\n")
+        let validate = try hone(["validate"]), plan = try hone(["plan"])
+        let expected = """
+            groups/g/runs/a.yaml:1:7: error: dependency cycle: g/a → g/b → g/a (each waits for a model another publishes)
+                kind: Run
+                      ^
+            status/groups/g/runs/c.yaml:1:1: error: missing required field "id"
+                kind: RunStatus
+                ^
+            """
+        XCTAssertEqual(validate.status, 1)
+        XCTAssertEqual(plan.status, 1)
+        XCTAssertEqual(validate.stdout, expected + "\n2 errors in 2 files (8 checked)\n")
+        XCTAssertTrue(plan.stdout.hasPrefix(expected + "\n"), plan.stdout)
+        XCTAssertTrue(plan.stdout.contains("! g/c  Run   blocked  unreadable status"), plan.stdout)
+        let json = try hone(["validate", "--format", "json"]), planJSON = try hone(["plan", "--format", "json"])
+        func errors(_ text: String) throws -> [String] {
+            let doc = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            return (doc?["errors"] as? [[String: Any]] ?? []).map { "\($0["path"] ?? ""):\($0["line"] ?? ""): \($0["message"] ?? "")" }
+        }
+        XCTAssertEqual(try errors(json.stdout).count, 2, json.stdout)
+        XCTAssertEqual(try errors(json.stdout), try errors(planJSON.stdout))
+    }
 }

@@ -52,6 +52,39 @@ final class UserEditTests: XCTestCase {
         try repo.assertHealthy()
     }
 
+    /// A hand-corrupted status of a succeeded run (a lowercase phase, no `id:`, emptied) reconciled in a
+    /// fresh clone: the run is not launched again and its status file is neither overwritten nor
+    /// deleted — the error names the file; a run added in the same commit still runs.
+    func testCorruptedStatusOfASucceededRunIsLeftAloneInAFreshClone() throws {
+        let repo = try HoneRepo()
+        try repo.run("a")
+        try repo.commit("a")
+        try repo.reconcile()
+        XCTAssertEqual(repo.status("a")?.phase, .succeeded)
+        let path = "status/groups/g/runs/a.yaml"
+        let original = try XCTUnwrap(repo.read(path))
+        let id = try XCTUnwrap(repo.status("a")?.id)
+        let corruptions = [original.replacingOccurrences(of: "phase: Succeeded", with: "phase: succeeded"),
+                           original.replacingOccurrences(of: "id: \(id)\n", with: ""), ""]
+        for (i, corrupted) in corruptions.enumerated() {
+            XCTAssertNotEqual(corrupted, original)
+            try repo.write(path, corrupted)
+            try repo.run("b\(i)")
+            try repo.commit("hand edit \(i)")
+            try repo.git("clone", "-q", repo.root.path, "clone\(i)", in: repo.base)
+            let clone = repo.base.appendingPathComponent("clone\(i)")
+            let r = try repo.hone(["reconcile", "--wait"], in: clone)
+            XCTAssertEqual(r.status, 1, "an unreadable status is an error: \(r.output)")
+            XCTAssertTrue(r.output.contains(path), r.output)
+            XCTAssertEqual(repo.executions(of: "g/a"), 1, "corruption \(i): the succeeded run was launched again")
+            XCTAssertEqual(repo.executions(of: "g/b\(i)"), 1, "corruption \(i): the other run proceeds")
+            XCTAssertEqual(try String(contentsOf: clone.appendingPathComponent(path), encoding: .utf8), corrupted)
+            XCTAssertEqual(try repo.git("show", "HEAD:\(path)", in: clone), corrupted, "corruption \(i): the status was overwritten")
+            try repo.write(path, original)
+            try repo.commit("restore \(i)")
+        }
+    }
+
     func testRunDeletedWhileRunningIsCancelledWithItsWholeProcessGroup() throws {
         let repo = try HoneRepo()
         let child = repo.base.appendingPathComponent("child.pid")

@@ -214,8 +214,10 @@ final class SourceTests: XCTestCase {
         try git(["commit", "-qm", "fixture"], in: dir)
     }
 
+    /// Hidden files are skipped unless their name ends in .yaml (then they are read, and reported).
     func testMemorySourceListsTheLayoutOnly() throws {
-        let s = MemorySource(files: ["hone.yaml": "", "handlers/x.py": "", "groups/g/.hidden.yaml": "", "groups/g/group.yaml": "", "status/x": ""])
-        XCTAssertEqual(try s.listFiles(), ["groups/g/group.yaml", "hone.yaml", "status/x"])
+        let s = MemorySource(files: ["hone.yaml": "", "handlers/x.py": "", "groups/g/.hidden.yaml": "", "groups/g/.gitkeep": "",
+                                     "groups/g/group.yaml": "", "status/x": ""])
+        XCTAssertEqual(try s.listFiles(), ["groups/g/.hidden.yaml", "groups/g/group.yaml", "hone.yaml", "status/x"])
     }
 }

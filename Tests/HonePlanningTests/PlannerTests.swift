@@ -162,6 +162,25 @@ final class PlannerTests: XCTestCase {
         XCTAssertNil(action(p, "g/r"), "an invalid run is reported, not acted on")
     }
 
+    /// A status that does not decode may record a job that ran: its object is blocked ("unreadable
+    /// status"), never created again; the eval on it waits; other objects are planned as usual.
+    func testUndecodableStatusBlocksItsObjectInsteadOfCreatingIt() throws {
+        let (path, text) = try status(for: "g/r", phase: .succeeded)
+        let other = "kind: Run\nbaseModel: base@v1\ntrainDataset: train@v1\nhandler: python other.py\n"
+        for broken in [text.replacingOccurrences(of: "phase: Succeeded", with: "phase: succeeded"), "",
+                       text.replacingOccurrences(of: "\nid: ", with: "\nx-id: "), "kind: RunStatus\nphase: [\n"] {
+            let l = try load([path: broken, "groups/g/runs/other.yaml": other])
+            XCTAssertFalse(l.isValid)
+            XCTAssertTrue(l.errors.allSatisfy { $0.path == path }, l.errors.map(\.headline).joined(separator: "\n"))
+            let p = Planner(l, now: now).plan()
+            XCTAssertEqual(action(p, "g/r")?.action, .blocked, broken)
+            XCTAssertTrue(action(p, "g/r")?.reason.hasPrefix("unreadable status: \(path) does not decode") == true, action(p, "g/r")?.reason ?? "")
+            XCTAssertEqual(action(p, "g/e")?.action, .blocked)
+            XCTAssertEqual(action(p, "g/other")?.action, .create, "the other objects proceed")
+            XCTAssertFalse(p.actions.contains { $0.action == .prune || $0.action == .cancel })
+        }
+    }
+
     func testAutoReleasePassedCancelsTheEval() throws {
         let (rp, rt) = try status(for: "g/r", phase: .succeeded)
         let (ep, et) = try status(for: "g/e", phase: .running, in: [rp: rt]) { s in

@@ -22,11 +22,12 @@ struct Validate: ParsableCommand {
     @Option(help: "Output format: text or json.") var format: DiagnosticFormat = .text
 
     func run() throws {
-        // The plan's own diagnostics (loader and planner): validate reports exactly what plan reports.
-        let outcome = try repo.workspace().plan(PlanRequest(ref: ref.ref, base: nil))
-        ProcessLifetime.keep(outcome.load)
-        let diagnostics = outcome.diagnostics
-        let fileCount = outcome.load.files.count
+        // The same problems as plan's (the loader's and the planner's): validate reports exactly what plan reports.
+        let workspace = try repo.workspace()
+        let load = try workspace.load(ref: ref.ref)
+        ProcessLifetime.keep(load)
+        let diagnostics = try workspace.problems(load, ref: ref.ref)
+        let fileCount = load.files.count
         let e = diagnostics.filter(\.isError).count, w = diagnostics.count - e
         switch format {
         case .text:

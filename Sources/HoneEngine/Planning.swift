@@ -18,17 +18,6 @@ public struct PlanOutcome {
     public var load: LoadResult
     /// With --base: the objects the change touches.
     public var scope: Set<ObjectKey>?
-
-    /// Every problem the plan found — the loader's and the planner's — sorted by path, line and
-    /// column: what `hone validate` prints, so that validate and plan never disagree.
-    public var diagnostics: [Diagnostic] { PlanOutcome.byPlace(plan.errors + plan.warnings) }
-
-    /// Sorted by path, line and column, keeping the order of equal places (the loader's order).
-    static func byPlace(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
-        diagnostics.enumerated()
-            .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
-            .map(\.element)
-    }
 }
 
 extension Workspace {
@@ -56,8 +45,9 @@ extension Workspace {
             load = try self.load(ref: ref)
         }
         var plan = Planner(load, now: request.now).plan()
-        plan.errors = PlanOutcome.byPlace(load.errors + (try pointAtSource(plan.errors, ref: ref)))
-        plan.warnings = load.warnings
+        let problems = try self.problems(load, ref: ref, now: request.now)
+        plan.errors = problems.filter(\.isError)
+        plan.warnings = problems.filter { !$0.isError }
         var scope: Set<ObjectKey>? = nil
         if let changedPaths {
             let s = PullRequestScope.objects(touchedBy: changedPaths, desired: load.desired, recorded: load.recorded)
@@ -72,6 +62,16 @@ extension Workspace {
 }
 
 extension Workspace {
+    /// Every problem of a loaded repository: the loader's diagnostics and what only planning finds
+    /// (`Planner.problems`), pointed at their source lines and sorted by path, line and column. `hone
+    /// plan` and `hone validate` both report this, so they never disagree.
+    public func problems(_ load: LoadResult, ref: String?, now: Date = Date()) throws -> [Diagnostic] {
+        let all = load.diagnostics + (try pointAtSource(Planner(load, now: now).problems(), ref: ref))
+        return all.enumerated()
+            .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
+            .map(\.element)
+    }
+
     /// The planner names files, not lines (it is pure): point its diagnostics at the `sha256:` line of a
     /// version file, with the source line, so they read like every other diagnostic.
     func pointAtSource(_ diagnostics: [Diagnostic], ref: String?) throws -> [Diagnostic] {

@@ -133,6 +133,8 @@ public struct WorkingTreeSource: FileSource {
             if entry.type == DT_DIR {
                 guard lstat(rootPath + "/" + entry.name, &st) == 0 else { continue }
                 entry.type = WorkingTreeSource.direntType(st.st_mode)
+                // A file named like a folder is outside the layout (as in a commit); a link is refused.
+                if entry.type == DT_REG { continue }
             }
             add(entry, dir: rootPath, prefix: "", hidden: false, into: &out)
         }
@@ -328,8 +330,13 @@ public final class CommitSource: FileSource {
         let entries = try repository.tree(of: commit)
         blobs.reserveCapacity(entries.count)
         sortedPaths.reserveCapacity(entries.count)
-        for entry in entries where Layout.isInLayout(entry.path) {
-            if entry.symbolicLink { links.append(entry.path); continue }
+        for entry in entries {
+            if entry.symbolicLink {
+                // A link in place of a top folder is refused too, as in the working tree.
+                if Layout.isInLayout(entry.path) || Layout.topFolders.contains(entry.path) { links.append(entry.path) }
+                continue
+            }
+            guard Layout.isInLayout(entry.path) else { continue }
             blobs[entry.path] = entry.blob
             sortedPaths.append(entry.path)
         }

@@ -25,40 +25,25 @@ public struct Planner: Sendable {
 
     public func plan() -> Plan {
         var plan = Plan()
-        let cycles = findCycles()
-        var inCycle: Set<ObjectKey> = []
-        for cycle in cycles {
-            inCycle.formUnion(cycle)
-            let names = (cycle + [cycle[0]]).map(\.display).joined(separator: " → ")
-            plan.errors.append(Diagnostic(path: cycle[0].specPath, mark: .none, message: "dependency cycle: \(names) (each waits for a model another publishes)"))
-        }
+        plan.errors = problems()
         // Each object's decision depends only on read-only inputs: decide them on every core.
         let runKeys = desired.runs.keys.sorted()
-        let cycleMembers = inCycle
-        let runResults = Planner.concurrentMap(runKeys.count) { i -> (PlannedAction, [Diagnostic]) in
+        let cycleMembers = Set(findCycles().joined())
+        let runResults = Planner.concurrentMap(runKeys.count) { i -> PlannedAction in
             let key = runKeys[i]
-            if cycleMembers.contains(key) { return (PlannedAction(key: key, action: .blocked, reason: "in a dependency cycle"), []) }
-            var errors: [Diagnostic] = []
-            let a = self.planRun(self.desired.runs[key]!, errors: &errors)
-            return (a, errors)
+            if cycleMembers.contains(key) { return PlannedAction(key: key, action: .blocked, reason: "in a dependency cycle") }
+            return self.planRun(self.desired.runs[key]!)
         }
         var runActions: [ObjectKey: PlannedAction] = [:]
         runActions.reserveCapacity(runKeys.count)
-        for (a, errors) in runResults {
+        for a in runResults {
             runActions[a.key] = a
             plan.actions.append(a)
-            plan.errors += errors
         }
         let evalKeys = desired.evals.keys.sorted()
         let frozenRunActions = runActions
-        let evalResults = Planner.concurrentMap(evalKeys.count) { i -> (PlannedAction, [Diagnostic]) in
-            var errors: [Diagnostic] = []
-            let a = self.planEval(self.desired.evals[evalKeys[i]]!, runActions: frozenRunActions, errors: &errors)
-            return (a, errors)
-        }
-        for (a, errors) in evalResults {
-            plan.actions.append(a)
-            plan.errors += errors
+        plan.actions += Planner.concurrentMap(evalKeys.count) { i in
+            self.planEval(self.desired.evals[evalKeys[i]]!, runActions: frozenRunActions)
         }
         // Recorded objects whose spec is gone (and not merely invalid).
         // Filter before sorting: statuses are large values, and most have a spec.
@@ -72,6 +57,52 @@ public struct Planner: Sendable {
             }
         }
         return plan
+    }
+
+    /// The problems only planning finds — dependency cycles, and versions whose digest changed under a
+    /// recorded attempt — without deciding any action (no spec digests: cheap). `plan()` reports exactly
+    /// these, and `hone validate` prints them beside the loader's, so the two never disagree.
+    public func problems() -> [Diagnostic] {
+        let cycles = findCycles()
+        var out = cycles.map { cycle -> Diagnostic in
+            let names = (cycle + [cycle[0]]).map(\.display).joined(separator: " → ")
+            return Diagnostic(path: cycle[0].specPath, mark: .none, message: "dependency cycle: \(names) (each waits for a model another publishes)")
+        }
+        let inCycle = Set(cycles.joined())
+        for key in desired.runs.keys.sorted() where !inCycle.contains(key) {
+            if let s = recorded.statuses[key], let c = changedVersion(key, status: s, inputs: versionInputs(desired.runs[key]!)) { out.append(c.diagnostic) }
+        }
+        for key in desired.evals.keys.sorted() {
+            if let s = recorded.statuses[key], let c = changedVersion(key, status: s, inputs: versionInputs(desired.evals[key]!)) { out.append(c.diagnostic) }
+        }
+        return out
+    }
+
+    /// The first input of a recorded attempt whose version digest changed since: versions are
+    /// immutable, so this is an error, not a rerun.
+    func changedVersion(_ key: ObjectKey, status: ObjectStatus, inputs: [String: String]) -> (input: String, diagnostic: Diagnostic)? {
+        for (k, recordedDigest) in status.inputs.sorted(by: { $0.key < $1.key }) where !k.hasPrefix("runs/") {
+            if let now = inputs[k], now != recordedDigest {
+                return (k, Diagnostic(path: k + ".yaml", mark: .none,
+                                      message: "versions are immutable: \(key.display) attempt \(status.attempt) used \(k) with sha256 \(recordedDigest), the file now says \(now); publish a new version instead of changing this one"))
+            }
+        }
+        return nil
+    }
+
+    /// The digests of the versions a run reads, by input key (what its status records under `inputs`).
+    func versionInputs(_ run: RunSpec) -> [String: String] {
+        versionInputs([(.model, run.baseModel), (.dataset, run.trainDataset), (.dataset, run.validationDataset), (.runtime, run.runtime)])
+    }
+
+    func versionInputs(_ eval: EvalSpec) -> [String: String] {
+        versionInputs([(.model, eval.model), (.dataset, eval.dataset), (.runtime, eval.runtime)])
+    }
+
+    private func versionInputs(_ refs: [(VersionKind, VersionRef?)]) -> [String: String] {
+        var inputs: [String: String] = [:]
+        for (kind, ref) in refs { if let ref, let v = desired.version(kind, ref) { inputs[SpecDigest.inputKey(kind, ref)] = v.digest } }
+        return inputs
     }
 
     /// `(0..<n).map(body)` on every core, results in index order.
@@ -96,20 +127,12 @@ public struct Planner: Sendable {
         return publishers[ref.name]?.first
     }
 
-    func planRun(_ run: RunSpec, errors: inout [Diagnostic]) -> PlannedAction {
+    func planRun(_ run: RunSpec) -> PlannedAction {
         let key = run.key
         let status = recorded.statuses[key]
-        var inputs: [String: String] = [:]
+        let inputs = versionInputs(run)
         var waits: [String] = []
-        func input(_ kind: VersionKind, _ ref: VersionRef?) {
-            guard let ref else { return }
-            if let v = desired.version(kind, ref) { inputs[SpecDigest.inputKey(kind, ref)] = v.digest }
-            else if kind == .model, let p = pendingPublisher(ref) { waits.append("\(ref), which \(p.display) will publish") }
-        }
-        input(.model, run.baseModel)
-        input(.dataset, run.trainDataset)
-        input(.dataset, run.validationDataset)
-        input(.runtime, run.runtime)
+        if let p = pendingPublisher(run.baseModel) { waits.append("\(run.baseModel), which \(p.display) will publish") }
         let digest = SpecDigest.digest(canonical: SpecDigest.canonical(run), inputs: inputs)
         let pool = desired.project?.pools[run.pool]
         var cost: Double? = nil
@@ -120,20 +143,17 @@ public struct Planner: Sendable {
             else { costNote = "unknown: pool \(pool.name) sets no maxHours" }
         }
         return decide(key: key, status: status, digest: digest, inputs: inputs, rerun: run.rerun, onChange: run.onChange,
-                      waits: waits, pool: run.pool, cost: cost, costNote: costNote, gates: [], publish: run.publish, errors: &errors)
+                      waits: waits, pool: run.pool, cost: cost, costNote: costNote, gates: [], publish: run.publish)
     }
 
     // MARK: Evals
 
-    func planEval(_ eval: EvalSpec, runActions: [ObjectKey: PlannedAction], errors: inout [Diagnostic]) -> PlannedAction {
+    func planEval(_ eval: EvalSpec, runActions: [ObjectKey: PlannedAction]) -> PlannedAction {
         let key = eval.key
         let status = recorded.statuses[key]
-        var inputs: [String: String] = [:]
+        var inputs = versionInputs(eval)
         var waits: [String] = []
-        if let m = eval.model {
-            if let v = desired.version(.model, m) { inputs[SpecDigest.inputKey(.model, m)] = v.digest }
-            else if let p = pendingPublisher(m) { waits.append("\(m), which \(p.display) will publish") }
-        }
+        if let m = eval.model, let p = pendingPublisher(m) { waits.append("\(m), which \(p.display) will publish") }
         if let runKey = eval.fromRunKey {
             let runAction = runActions[runKey]
             let runStatus = recorded.statuses[runKey]
@@ -149,8 +169,6 @@ public struct Planner: Sendable {
                 waits.append("run \(runKey.display) to succeed (never run)")
             }
         }
-        if let v = desired.version(.dataset, eval.dataset) { inputs[SpecDigest.inputKey(.dataset, eval.dataset)] = v.digest }
-        if let r = eval.runtime, let v = desired.version(.runtime, r) { inputs[SpecDigest.inputKey(.runtime, r)] = v.digest }
         let digest = SpecDigest.digest(canonical: SpecDigest.canonical(eval), inputs: inputs)
         let pool = desired.project?.pools[eval.pool]
         var cost: Double? = nil
@@ -163,7 +181,7 @@ public struct Planner: Sendable {
         }
         let gates = eval.gates.map { "\($0.metric) \($0.expression)" }
         var action = decide(key: key, status: status, digest: digest, inputs: inputs, rerun: eval.rerun, onChange: eval.onChange,
-                            waits: waits, pool: eval.pool, cost: cost, costNote: costNote, gates: gates, publish: nil, errors: &errors)
+                            waits: waits, pool: eval.pool, cost: cost, costNote: costNote, gates: gates, publish: nil)
         // Auto-release: a job past its release time is cancelled (recorded as AutoReleased).
         if action.action == .poll, let s = status, let r = s.releaseAt, let at = Timestamp.date(r), at <= now {
             action.action = .cancel
@@ -178,8 +196,7 @@ public struct Planner: Sendable {
     // MARK: Shared decision
 
     func decide(key: ObjectKey, status: ObjectStatus?, digest: String, inputs: [String: String], rerun: Int, onChange: OnChange,
-                waits: [String], pool: String, cost: Double?, costNote: String?, gates: [String], publish: PublishRequest?,
-                errors: inout [Diagnostic]) -> PlannedAction {
+                waits: [String], pool: String, cost: Double?, costNote: String?, gates: [String], publish: PublishRequest?) -> PlannedAction {
         func action(_ a: ActionKind, _ reason: String, attempt: Int? = nil, supersedes: String? = nil) -> PlannedAction {
             let id = attempt.map { SpecDigest.jobID(key, digest: digest, attempt: $0) } ?? status?.id
             return PlannedAction(key: key, action: a, reason: reason, id: id, attempt: attempt ?? status?.attempt, specDigest: digest,
@@ -194,13 +211,9 @@ public struct Planner: Sendable {
             if !waits.isEmpty { return action(.blocked, "waits for " + waits.joined(separator: "; ")) }
             return action(.create, "new \(key.kind.rawValue): never run", attempt: 1)
         }
-        // Versions are immutable: a recorded input whose digest changed is an error, not a rerun.
-        for (k, recordedDigest) in status.inputs.sorted(by: { $0.key < $1.key }) where !k.hasPrefix("runs/") {
-            if let now = inputs[k], now != recordedDigest {
-                errors.append(Diagnostic(path: k + ".yaml", mark: .none,
-                                         message: "versions are immutable: \(key.display) attempt \(status.attempt) used \(k) with sha256 \(recordedDigest), the file now says \(now); publish a new version instead of changing this one"))
-                return action(.blocked, "input \(k) changed its digest (versions are immutable)")
-            }
+        // Versions are immutable: a recorded input whose digest changed is an error (see `problems`), not a rerun.
+        if let changed = changedVersion(key, status: status, inputs: inputs) {
+            return action(.blocked, "input \(changed.input) changed its digest (versions are immutable)")
         }
         let specChanged = status.specDigest != digest
         let rerunRaised = rerun > status.rerun

@@ -79,6 +79,29 @@ final class ReadPolicyTests: XCTestCase {
         }
     }
 
+    /// A link in place of a whole top folder: refused the same way from both sources, and the
+    /// recorded objects under it are invalid (left alone), never pruned as deleted.
+    func testALinkedTopFolderIsRefusedFromBothSources() throws {
+        var files = validRepository
+        files["status/evaluations/base.yaml"] = "kind: EvalStatus\nobject: evaluations/base\nid: b-1\nphase: Succeeded\nattempt: 1\nspecDigest: d\npool: local\nhandler: h\n"
+        let outside = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: outside) }
+        for path in ["evaluations/base.yaml", "evaluations/views/all.yaml"] {
+            try writeFiles([String(path.dropFirst("evaluations/".count)): files.removeValue(forKey: path)!], to: outside)
+        }
+        try writeFiles(files, to: dir)
+        try link("evaluations", to: outside.path)
+        try commit()
+        let (tree, commit) = try loadBoth()
+        let key = ObjectKey(scope: .evaluations, kind: .eval, name: "base")
+        for r in [tree, commit] {
+            XCTAssertEqual(r.errors.map(\.headline), ["evaluations: error: \(linkError)"])
+            XCTAssertTrue(r.invalidObjects.contains(key), "recorded under a refused folder: invalid, not deleted")
+            XCTAssertNil(r.desired.evals[key])
+        }
+        XCTAssertEqual(tree.diagnostics, commit.diagnostics)
+    }
+
     /// A FIFO named like a spec is refused without being opened: loading ends (on a thread, with a
     /// deadline) instead of blocking on the pipe.
     func testAFIFONamedLikeASpecIsRefusedWithoutBlocking() throws {

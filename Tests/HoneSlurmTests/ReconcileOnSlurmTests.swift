@@ -537,6 +537,35 @@ final class ReconcileOnSlurmTests: XCTestCase {
         XCTAssertEqual(try scontrolField(slurmId, "TimeLimit"), "00:01:00", "autoRelease 5s is submitted as --time=1")
     }
 
+    /// Links in a Slurm job's folder are not followed either: results.jsonl and summary.json pointing at
+    /// /proc/self/environ are skipped (OutputSkipped), and the reconciler's environment is committed nowhere.
+    func testLinksInASlurmJobsOutputAreNotFollowed() throws {
+        let canary = "canary-\(nonce)"
+        let handler = #"out=$(python3 -c 'import json,os; print(json.load(open(os.environ["HONE_JOB"]))["outputDir"])'); ln -s /proc/self/environ "$out/results.jsonl"; ln -s /proc/self/environ "$out/summary.json"; echo linked"#
+        let repo = try makeRepo("links", specs: [
+            "groups/support/evals/links.yaml": """
+            kind: Eval
+            pool: slurm
+            model: tiny-char@v1
+            dataset: tickets-test@v1
+            handler: \(yamlQuoted(handler))
+
+            """,
+        ])
+        let out = try reconcile(repo, ["--wait", "--timeout", "90s"], extraEnv: ["HONE_TEST_CANARY": canary])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let s = try status(repo, evalKey("links"))
+        XCTAssertEqual(s.phase, .succeeded, "\(s.events)")
+        XCTAssertNil(s.resultsPath)
+        XCTAssertEqual(s.metrics, [:])
+        let skipped = try XCTUnwrap(s.events.first { $0.reason == "OutputSkipped" }, "\(s.events)")
+        XCTAssertEqual(skipped.type, .warning)
+        XCTAssertTrue(skipped.message.contains("out/results.jsonl is a symbolic link"), skipped.message)
+        XCTAssertTrue(skipped.message.contains("out/summary.json is a symbolic link"), skipped.message)
+        XCTAssertFalse(try git(repo, ["log", "-p", "--all"]).contains(canary), "the reconciler's environment was committed")
+        try assertCleanWorkTree(repo)
+    }
+
     /// A pool's maxHours becomes sbatch --time; Slurm kills the job at its limit: Failed, `TimeLimit` event.
     func testSlow_MaxHoursBecomesSlurmTimeLimit() throws {
         if ProcessInfo.processInfo.environment["HONE_SLURM_SKIP_SLOW"] == "1" { throw XCTSkip("HONE_SLURM_SKIP_SLOW=1") }

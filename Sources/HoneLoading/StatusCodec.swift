@@ -167,16 +167,23 @@ public enum StatusCodec {
         return .mapping(e)
     }
 
-    /// JSON values as YAML nodes (sorted keys, typed scalars, strings safely quoted).
-    public static func json(_ v: JSONValue) -> Node {
+    /// How deep a JSON value's collections are written (the value itself is level 1). Statuses and
+    /// published manifests put values at most two levels down, and hone never writes what it cannot
+    /// read back (`YAMLParser.maxDepth`): a handler's summary.json may nest 512 deep.
+    public static let jsonDepth = YAMLParser.maxDepth - 2
+
+    /// JSON values as YAML nodes (sorted keys, typed scalars, strings safely quoted); collections past
+    /// `jsonDepth` are written as a note instead.
+    public static func json(_ v: JSONValue, depth: Int = 1) -> Node {
+        let tooDeep = Node.text("(nested deeper than \(jsonDepth) levels: not recorded)")
         switch v {
         case .null: return .null
         case .bool(let b): return .bool(b)
         case .int(let i): return .int(i)
         case .double(let d): return .double(d)
         case .string(let s): return .text(s)
-        case .array(let a): return .sequence(a.map(json))
-        case .object(let o): return .mapping(o.keys.sorted().map { ($0, json(o[$0]!)) })
+        case .array(let a): return depth > jsonDepth ? tooDeep : .sequence(a.map { json($0, depth: depth + 1) })
+        case .object(let o): return depth > jsonDepth ? tooDeep : .mapping(o.keys.sorted().map { ($0, json(o[$0]!, depth: depth + 1)) })
         }
     }
 }

@@ -97,3 +97,28 @@ final class HostileInputTests: XCTestCase {
         """#)
     }
 }
+
+extension HostileInputTests {
+    /// Foundation reads JSON nested up to 512 levels: such metrics from a handler's summary.json are
+    /// written into the status (two levels down) and read back, never refused by the emitter.
+    func testMetricsNestedAsDeepAsJSONAllowsAreWrittenAndReadBack() throws {
+        let depth = 512
+        let json = Data((String(repeating: "[", count: depth - 1) + "1" + String(repeating: "]", count: depth - 1)).utf8)
+        let inner = try JSONValue.parse(Data("{\"deep\": ".utf8) + json + Data("}".utf8))
+        let key = ObjectKey(scope: .group("support"), kind: .run, name: "lora-r8")
+        var s = ObjectStatus(key: key, id: "lora-r8-1-abc", phase: .succeeded, pool: "local", handler: "h", attempt: 1, specDigest: "d")
+        s.metrics = inner.objectValue!
+        let text = try YAMLEmitter.emit(StatusCodec.encode(s))
+        let (back, problems) = StatusCodec.decode(key, text: text, path: key.statusPath)
+        XCTAssertEqual(problems.map(\.description), [])
+        // What fits is kept; the collection past the limit is a note.
+        var value = try XCTUnwrap(back?.metrics["deep"])
+        var levels = 1  // the metrics mapping
+        while case .array(let items) = value { levels += 1; value = items[0] }
+        XCTAssertEqual(levels, StatusCodec.jsonDepth)
+        XCTAssertEqual(value, .string("(nested deeper than \(StatusCodec.jsonDepth) levels: not recorded)"))
+        // Shallow metrics are untouched.
+        s.metrics = ["accuracy": .double(0.9), "by": .object(["token": .double(0.5)])]
+        XCTAssertEqual(StatusCodec.decode(key, text: try YAMLEmitter.emit(StatusCodec.encode(s)), path: key.statusPath).0?.metrics, s.metrics)
+    }
+}

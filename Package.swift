@@ -38,8 +38,8 @@ let package = Package(
         ], exclude: ["README.md"]),
         // The `hone` executable: a thin entry point over HoneCLI.
         .executableTarget(name: "hone", dependencies: ["HoneCLI"]),
-        // bench/commit.sh: times one big commit through the Git target. Not in the `hone` product.
-        .executableTarget(name: "hone-bench", dependencies: ["Git"], path: "Sources/HoneBench"),
+        // bench/commit.sh: times one big commit through the Git target (and the redactor). Not in the `hone` product.
+        .executableTarget(name: "hone-bench", dependencies: ["Git", "HoneModel"], path: "Sources/HoneBench"),
         // Fuzzing (make fuzz): the bodies, and one executable per target. Built normally they replay
         // inputs (make test replays the corpus, crash reproducers included); built with
         // `-sanitize=fuzzer -DFUZZING` in .build-fuzz they are libFuzzer targets. Not in the product.

@@ -1,9 +1,11 @@
 // hone-bench: times the Git layer on one big commit (bench/commit.sh). Not part of the `hone` product.
 //   hone-bench DIR [FILES] [--stage]   (--stage: sync the index of commit 2 with stage(paths:), the slow way)
 // Makes a repository at DIR with FILES spec files (one commit), then records FILES status files of ~1 KB
-// the way the reconciler does: writeCommit, write the work tree, sync the index. Prints timings.
+// the way the reconciler does: redact (secrets in scope), writeCommit, write the work tree, sync the index.
+// Prints timings.
 import Foundation
 import Git
+import HoneModel
 
 let args = CommandLine.arguments
 guard args.count >= 2 else {
@@ -55,6 +57,16 @@ for (i, n) in names.enumerated() {
     while text.utf8.count < 1000 { text += "- at: 2025-01-01T00:00:\(String(format: "%02d", text.utf8.count % 60))Z\n  message: queued \(n) on local\n" }
     statuses["status/groups/b/evals/\(n).yaml"] = .write(Data(text.utf8))
 }
+// What the recorder adds when secrets are in scope (CI: a push token, a debug password): every file it
+// commits passes through the redactor (none of them holds a secret here: the common case).
+let redactor = SecretRedactor(["tok3n-value-Zr9x", "pw-debug-Qx81-never", "gh-0123456789abcdef", "hf_secret_abcdef"])
+let redactedBytes = timed("redact \(count) status files (4 secrets)") {
+    statuses.values.reduce(0) { n, change in
+        guard case .write(let data, _) = change else { return n }
+        return n + redactor.redact(data).count
+    }
+}
+precondition(redactedBytes > 0)
 let second = try timed("commit 2: \(count) status files") {
     try repo.writeCommit(branch: "main", parent: first, changes: statuses, message: "statuses", author: who)
 }

@@ -18,7 +18,7 @@ struct History: ParsableCommand {
         if history.shallow {
             // On stderr: the output stays what it is for each format, and the reader learns it is partial.
             let oldest = history.entries.last.map { " (the oldest shown is \($0.shortCommit))" } ?? ""
-            FileHandle.standardError.write(Data("note: this is a shallow clone: older commits are not here, so the history may be cut\(oldest); run `git fetch --unshallow` for all of it\n".utf8))
+            printError("note: this is a shallow clone: older commits are not here, so the history may be cut\(oldest); run `git fetch --unshallow` for all of it")
         }
     }
 }

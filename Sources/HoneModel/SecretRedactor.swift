@@ -78,40 +78,53 @@ public struct SecretRedactor: Sendable, Equatable {
     }
 
     public func redact(_ text: String) -> String {
-        guard !needles.isEmpty, let out = redacted(Array(text.utf8)) else { return text }
-        return String(decoding: out, as: UTF8.self)
+        guard !needles.isEmpty else { return text }
+        var text = text
+        let out = text.withUTF8 { redacted(UnsafeRawBufferPointer($0)) }
+        return out.map { String(decoding: $0, as: UTF8.self) } ?? text
     }
 
     public func redact(_ data: Data) -> Data {
-        guard !needles.isEmpty, let out = redacted([UInt8](data)) else { return data }
+        guard !needles.isEmpty, let out = data.withUnsafeBytes({ redacted($0) }) else { return data }
         return Data(out)
     }
 
-    /// The bytes with every needle replaced, or nil when none occurs.
-    private func redacted(_ bytes: [UInt8]) -> [UInt8]? {
-        var current = bytes
-        var changed = false
-        let mask = Array(Self.mask.utf8)
+    /// The bytes with every needle replaced, or nil when none occurs (nothing copied then).
+    private func redacted(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
+        var current: [UInt8]? = nil
         for needle in needles {
-            guard let first = needle.first, current.count >= needle.count else { continue }
+            let hits = current.map { c in c.withUnsafeBytes { Self.occurrences(of: needle, in: $0) } } ?? Self.occurrences(of: needle, in: input)
+            guard !hits.isEmpty else { continue }
+            let source = current ?? Array(input)
             var out: [UInt8] = []
-            var i = 0, copied = 0
-            let last = current.count - needle.count
-            while i <= last {
-                if current[i] == first && current[i..<(i + needle.count)].elementsEqual(needle) {
-                    if out.isEmpty { out.reserveCapacity(current.count) }
-                    out += current[copied..<i]
-                    out += mask
-                    i += needle.count
-                    copied = i
-                } else { i += 1 }
+            out.reserveCapacity(source.count)
+            var copied = 0
+            for h in hits {
+                out += source[copied..<h]
+                out += Self.maskBytes
+                copied = h + needle.count
             }
-            guard copied > 0 else { continue }
-            out += current[copied...]
+            out += source[copied...]
             current = out
-            changed = true
         }
-        return changed ? current : nil
+        return current
+    }
+
+    private static let maskBytes = Array(mask.utf8)
+
+    /// Where `needle` starts in `buffer`, without overlaps (memchr finds candidates: most text has few).
+    private static func occurrences(of needle: [UInt8], in buffer: UnsafeRawBufferPointer) -> [Int] {
+        guard let first = needle.first, let base = buffer.baseAddress, buffer.count >= needle.count else { return [] }
+        var hits: [Int] = []
+        needle.withUnsafeBytes { n in
+            let last = buffer.count - n.count
+            var i = 0
+            while i <= last, let p = memchr(base + i, Int32(first), last - i + 1) {
+                let at = base.distance(to: UnsafeRawPointer(p))
+                if memcmp(base + at, n.baseAddress!, n.count) == 0 { hits.append(at); i = at + n.count } else { i = at + 1 }
+            }
+        }
+        return hits
     }
 }
 

@@ -16,12 +16,16 @@ public final class LocalExecutor: Executor, Sendable {
     public let runtimeCache: URL
     /// How long `cancel` waits after SIGTERM before SIGKILL.
     public let terminationGrace: TimeInterval
+    /// Whether jobs get a cgroup of their own where one can be made (false: session and environment only;
+    /// see JobProcesses).
+    public let cgroups: Bool
 
     /// `jobsRoot`: `<repo>/.hone/jobs`; `runtimeCache`: `<repo>/.hone/runtimes`.
-    public init(jobsRoot: URL, runtimeCache: URL, terminationGrace: TimeInterval = 3) {
+    public init(jobsRoot: URL, runtimeCache: URL, terminationGrace: TimeInterval = 3, cgroups: Bool = true) {
         self.jobsRoot = jobsRoot
         self.runtimeCache = runtimeCache
         self.terminationGrace = terminationGrace
+        self.cgroups = cgroups
     }
 
     public func jobDirectory(for id: String) -> URL {
@@ -54,7 +58,7 @@ public final class LocalExecutor: Executor, Sendable {
         defer { if lock >= 0 { close(lock) } }
         if lock >= 0, let existing = launchedId(dir) { return existing }  // it ran and ended meanwhile
         let script = dir.appendingPathComponent(JobScript.Files.script)
-        let text = JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache)
+        let text = JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache, cgroups: cgroups)
         // In place, without a temporary file or fsync: with the lock held no run.sh of this job is reading
         // it, nothing runs it before the spawn below, and a reconciler killed while writing it launched
         // nothing (the next one writes it again).
@@ -273,9 +277,11 @@ public final class LocalExecutor: Executor, Sendable {
     }()
     #endif
 
-    /// Gone without an exit code (killed -9 with its whole group, machine rebooted...).
+    /// Gone without an exit code (killed -9 with its whole group, machine rebooted...). What it started and
+    /// left running (run.sh could not end it) ends now.
     private func lost(_ dir: URL, _ executorId: String) -> JobState {
-        .finished(executorId: executorId, exitCode: nil, startedAt: readDate(dir, JobScript.Files.started),
+        JobProcesses.end(in: dir)
+        return .finished(executorId: executorId, exitCode: nil, startedAt: readDate(dir, JobScript.Files.started),
                   finishedAt: modificationDate(dir, JobScript.Files.log), reason: "Lost")
     }
 
@@ -291,7 +297,7 @@ public final class LocalExecutor: Executor, Sendable {
         // is alive), or it has not started yet and its launcher pid is alive. A finished or lost job's pgid
         // may have been reused by now.
         let alive = lockHeld || (!started && Int32(pid.pid).map(Self.processAlive) == true)
-        guard alive else { return }
+        guard alive else { return JobProcesses.end(in: dir) }
         var lastSignal = SIGTERM
         Self.signalGroup(pgid, SIGTERM)
         if !Self.waitGone(pgid, timeout: terminationGrace) {
@@ -299,6 +305,7 @@ public final class LocalExecutor: Executor, Sendable {
             Self.signalGroup(pgid, SIGKILL)
             _ = Self.waitGone(pgid, timeout: 2)
         }
+        JobProcesses.end(in: dir)  // what left the group (setsid) when run.sh could not end it itself
         if !JobScript.recordedExit(read(dir, JobScript.Files.exitCode)).ended {
             // run.sh could not record it (killed before it could): record it for it.
             let now = Int(Date().timeIntervalSince1970)

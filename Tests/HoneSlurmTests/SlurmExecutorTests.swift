@@ -232,6 +232,52 @@ final class SlurmExecutorTests: XCTestCase {
         XCTAssertNoThrow(try ex.cancel(id: jobId("never-launched")))
     }
 
+    /// The node is this machine (single-node test cluster): the handler's pids can be checked here.
+    func assertGone(_ pidFile: URL, file: StaticString = #filePath, line: UInt = #line) {
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            return XCTFail("the handler wrote no \(pidFile.lastPathComponent)", file: file, line: line)
+        }
+        func alive() -> Bool {
+            guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while alive() && Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(alive(), "\(pidFile.lastPathComponent) (\(pid)) outlived its job", file: file, line: line)
+        if alive() { kill(pid, SIGKILL) }
+    }
+
+    func testBackgroundChildAndSetsidDaemonEndWithTheJob() throws {
+        // proctrack/linuxproc (the test cluster's) loses a setsid daemon reparented to init: run.sh ends it.
+        let ex = makeExecutor()
+        let dir = try prepare(ex, spec("leaves", ""))
+        let child = dir.appendingPathComponent("out/child.pid"), daemon = dir.appendingPathComponent("out/daemon.pid")
+        let job = spec("leaves", #"sleep 120 & echo $! > "$CHILD"; setsid sleep 120 & echo $! > "$DAEMON"; true"#,
+                       env: ["CHILD": child.path, "DAEMON": daemon.path])
+        _ = try ex.launch(job)
+        let end = try waitFinished(ex, job.id)
+        XCTAssertEqual(end.exitCode, 0, diagnostics(ex, job.id))
+        assertGone(child)
+        assertGone(daemon)
+    }
+
+    func testCancelEndsASetsidDaemon() throws {
+        let ex = makeExecutor()
+        let dir = try prepare(ex, spec("daemon", ""))
+        let daemon = dir.appendingPathComponent("out/daemon.pid")
+        // Orphaned at once (its parent subshell exits): no longer a descendant of the job for proctrack/linuxproc.
+        let job = spec("daemon", #"( setsid sleep 120 & echo $! > "$DAEMON" ); sleep 120"#, env: ["DAEMON": daemon.path])
+        _ = try ex.launch(job)
+        try waitRunning(ex, job.id)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !FileManager.default.fileExists(atPath: daemon.path) { Thread.sleep(forTimeInterval: 0.1) }
+        try ex.cancel(id: job.id)
+        _ = try waitFinished(ex, job.id, timeout: 60)
+        assertGone(daemon)
+    }
+
     func testLaunchTwiceSubmitsOneJob() throws {
         let ex = makeExecutor()
         let job = spec("twice", "sleep 2; echo once")

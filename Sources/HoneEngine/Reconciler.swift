@@ -54,8 +54,8 @@ public final class Reconciler {
     /// Parsed spec and status files by blob id: a pass re-parses only what the last commits changed.
     private let parseCache = ParseCache()
     private var lastLoad: (commit: ObjectID, result: LoadResult)?
-    /// Snapshot keys of the jobs this reconciler prepared: their `src/` can be recycled once collected.
-    private var snapshotKeys: [String: String] = [:]
+    /// The snapshots the `src/` of the jobs this reconciler prepared were copied from: recycled once collected.
+    private var snapshotKeys: [String: SourceSnapshot] = [:]
     /// With --wait: step changes (launch, start, collect…) not committed yet, the statuses they hold (laid over
     /// what each pass loads), and since when they wait.
     /// Committed at most once per poll interval, always before an intent commit and at the end. Not committing
@@ -388,7 +388,7 @@ public final class Reconciler {
                 // now (a job launched later in this very pass). The rest of the folder stays: it proves the
                 // job ran until the commit that records the outcome. A failed debug eval keeps it all.
                 if !(s.debugEnabled && s.phase == .failed) {
-                    JobPreparation.recycleSource(dir.appendingPathComponent("src"), key: snapshotKeys.removeValue(forKey: s.id),
+                    JobPreparation.recycleSource(dir.appendingPathComponent("src"), from: snapshotKeys.removeValue(forKey: s.id),
                                                  repositoryRoot: workspace.root)
                 }
                 step.action("collect", s.key, id: s.id, line: "\(s.key.display) \(s.phase.rawValue.lowercased())")
@@ -566,9 +566,10 @@ public final class Reconciler {
         let prep = JobPreparation(repository: repository, desired: load.desired, recorded: statuses, store: store, environment: options.environment,
                                   index: snapshotIndex)
         do {
-            var key: String?
-            var job = try prep.prepare(s, directory: dir, snapshotKey: &key)
+            var key: SourceSnapshot?
+            var job = try prep.prepare(s, directory: dir, source: &key)
             job.environmentPolicy = recorder.secrets.jobPolicy
+            key?.barrier()  // src/ is complete: what changes in it from now on is the job's doing
             snapshotKeys[s.id] = key
             let executorId = try exec.launch(job)
             CrashPoint.hit("after-launch")

@@ -386,4 +386,41 @@ final class ReadCommandsTests: XCTestCase {
         XCTAssertTrue(follow.lines.contains("first line") && follow.lines.contains("last line"), follow.stdout)
         XCTAssertTrue(follow.stderr.contains("ended with exit code 3"), follow.stderr)
     }
+
+    /// `hone logs --follow` reads the live log as the reconciler does: a handler that replaced its log with
+    /// a link to /proc/self/environ does not get `hone logs` to print its own environment.
+    func testFollowDoesNotFollowALinkInPlaceOfTheLog() throws {
+        let f = try HoneRepoFixture()
+        try f.group("g", "Group G")
+        try f.write("link.sh", "ln -sf /proc/self/environ ../task.log\ntouch ../linked\nsleep 2\nexit 0\n")
+        try f.write("groups/g/runs/link.yaml", "kind: Run\nbaseModel: base@v1\ntrainDataset: d@v1\nhandler: bash link.sh\n")
+        let env = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"]
+        for args in [["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["git"] + args
+            p.currentDirectoryURL = f.root
+            p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
+            try p.run(); p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0)
+        }
+        let rec = try runHone(["reconcile"], in: f.root, environment: env)
+        XCTAssertEqual(rec.status, 0, rec.stderr)
+        // Wait (with a deadline) until the handler has put its link in place.
+        let jobs = f.root.appendingPathComponent(".hone/jobs")
+        let deadline = Date().addingTimeInterval(30)
+        func linked() -> Bool {
+            ((try? FileManager.default.contentsOfDirectory(atPath: jobs.path)) ?? []).contains {
+                FileManager.default.fileExists(atPath: jobs.appendingPathComponent($0).appendingPathComponent("linked").path)
+            }
+        }
+        while !linked() && Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(linked(), "the handler never ran")
+        let canary = "canary-\(UUID().uuidString)"
+        let follow = try runHone(["logs", "g/link", "--follow"], in: f.root,
+                                 environment: ["HONE_TEST_CANARY": canary])
+        XCTAssertEqual(follow.status, 0, follow.stderr)
+        XCTAssertFalse(follow.stdout.contains(canary), "hone logs --follow printed its own environment")
+        XCTAssertTrue(follow.stderr.contains("ended with exit code 0"), follow.stderr)
+    }
 }

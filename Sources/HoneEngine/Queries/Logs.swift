@@ -43,13 +43,17 @@ public enum Logs {
     /// Copies `task.log` to `write` from its start, then as it grows, until the job records its exit
     /// code (or, for a local job, its process disappears without one).
     public static func follow(_ directory: URL, local: Bool, pollInterval: TimeInterval = 0.25, write: (Data) -> Void) -> FollowEnd {
-        let logURL = directory.appendingPathComponent(JobScript.Files.log)
-        var handle: FileHandle? = nil
-        defer { try? handle?.close() }
+        // Through OutputFile, as the reconciler reads it: a handler may replace its log with a link (to
+        // /proc/self/environ: ours) or a FIFO, which is then not read at all.
+        var file: OutputFile? = nil
+        var offset = 0
         func drain() {
-            if handle == nil { handle = try? FileHandle(forReadingFrom: logURL) }
-            guard let h = handle else { return }
-            while let data = try? h.read(upToCount: 1 << 16), !data.isEmpty { write(data) }
+            if file == nil { file = try? OutputFile.open(JobScript.Files.log, under: directory.path) }
+            guard let f = file else { return }
+            while let data = try? f.read(upTo: 1 << 16, from: offset), !data.isEmpty {
+                write(data)
+                offset += data.count
+            }
         }
         var goneChecks = 0
         while true {

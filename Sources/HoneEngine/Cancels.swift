@@ -11,7 +11,12 @@ extension Reconciler {
             return "it runs in another clone (\(s.claimedBy ?? "?")), whose reconciler cancels it"
         }
         do {
-            try executor(for: s.pool, project: project).cancel(id: id)
+            let exec = try executor(for: s.pool, project: project)
+            try exec.cancel(id: id)
+            // A job whose folder is gone is out of the executor's sight: stop it by what survives of it.
+            if let local = exec as? LocalExecutor, !local.cancelVanished(id: id, executorId: s.tasks.first?.executorId) {
+                return "its folder is gone and its process \(s.tasks.first?.executorId ?? "?") did not end"
+            }
             return nil
         } catch {
             return "\(error)"

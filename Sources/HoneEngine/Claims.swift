@@ -1,5 +1,6 @@
 import Foundation
 import Git
+import HoneExecutors
 import HoneLoading
 import HoneModel
 import YAML
@@ -62,5 +63,23 @@ extension Reconciler {
             progress("\(s.key.display) (\(s.id)): another reconciler claimed it first: adopting its claim, not launching")
             return false
         }
+    }
+
+    /// A local job launched before whose folder is gone (`rm -rf .hone`) — or going: a folder half removed
+    /// looks lost (no lock, no exit code) — but whose process still runs is running, not lost: it is adopted
+    /// and recorded Lost only once its process is gone.
+    func vanishedStillRunning(_ s: ObjectStatus, _ exec: Executor, _ state: JobState) -> JobState {
+        let gone: Bool
+        switch state {
+        case .notFound: gone = true
+        case .finished(_, nil, _, _, "Lost"): gone = true
+        default: gone = false
+        }
+        guard gone, let id = s.tasks.first?.executorId, let local = exec as? LocalExecutor,
+              local.vanishedJobAlive(id: s.id, executorId: id) else { return state }
+        if claimNoted.insert("vanished " + s.id).inserted {
+            progress("\(s.key.display) (\(s.id)): its job folder is gone but its process \(id) still runs: adopted")
+        }
+        return .running(executorId: id, startedAt: s.startedAt.flatMap(Timestamp.date))
     }
 }

@@ -204,6 +204,7 @@ public final class Reconciler {
             clock = Date()
         }
         passes += 1
+        try workspace.privateFolder()  // someone may have removed .hone/ since the last pass
         var load = try load()
         recorder.secrets.learn(passwordVariables: load.desired.evals.values.map(\.debug.passwordEnv))
         for (key, status) in unrecordedStatuses { load.recorded.statuses[key] = status }
@@ -304,7 +305,7 @@ public final class Reconciler {
                 // launches): still not launched, no need to look again.
                 state = .notFound
             } else {
-                do { state = try exec.poll(id: s.id) } catch {
+                do { state = try vanishedStillRunning(s, exec, try exec.poll(id: s.id)) } catch {
                     progress("cannot poll \(s.key.display) (\(s.id)): \(error)")
                     if s.phase == .running || s.tasks.first?.executorId != nil { running[s.pool, default: 0] += 1 }
                     continue
@@ -562,6 +563,7 @@ public final class Reconciler {
     }
 
     func launch(_ s: inout ObjectStatus, exec: Executor, load: LoadResult, statuses: [ObjectKey: ObjectStatus], store: ArtifactStore, now: Date, project: Project?) throws {
+        try workspace.privateFolder()
         let dir = exec.jobDirectory(for: s.id)
         let prep = JobPreparation(repository: repository, desired: load.desired, recorded: statuses, store: store, environment: options.environment,
                                   index: snapshotIndex)

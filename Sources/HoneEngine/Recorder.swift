@@ -166,9 +166,7 @@ final class Recorder {
     /// reconciler killed while writing it has committed nothing and a partial list is harmless.
     func beginSync(_ paths: [String]) throws {
         let data = Data(paths.sorted().joined(separator: "\n").utf8)
-        if !FileManager.default.fileExists(atPath: journal.deletingLastPathComponent().path) {
-            return try Workspace.atomicWrite(journal, data)  // no .hone/ yet: atomicWrite creates it
-        }
+        try workspace.privateFolder()
         try Workspace.plainWrite(journal, data)
     }
 

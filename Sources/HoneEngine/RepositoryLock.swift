@@ -7,14 +7,7 @@ public final class RepositoryLock {
     public let path: String
 
     public init(root: URL, timeout: TimeInterval) throws {
-        let dir = root.appendingPathComponent(".hone")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        // `.hone/` holds hone's private files (jobs, store, lock): git ignores all of it, so `git status`
-        // stays clean without touching the user's own .gitignore.
-        let ignore = dir.appendingPathComponent(".gitignore")
-        if !FileManager.default.fileExists(atPath: ignore.path) {
-            try? Workspace.atomicWrite(ignore, Data("# Written by hone: everything here is local (jobs, artifact store, lock).\n*\n".utf8))
-        }
+        let dir = try Workspace.privateFolder(in: root)
         path = dir.appendingPathComponent("reconcile.lock").path
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HoneError("cannot open \(path): \(String(cString: strerror(errno)))") }

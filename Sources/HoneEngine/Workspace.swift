@@ -64,6 +64,25 @@ public final class Workspace {
 
     public func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 
+    /// `.hone/` of this repository, made sure of (see `privateFolder(in:)`).
+    @discardableResult
+    public func privateFolder() throws -> URL { try Workspace.privateFolder(in: root) }
+
+    /// The one place `.hone/` is created: hone's private folder (jobs, store, snapshots, lock, journal), with
+    /// its `.gitignore` (`*`) so that git never sees any of it — `git status` stays clean and `git add -A`
+    /// commits none of it — without touching the user's own .gitignore. Called whenever hone is about to
+    /// write there (the lock, each reconcile pass, each launch): a `.hone/` someone removed meanwhile comes
+    /// back with its ignore rule. Costs one stat when all is in place.
+    @discardableResult
+    public static func privateFolder(in root: URL) throws -> URL {
+        let dir = root.appendingPathComponent(".hone")
+        let ignore = dir.appendingPathComponent(".gitignore")
+        if FileManager.default.fileExists(atPath: ignore.path) { return dir }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try atomicWrite(ignore, Data("# Written by hone: everything here is local (jobs, artifact store, lock).\n*\n".utf8))
+        return dir
+    }
+
     /// Writes a file atomically (temp file + rename), creating folders.
     public func write(_ relative: String, _ text: String) throws {
         try Workspace.atomicWrite(url(relative), Data(text.utf8))

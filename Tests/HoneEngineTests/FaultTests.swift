@@ -95,4 +95,83 @@ final class FaultTests: XCTestCase {
         try repo.reconcile()
         try assertEverythingRanExactlyOnce(repo)
     }
+
+    /// `rm -rf .hone` while a job runs: the job is not Lost while its process runs (found again by the pid in
+    /// its status and its command line), `.hone/` comes back with its ignore rule (so `git add -A` commits none
+    /// of it), and the job is recorded Lost only once its process is really gone.
+    func testRemovingDotHoneWhileAJobRunsKeepsItRunningUntilItsProcessIsGone() throws {
+        let repo = try HoneRepo()
+        try repo.run("long", params: "sleep: 600")
+        try repo.commit("long")
+        var pid: Int32 = 0
+        defer { if pid > 1 { kill(-pid, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(30)
+        while repo.status("long")?.phase != .running && Date() < deadline { try repo.reconcile([]) }
+        let running = try XCTUnwrap(repo.status("long"))
+        XCTAssertEqual(running.phase, .running, "\(running.events)")
+        pid = try XCTUnwrap(running.tasks.first?.executorId.flatMap { Int32($0) })
+        // The handler has read its job.json and is working (it counts itself first).
+        while repo.executions(of: "g/long") == 0 && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(repo.executions(of: "g/long"), 1)
+
+        try FileManager.default.removeItem(at: repo.url(".hone"))
+        let r = try repo.reconcile([])
+        let kept = try XCTUnwrap(repo.status("long"))
+        XCTAssertEqual(kept.phase, .running, "marked \(kept.phase) while its process runs: \(kept.events)\n\(r.output)")
+        XCTAssertNil(kept.event("Lost"))
+        XCTAssertEqual(repo.read(".hone/.gitignore")?.contains("\n*\n"), true, "the ignore rule came back")
+        XCTAssertEqual(try repo.porcelain(), "")
+        try repo.git("add", "-A")
+        XCTAssertEqual(try repo.git("diff", "--cached", "--name-only"), "", "git add -A would commit .hone/")
+
+        kill(-pid, SIGKILL)
+        let gone = Date().addingTimeInterval(30)
+        while FileManager.default.fileExists(atPath: "/proc/\(pid)/cmdline"),
+              (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") != true, Date() < gone {
+            usleep(20_000)
+        }
+        try repo.reconcile([])
+        let lost = try XCTUnwrap(repo.status("long"))
+        XCTAssertEqual(lost.phase, .failed, "\(lost.events)")
+        XCTAssertNotNil(lost.event("Lost"), "\(lost.eventReasons)")
+        XCTAssertEqual(repo.executions(of: "g/long"), 1)
+        try repo.assertHealthy()
+    }
+
+    /// `rm -rf .hone` under a running `reconcile --wait`: the job is adopted while its process runs, recorded
+    /// Lost once it has ended without a trace, and the `.hone/` that the reconciler writes again has its ignore
+    /// rule (`git status` stays clean: nothing of the jobs or the store could be committed by `git add -A`).
+    func testRemovingDotHoneUnderAWaitingReconcilerBringsBackTheIgnoreRule() throws {
+        let repo = try HoneRepo()
+        let go = repo.base.appendingPathComponent("go")
+        try repo.run("gate", params: "waitFor: \"\(go.path)\"")
+        try repo.commit("gate")
+        let reconciler = try repo.start(["reconcile", "--wait"])
+        defer { if reconciler.process.isRunning { kill(reconciler.process.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(30)
+        while repo.executions(of: "g/gate") == 0 && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(repo.executions(of: "g/gate"), 1, "the handler never started")
+        // As a person would: `rm -rf .hone`, again if the reconciler wrote there meanwhile (not empty).
+        var removed = false
+        for _ in 1...50 where !removed {
+            removed = try HoneRepo.exec("/bin/rm", ["-rf", ".hone"], in: repo.root, env: [:]).status == 0
+        }
+        XCTAssertTrue(removed)
+        // The reconciler goes on passing: the job stays adopted (its process waits for `go`).
+        while !((try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? "").contains("its job folder is gone") && Date() < deadline {
+            usleep(20_000)
+        }
+        FileManager.default.createFile(atPath: go.path, contents: nil)
+        reconciler.process.waitUntilExit()
+        let log = (try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? ""
+        XCTAssertEqual(reconciler.process.terminationStatus, 0, log)
+        XCTAssertTrue(log.contains("its job folder is gone but its process"), log)
+        let s = try XCTUnwrap(repo.status("gate"))
+        XCTAssertEqual(s.phase, .failed, "\(s.events)")
+        XCTAssertNotNil(s.event("Lost"), "\(s.events.map { "\($0.reason): \($0.message)" })")
+        XCTAssertNil(s.event("Succeeded"))
+        XCTAssertEqual(repo.read(".hone/.gitignore")?.contains("\n*\n"), true, "the ignore rule came back")
+        try repo.assertHealthy()
+        XCTAssertEqual(repo.executions(of: "g/gate"), 1)
+    }
 }

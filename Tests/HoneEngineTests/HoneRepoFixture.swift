@@ -98,6 +98,8 @@ final class HoneRepo {
         open(p["childPidFile"] + ".tmp", "w").write(str(child.pid))
         os.replace(p["childPidFile"] + ".tmp", p["childPidFile"])
     time.sleep(p.get("sleep", 0))
+    while p.get("waitFor") and not os.path.exists(p["waitFor"]):
+        time.sleep(0.02)
     if p.get("fail"):
         print("about to fail: disk on fire", flush=True)
         sys.exit(p["fail"])

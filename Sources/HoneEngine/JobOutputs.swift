@@ -204,7 +204,8 @@ extension JobOutputs {
     static func metrics(fromSummary data: Data) -> (metrics: [String: JSONValue]?, nonFinite: [String], problem: String?) {
         let value: JSONValue
         do { value = try JSONValue.parse(markingNonFinite(data)) } catch {
-            return (nil, [], "summary.json is not valid JSON")
+            let why = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String).map { " (\($0))" } ?? ""
+            return (nil, [], "summary.json is not valid JSON\(why)")
         }
         var names: [String] = []
         guard case .object = value, case .object(let metrics)? = dropNonFinite(value, path: "", into: &names) else {

@@ -275,8 +275,12 @@ final class JobOutputTests: XCTestCase {
                        "per": {"low": float("-inf"), "high": 2}, "curve": [1, float("nan")]},
                       open(os.path.join(out, "summary.json"), "w"))
             """)
+        try job(repo, .eval, "e-list", script: "open(os.path.join(out, 'summary.json'), 'w').write('[0.5, 1]')\n")
+        try job(repo, .eval, "e-cut", script: "open(os.path.join(out, 'summary.json'), 'w').write('{\"accuracy\": 0.5')\n")
         try repo.commit("nan")
         try repo.reconcile()
+        XCTAssertTrue(try XCTUnwrap(repo.evalStatus("e-list")?.event("BadSummary")).message.contains("summary.json is a list, not a JSON object"))
+        XCTAssertTrue(try XCTUnwrap(repo.evalStatus("e-cut")?.event("BadSummary")).message.contains("summary.json is not valid JSON"))
         let s = try XCTUnwrap(repo.evalStatus("e-nan"))
         XCTAssertEqual(s.phase, .succeeded)
         XCTAssertEqual(s.metrics["accuracy"], .double(0.75))

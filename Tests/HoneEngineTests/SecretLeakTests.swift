@@ -98,6 +98,20 @@ final class SecretLeakTests: XCTestCase {
         XCTAssertTrue(try repo.hone(["logs", "g/r"], env: env).stdout.contains("secret is ***"))
     }
 
+    /// A debug password too short to be redacted without masking ordinary words is refused before the job
+    /// starts: the eval fails with DebugPasswordTooShort and its handler never runs.
+    func testATooShortDebugPasswordIsRefused() throws {
+        let repo = try HoneRepo()
+        try repo.eval("dbg", params: "printEnv: HONE_DEBUG_PASSWORD", extra: "debug: {enabled: true}")
+        try repo.commit("debug eval")
+        try repo.reconcile(env: ["HONE_DEBUG_PASSWORD": "abc12"])
+        let s = try XCTUnwrap(repo.evalStatus("dbg"))
+        XCTAssertEqual(s.phase, .failed)
+        XCTAssertEqual(s.event("DebugPasswordTooShort")?.type, .warning, "\(s.events)")
+        XCTAssertEqual(repo.executions(of: "g/dbg"), 0)
+        XCTAssertFalse(try allObjects(repo).contains("abc12"))
+    }
+
     /// Every git object, through `git cat-file --batch-all-objects --batch` (reachable or not).
     func allObjects(_ repo: HoneRepo) throws -> String {
         try repo.git("cat-file", "--batch-all-objects", "--batch")

@@ -467,6 +467,7 @@ public final class Reconciler {
 
     /// After our commit of status files on top of the commit last loaded, the new tip loads exactly as that
     /// load with the statuses we encoded laid over it: the next pass need not read and parse the branch again.
+    /// (The commit holds them redacted; what passes act on — phases, ids, digests, times — holds no secret.)
     func carryLoad(over changes: ChangeSet, statuses: [ObjectKey: ObjectStatus]) {
         guard !options.noCommit, var last = lastLoad, let tip = recorder.tip, recorder.commits.last == tip,
               recorder.lastParent == last.commit, !recorder.rebased,

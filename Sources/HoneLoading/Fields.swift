@@ -100,12 +100,25 @@ struct Fields {
         if t.hasPrefix("0x") { magnitude = Int(t.dropFirst(2), radix: 16) }
         else if t.hasPrefix("0b") { magnitude = Int(t.dropFirst(2), radix: 2) }
         else if t.utf8.contains(58) {
-            return (nil, "\(s) is a base-60 number (\(t.split(separator: ":").reduce(0) { $0 * 60 + (Int($1) ?? 0) })) for some YAML readers and text for others: write the number, or \"\(s)\" in quotes")
+            let value = base60(t).map { " (\($0))" } ?? ""
+            return (nil, "\(s) is a base-60 number\(value) for some YAML readers and text for others: write the number, or \"\(s)\" in quotes")
         } else if t.count > 1 && t.hasPrefix("0") {
             let octal = Int(t, radix: 8).map { " (\($0))" } ?? ""
             return (nil, "\(s) is octal\(octal) for some YAML readers and decimal for others: write it without the leading zero, or \"\(s)\" in quotes")
         } else { magnitude = Int(t) }
         return (magnitude.map { negative ? -$0 : $0 }, nil)
+    }
+
+    /// `1:30` → 90; nil when the value does not fit an Int (`88888888888088:88888888` must not trap).
+    static func base60(_ t: Substring) -> Int? {
+        var value = 0
+        for part in t.split(separator: ":") {
+            let (times, o1) = value.multipliedReportingOverflow(by: 60)
+            let (sum, o2) = times.addingReportingOverflow(Int(part) ?? 0)
+            if o1 || o2 { return nil }
+            value = sum
+        }
+        return value
     }
 
     mutating func double(_ key: String, min: Double? = nil) -> Double? {

@@ -122,3 +122,15 @@ extension HostileInputTests {
         XCTAssertEqual(StatusCodec.decode(key, text: try YAMLEmitter.emit(StatusCodec.encode(s)), path: key.statusPath).0?.metrics, s.metrics)
     }
 }
+
+extension HostileInputTests {
+    /// Found by hone-fuzz-status: the base-60 value quoted in the message overflowed Int and trapped,
+    /// killing validate for every file. Now the message leaves the value out when it does not fit.
+    func testAHugeBase60NumberIsAnErrorNotACrash() {
+        let text = "kind: Run\nbaseModel: tiny-char@v1\ntrainDataset: tickets@v3\nhandler: x\nrerun: 88888888888088:88888888:88888:888888\nparams: {a: 1:30}\n"
+        check([run: text], [
+            Expect(run, 5, 8, "\"rerun\": 88888888888088:88888888:88888:888888 is a base-60 number for some YAML readers and text for others"),
+            Expect(run, 6, 13, "1:30 is a base-60 number (90) for some YAML readers"),
+        ], invalid: [evalPath])
+    }
+}

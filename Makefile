@@ -32,14 +32,16 @@ test: deps
 	  scripts/test-summary.py .build/swift-test.log .build/python-test.log || status=1; \
 	  exit $$status
 
-# The handler kit's tests run in the ML venv (torch, transformers) when scripts/ml-venv.sh made one (make test
+# The handler kit's and the LoRA example's tests run in the ML venv (torch, transformers) when scripts/ml-venv.sh made one (make test
 # does): there its Trainer tests must run (HONE_REQUIRE_ML=1); without it they are skipped, with the reason.
 test-python:
 	cd examples/quickstart && python3 -m pytest -q tests
 	@if py=$$(scripts/ml-venv.sh python); then \
-	  echo "HONE_REQUIRE_ML=1 $$py -m pytest -q python/hone_job/tests"; HONE_REQUIRE_ML=1 $$py -m pytest -q python/hone_job/tests; \
+	  echo "HONE_REQUIRE_ML=1 $$py -m pytest -q python/hone_job/tests examples/lora/tests"; \
+	  HONE_REQUIRE_ML=1 $$py -m pytest -q python/hone_job/tests examples/lora/tests; \
 	else \
-	  echo "no ML venv (scripts/ml-venv.sh install makes it): the Trainer tests are skipped"; python3 -m pytest -q -rs python/hone_job/tests; \
+	  echo "no ML venv (scripts/ml-venv.sh install makes it): the Trainer and LoRA tests are skipped"; \
+	  python3 -m pytest -q -rs python/hone_job/tests examples/lora/tests; \
 	fi
 	@if [ -f specs/check_schemas.py ]; then python3 specs/check_schemas.py; fi
 	@if [ -f specs/test_schemas.py ]; then python3 -m pytest -q specs/test_schemas.py; fi

@@ -29,11 +29,12 @@ _FINAL_KEYS = ("train_runtime", "train_loss")
 
 
 class HoneCallback(TrainerCallback):
-    """on_log appends each log to metrics.jsonl (rank 0 only) and echoes it to stdout (the task log that
-    `hone logs --follow` shows); on_train_begin checks where checkpoints go and, when resuming, drops the
-    curve's points past the checkpoint; on_train_end merges the training figures into summary.json."""
+    """on_log appends each log to metrics.jsonl (rank 0 only). The Trainer prints each log on stdout itself
+    (the task log that `hone logs --follow` shows); echo=True prints hone's line too. on_train_begin checks
+    where checkpoints go and, when resuming, drops the curve's points past the checkpoint; on_train_end
+    merges the training figures into summary.json."""
 
-    def __init__(self, job: Optional[Job] = None, echo: bool = True):
+    def __init__(self, job: Optional[Job] = None, echo: bool = False):
         self.job = job if job is not None else load()
         self.echo = echo
         self.final: dict = {}
@@ -72,7 +73,21 @@ class HoneCallback(TrainerCallback):
         figures["steps"] = state.global_step
         if state.epoch is not None:
             figures["epoch"] = state.epoch
-        self.job.update_summary(figures, {k: v for k, v in TRAINER_META.items() if k in figures})
+        self.job.update_summary(figures, {k: meta_of(k) for k in figures if meta_of(k)})
+
+
+def meta_of(name: str) -> Optional[dict]:
+    """The annotation of a figure the Trainer reports: TRAINER_META, and for the eval_* figures the same rule
+    (eval_loss and other losses min, runtimes and throughput info)."""
+    if name in TRAINER_META:
+        return TRAINER_META[name]
+    if name.endswith("_runtime"):
+        return {"kind": "info", "unit": "s"}
+    if name.endswith("_per_second"):
+        return {"kind": "info"}
+    if name.endswith("_loss"):
+        return {"kind": "metric", "direction": "min"}
+    return None
 
 
 def check_checkpoint_folder(folder: str, job: Job) -> None:

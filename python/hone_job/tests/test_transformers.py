@@ -58,7 +58,7 @@ def trainer(job, max_steps, save_steps):
                              learning_rate=1e-3, logging_steps=5, save_strategy="steps", save_steps=save_steps,
                              report_to=[], use_cpu=True, disable_tqdm=True, seed=0, dataloader_num_workers=0)
     probe = ReadsTheCurve(job.output("metrics.jsonl"))
-    return Trainer(model=model, args=args, train_dataset=Bytes(text), callbacks=[HoneCallback(job), probe]), probe
+    return Trainer(model=model, args=args, train_dataset=Bytes(text), callbacks=[HoneCallback(job, echo=True), probe]), probe
 
 
 def test_real_trainer_writes_the_curve_live_checkpoints_apart_and_the_summary(job_file, tmp_path, capsys):
@@ -134,6 +134,7 @@ def test_final_log_and_eval_go_to_the_summary(job_file, tmp_path):
         "train_loss": 1.75, "eval_loss": 1.5, "train_runtime": 3.0, "steps": 10, "epoch": 1.0}
     assert s["_meta"]["eval_loss"] == {"kind": "metric", "direction": "min"}
     assert s["_meta"]["train_runtime"] == {"kind": "info", "unit": "s"}
+    assert s["_meta"]["eval_runtime"] == {"kind": "info", "unit": "s"}
 
 
 def test_truncate_curve(tmp_path):

@@ -211,12 +211,15 @@ public enum Duration {
         if t == "never" || t == "0" || t == "off" { return .off }
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         if let last = t.last, let mult = units[last] {
-            guard let n = Int(t.dropLast()), n >= 0 else { return nil }
+            // Checked before multiplying: `999999999999999999d` overflowed Int and trapped.
+            guard let n = Int(t.dropLast()), n >= 0, n <= longest / mult else { return nil }
             return n == 0 ? .off : .seconds(n * mult)
         }
-        guard let n = Int(t), n >= 0 else { return nil }
+        guard let n = Int(t), n >= 0, n <= longest else { return nil }
         return n == 0 ? .off : .seconds(n)
     }
+    /// The longest duration, 100 years (36500d): a time hone adds to a date stays a date.
+    public static let longest = 36_500 * 86_400
     /// `1h`, `90s`, `15m`, `1h30m`.
     public static func format(_ seconds: Int) -> String {
         if seconds % 3600 == 0 { return "\(seconds / 3600)h" }

@@ -109,13 +109,14 @@ public enum Layout {
 public struct WorkingTreeSource: FileSource {
     public let root: URL
     private let rootPath: String
+    private let lastFolder = LastFolder()
     public init(root: URL) {
         self.root = root.standardizedFileURL
         rootPath = self.root.path
     }
     public var label: String { "working tree" }
-    /// Plain POSIX reads: any thread.
-    public func readerForAnotherThread() throws -> FileSource? { self }
+    /// Plain POSIX reads: any thread (each reader keeps its own open folder).
+    public func readerForAnotherThread() throws -> FileSource? { WorkingTreeSource(root: root) }
 
     public func listFiles() throws -> [String] { try listing().files }
 
@@ -195,39 +196,83 @@ public struct WorkingTreeSource: FileSource {
     }
 
     public func read(_ path: String, limit: Int) throws -> [UInt8]? {
-        guard let (fd, size) = try openRegular(path) else { return nil }
-        defer { close(fd) }
-        return try BoundedRead.bytes(of: fd, size: size, limit: limit, path: path)
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        return try lastFolder.with(folder, open: { try openFolder(folder) }) { dir in
+            guard let dir, let (fd, size) = try openRegular(name, in: dir, path: path) else { return nil }
+            defer { close(fd) }
+            return try BoundedRead.bytes(of: fd, size: size, limit: limit, path: path)
+        }
     }
 
-    /// Opens `path` below the root one component at a time, following no link on the way; nil when
-    /// absent. A special file is refused after an `fstatat`, without being opened.
-    private func openRegular(_ path: String) throws -> (fd: Int32, size: Int)? {
+    /// Opens a folder below the root one component at a time, following no link on the way (a link
+    /// is refused, naming it); nil when absent.
+    private func openFolder(_ folder: String) throws -> Int32? {
         var dir = open(rootPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dir >= 0 else { return nil }
-        defer { close(dir) }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let parts = folder.split(separator: "/").map(String.init)
         for (i, part) in parts.enumerated() {
             var st = stat()
-            guard fstatat(dir, part, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
-            let here = parts[...i].joined(separator: "/")
-            if let reason = RefusedFile.reason(mode: st.st_mode) { throw RefusedFile(path: here, reason: reason) }
-            let isLast = i == parts.count - 1
-            guard isLast == ((st.st_mode & S_IFMT) == S_IFREG) else { return nil }  // a folder read as a file, or the reverse
-            let fd = openat(dir, part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (isLast ? 0 : O_DIRECTORY))
-            guard fd >= 0 else {
-                if errno == ELOOP { throw RefusedFile(path: here, reason: .symbolicLink) }  // swapped for a link meanwhile
+            let found = fstatat(dir, part, &st, AT_SYMLINK_NOFOLLOW) == 0
+            if found, let reason = RefusedFile.reason(mode: st.st_mode) {
+                close(dir)
+                throw RefusedFile(path: parts[...i].joined(separator: "/"), reason: reason)
+            }
+            let next = found ? openat(dir, part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECTORY) : -1
+            let failure = errno
+            close(dir)
+            guard next >= 0 else {
+                // Swapped for a link since the fstatat.
+                if found && failure == ELOOP { throw RefusedFile(path: parts[...i].joined(separator: "/"), reason: .symbolicLink) }
                 return nil
             }
-            guard isLast else { close(dir); dir = fd; continue }
-            // Checked again on the open file: it may have been replaced since the fstatat.
-            guard fstat(fd, &st) == 0, RefusedFile.reason(mode: st.st_mode) == nil else {
-                close(fd)
-                throw RefusedFile(path: here, reason: RefusedFile.reason(mode: st.st_mode) ?? .device)
-            }
-            return (fd, Int(st.st_size))
+            dir = next
         }
-        return nil
+        return dir
+    }
+
+    /// Opens the regular file `name` of an open folder; nil when absent or a folder. A special file
+    /// or a link is refused after an `fstatat`, without being opened.
+    private func openRegular(_ name: String, in dir: Int32, path: String) throws -> (fd: Int32, size: Int)? {
+        var st = stat()
+        guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        if let reason = RefusedFile.reason(mode: st.st_mode) { throw RefusedFile(path: path, reason: reason) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else {
+            if errno == ELOOP { throw RefusedFile(path: path, reason: .symbolicLink) }  // swapped for a link meanwhile
+            return nil
+        }
+        // Checked again on the open file: it may have been replaced since the fstatat.
+        guard fstat(fd, &st) == 0, RefusedFile.reason(mode: st.st_mode) == nil else {
+            close(fd)
+            throw RefusedFile(path: path, reason: RefusedFile.reason(mode: st.st_mode) ?? .device)
+        }
+        return (fd, Int(st.st_size))
+    }
+}
+
+/// The folder of the last read, kept open: the loader reads in path order, so most reads share their
+/// folder with the one before, and opening it link by link costs once per folder, not per file.
+final class LastFolder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var path: String?
+    private var fd: Int32?
+    deinit { if let fd { close(fd) } }
+
+    /// Runs `body` with the folder's descriptor (nil when the folder is absent), opening it if it is
+    /// not the last one; the descriptor stays valid during `body`.
+    func with<T>(_ folder: String, open: () throws -> Int32?, _ body: (Int32?) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if path != folder {
+            if let fd { close(fd) }
+            path = nil; fd = nil
+            fd = try open()
+            path = folder
+        }
+        return try body(fd)
     }
 }
 
@@ -245,10 +290,13 @@ enum BoundedRead {
             bytes += [UInt8](unsafeUninitializedCapacity: capacity - start) { buffer, count in
                 var n = 0
                 while n < buffer.count {
-                    let r = Foundation.read(fd, buffer.baseAddress! + n, buffer.count - n)
+                    let want = buffer.count - n
+                    let r = Foundation.read(fd, buffer.baseAddress! + n, want)
                     if r < 0 && errno == EINTR { continue }
                     if r <= 0 { ended = true; break }
                     n += r
+                    // A short read of a regular file is its end: no read that returns 0 after it.
+                    if r < want { ended = true; break }
                 }
                 count = n
             }

@@ -220,8 +220,13 @@ public final class LocalExecutor: Executor, Sendable {
         if exists(dir, JobScript.Files.started) || finishedState(dir) != nil {
             return try poll(id: id)  // it moved on while we looked
         }
-        if pid == nil, let written = modificationDate(dir, JobScript.Files.script), Date().timeIntervalSince(written) < 60 {
-            return .pending(executorId: executorId, reason: "Launching")  // between run.sh written and launched
+        if pid == nil {
+            // The launcher holds the job's lock from writing run.sh until run.sh holds it itself: held, a launch is
+            // under way; free, the launcher died before the spawn and nothing ran, so the job can be launched again.
+            if Self.lockHeld(dir.appendingPathComponent(JobScript.Files.lock)) {
+                return .pending(executorId: executorId, reason: "Launching")
+            }
+            return .notFound
         }
         return lost(dir, executorId)
     }

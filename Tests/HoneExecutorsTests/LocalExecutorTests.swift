@@ -277,6 +277,25 @@ final class LocalExecutorTests: XCTestCase {
         XCTAssertEqual(outFile("count"), "run\n")
     }
 
+    func testALaunchCutOffBeforeTheSpawnIsLaunchedAgain() throws {
+        // A reconciler killed after writing run.sh but before spawning it left a script nobody runs and a free
+        // lock: the job was never launched, so it is not found (and the next launch runs it once), not Lost.
+        let job = try makeJob("cutoff", #"echo run >> "$OUT/count""#)
+        let dir = executor.jobDirectory(for: "cutoff")
+        try JobScript.render(job: job, jobDirectory: dir, runtimeCache: executor.runtimeCache)
+            .write(to: dir.appendingPathComponent("run.sh"), atomically: false, encoding: .utf8)
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("lock").path, contents: Data())
+        guard case .notFound = try executor.poll(id: "cutoff") else { return XCTFail("\(try executor.poll(id: "cutoff"))") }
+        // While a launcher holds the lock, the launch is under way.
+        let fd = open(dir.appendingPathComponent("lock").path, O_WRONLY | O_CLOEXEC)
+        XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0)
+        guard case .pending(_, "Launching") = try executor.poll(id: "cutoff") else { return XCTFail("\(try executor.poll(id: "cutoff"))") }
+        close(fd)
+        _ = try executor.launch(job)
+        XCTAssertEqual(exitCode(try waitFinished("cutoff")), .some(0))
+        XCTAssertEqual(outFile("count"), "run\n")
+    }
+
     func testAnEmptyExitCodeFileIsOneBeingWritten() throws {
         // run.sh writes exitcode in one write, without a temporary file: until the line is there, the job has
         // not ended (lock held: running), or its writer died mid-way (lock free: lost, no exit status).

@@ -63,7 +63,7 @@ public enum Scaffold {
         if create {
             try ws.write(path, "kind: Group\ndescription: \(SpecEditor.scalarText(description))\n")
         } else {
-            var editor = try SpecEditor(text: String(contentsOf: url, encoding: .utf8), path: path)
+            var editor = try SpecEditor(text: SpecEdits.read(path, in: ws), path: path)
             try editor.set("description", SpecEditor.scalarText(description))
             try ws.write(path, editor.text)
         }

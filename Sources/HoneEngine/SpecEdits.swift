@@ -61,9 +61,19 @@ public struct SpecEdits {
     public let workspace: Workspace
     public init(workspace: Workspace) { self.workspace = workspace }
 
+    /// The spec to edit, read by the loader's policy: a link or special file is refused, never followed.
     func read(_ path: String) throws -> String {
-        do { return try String(contentsOf: workspace.url(path), encoding: .utf8) } catch {
-            throw HoneError("cannot read \(path): \(error.localizedDescription)")
+        try SpecEdits.read(path, in: workspace)
+    }
+
+    static func read(_ path: String, in workspace: Workspace) throws -> String {
+        do {
+            guard let bytes = try WorkingTreeSource(root: workspace.root).read(path, limit: ReadLimit.specFile) else {
+                throw HoneError("cannot read \(path): no such file")
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        } catch let refused as RefusedFile {
+            throw HoneError("cannot edit \(refused)")
         }
     }
     func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: workspace.url(path).path) }

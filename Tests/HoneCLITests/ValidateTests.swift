@@ -313,6 +313,21 @@ final class ValidateTests: XCTestCase {
         XCTAssertEqual(try hone(["validate"]).stdout, "groups/g/runs/env.yaml: error: \(linkError)\n1 error in 1 file (3 checked)\n")
     }
 
+    /// Edit commands read a spec by the same policy: a linked group.yaml is refused, not read (nor
+    /// printed, nor replaced).
+    func testEditCommandsRefuseALinkedSpec() throws {
+        _ = try hone("init", dir.path, "--name", "acme", "--group", "g")
+        let groupFile = dir.appendingPathComponent("groups/g/group.yaml")
+        try FileManager.default.removeItem(at: groupFile)
+        try FileManager.default.createSymbolicLink(atPath: groupFile.path, withDestinationPath: "/proc/self/environ")
+        let marker = "marker-\(UUID().uuidString)"
+        let r = try hone(["group", "edit", "g", "--description", "x"], env: ["HONE_TEST_MARKER": marker])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertFalse(r.stdout.contains(marker) || r.stderr.contains(marker), "the edit printed the environment")
+        XCTAssertTrue(r.stderr.contains("cannot edit groups/g/group.yaml: \(linkError)"), r.stderr)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: groupFile.path), "/proc/self/environ", "the link is left as it was")
+    }
+
     /// A FIFO named x.yaml: validate and plan end (within the deadline) with an error naming it.
     func testAFIFONamedLikeASpecDoesNotHang() throws {
         _ = try hone("init", dir.path, "--name", "acme", "--group", "g")

@@ -196,8 +196,13 @@ def test_log_appends_lines_readable_at_once(job_file, tmp_path):
 def test_log_nan_and_inf_become_null_with_a_warning(job_file, tmp_path):
     job_file()
     job = hone_job.load()
-    with pytest.warns(NonFiniteWarning, match=r"metrics.jsonl: loss is nan, written as null"):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
         job.log(step=3, loss=float("nan"), grad_norm=float("inf"), lr=0.1)
+    assert [str(w.message).split("/out/")[1] for w in seen] == [
+        "metrics.jsonl: loss is nan, written as null (JSON has no NaN or Infinity)",
+        "metrics.jsonl: grad_norm is inf, written as null (JSON has no NaN or Infinity)"]
+    assert all(w.category is NonFiniteWarning for w in seen)
     assert lines(tmp_path / "out" / "metrics.jsonl") == [{"step": 3, "loss": None, "grad_norm": None, "lr": 0.1}]
 
 
@@ -273,8 +278,11 @@ def test_summary_errors(job_file, tmp_path, metrics, meta, message):
 
 def test_summary_nan_is_null_never_invalid_json(job_file, tmp_path):
     job_file()
-    with pytest.warns(NonFiniteWarning, match=r"summary.json: val_loss is nan"):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
         hone_job.load().summary({"val_loss": float("nan"), "acc": 0.5, "nested": {"x": float("-inf")}})
+    assert [str(w.message).split(": ")[1] for w in seen] == ["val_loss is nan, written as null (JSON has no NaN or Infinity)",
+                                                             "nested.x is -inf, written as null (JSON has no NaN or Infinity)"]
     assert strict(tmp_path / "out" / "summary.json") == {"val_loss": None, "acc": 0.5, "nested": {"x": None}}
 
 

@@ -47,7 +47,9 @@ struct Reconcile: ParsableCommand {
         let finished = summary.finished.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
         print("reconciled: \(summary.launched.count) launched, \(summary.finished.count) finished\(finished.isEmpty ? "" : " (" + finished.joined(separator: ", ") + ")"), \(summary.commits.count) commit\(summary.commits.count == 1 ? "" : "s")")
         if !summary.errors.isEmpty {
-            printError("\(summary.errors.count) invalid object\(summary.errors.count == 1 ? "" : "s") skipped (see above)")
+            // Counted as errors and files: one broken status is one error, not "an invalid object".
+            let e = summary.errors.count, files = Set(summary.errors.map(\.path)).count
+            printError("\(e) error\(e == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s") (see above): what they describe was left alone")
             throw ExitCode.failure
         }
     }

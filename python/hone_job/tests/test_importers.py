@@ -176,3 +176,21 @@ def test_cli_errors(tmp_path, monkeypatch, capsys):
     assert "error:" in capsys.readouterr().err
     assert main(["import", "torchtune", str(tmp_path / "x")]) == 1
     assert "HONE_JOB is not set" in capsys.readouterr().err
+
+
+def test_cli_as_a_handler_script_runs_it(tmp_path):
+    # `python -m hone_job import …` from a shell, as a handler that drives a third-party CLI would
+    import os
+    import subprocess
+    import sys
+    p = tmp_path / "log_1718000000.jsonl"
+    p.write_text(TORCHTUNE_JSONL)
+    kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-m", "hone_job", "import", "torchtune", str(p), "--out", str(tmp_path / "m.jsonl")],
+                          env={**os.environ, "PYTHONPATH": kit}, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("imported 4 points from ")
+    assert [r["step"] for r in lines(tmp_path / "m.jsonl")] == [1, 2, 3, 4]
+    proc = subprocess.run([sys.executable, "-m", "hone_job", "import", "nope", str(p)],
+                          env={**os.environ, "PYTHONPATH": kit}, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "invalid choice: 'nope'" in proc.stderr

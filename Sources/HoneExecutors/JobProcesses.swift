@@ -40,6 +40,7 @@ public enum JobProcesses {
     static let shellFunctions = #"""
     hone_cgroup=
     hone_cgroup_home=
+    hone_ended=0
     hone_cgroup_create() { # the job's cgroup beside this shell's own (cgroup v2 only; else nothing)
       [ -n "$HONE_CGROUP_NAME" ] || return 0
       local line own= mnt= _a _b _c root point rest
@@ -59,6 +60,8 @@ public enum JobProcesses {
     }
     hone_join() { [ -z "$hone_cgroup" ] || { echo "$BASHPID" > "$hone_cgroup/cgroup.procs"; } 2>/dev/null; }
     hone_end_processes() { # ends what the job started and left running (run.sh and its log filter aside)
+      [ "$hone_ended" = 0 ] || return 0  # done once the handler has ended: nothing of the job can start again
+      hone_ended=1
       if [ -z "$hone_cgroup" ]; then hone_kill_strays; return 0; fi
       local i p _k populated=1
       for i in {1..100}; do  # at most about 5 s: a process in uninterruptible sleep dies when it wakes
@@ -71,11 +74,12 @@ public enum JobProcesses {
       done
       [ "$populated" = 0 ] && rmdir -- "$hone_cgroup" 2>/dev/null && hone_cgroup=
     }
-    hone_tagged() { # /proc/PID: its environment carries this job's HONE_JOB
+    hone_tagged() { # /proc/PID: its environment carries this job's HONE_JOB (one mapfile: read's loop is slow)
       [ -n "${HONE_JOB-}" ] || return 1
-      local v
-      { while IFS= read -r -d '' v; do [ "$v" = "HONE_JOB=$HONE_JOB" ] && return 0; done < "$1/environ"; } 2>/dev/null
-      return 1
+      local -a vars
+      local IFS=$'\001'
+      { mapfile -d '' -t vars < "$1/environ"; } 2>/dev/null || return 1
+      [[ "$IFS${vars[*]}$IFS" == *"${IFS}HONE_JOB=$HONE_JOB$IFS"* ]]
     }
     hone_kill_strays() { # without a cgroup: run.sh's session and group (when it leads them), and HONE_JOB's carriers
       local round d pid stat found f close=') '

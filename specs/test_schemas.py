@@ -100,6 +100,12 @@ def test_literal_password_fails(tmp_path):
     assert problems(tmp_path, "groups/g/runs/r.yaml", GOOD_RUN + "password:\n") == []
 
 
+def test_env_names_must_be_variable_names(tmp_path):
+    for bad in ["A-B", "X=1; Y", "9x"]:
+        assert problems(tmp_path, "runtimes/rt/v1.yaml", "kind: RuntimeVersion\nenv: {\"%s\": x}\n" % bad), bad
+    assert problems(tmp_path, "runtimes/rt/v1.yaml", "kind: RuntimeVersion\nenv: {OMP_NUM_THREADS: 1, _x: y}\n") == []
+
+
 def test_wrong_kind_fails(tmp_path):
     assert problems(tmp_path, "groups/g/runs/r.yaml", GOOD_RUN.replace("kind: Run", "kind: Eval"))
     assert problems(tmp_path, "groups/g/runs/r.yaml", GOOD_RUN.replace("kind: Run\n", ""))

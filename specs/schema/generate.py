@@ -195,6 +195,7 @@ def version_props(kind):
             "requirements": strings("pip requirement lines, installed once into an environment cached by digest.", default=[]),
             "env": {"type": ["object", "null"], "description": "Environment variables for jobs (values are taken as text).",
                     "default": {}, "patternProperties": SECRET_RULE,
+                    "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "description": "Variable names only (A-B is not one)."},
                     "additionalProperties": t("string", "number", "boolean", "null")},
             "systemSitePackages": boolean("Create the venv with --system-site-packages.", default=False),
         })

@@ -97,9 +97,9 @@ struct HoneRepoFixture {
 
     /// Writes a status file the way hone does (StatusCodec + emitter).
     func status(_ key: ObjectKey, phase: Phase, createdAt: String, duration: Double? = nil, metrics: [String: JSONValue] = [:],
-                owner: String = "alice") throws {
-        var s = ObjectStatus(key: key, id: "\(key.name)-1-abc", phase: phase, pool: "local",
-                             handler: key.kind == .run ? "python3 train.py" : "python3 eval.py", attempt: 1, specDigest: "d1")
+                owner: String = "alice", attempt: Int = 1) throws {
+        var s = ObjectStatus(key: key, id: "\(key.name)-\(attempt)-abc", phase: phase, pool: "local",
+                             handler: key.kind == .run ? "python3 train.py" : "python3 eval.py", attempt: attempt, specDigest: "d1")
         s.createdAt = createdAt
         s.startedAt = createdAt
         if phase.isFinal, let duration {
@@ -342,7 +342,7 @@ final class ReadCommandsTests: XCTestCase {
         XCTAssertTrue(never.stderr.contains("g/r2 has never run"), never.stderr)
         let notCommitted = try runHone(["logs", "evaluations/ev1"], in: f.root)
         XCTAssertEqual(notCommitted.status, 1)
-        XCTAssertTrue(notCommitted.stderr.contains("evaluations/ev1 is Running: use --follow"), notCommitted.stderr)
+        XCTAssertTrue(notCommitted.stderr.contains("evaluations/ev1 is Running and its job folder is not on this machine"), notCommitted.stderr)
     }
 
     func testAmbiguousNameNeedsKind() throws {

@@ -89,8 +89,12 @@ public enum Describe {
     }
 
     /// The events of a status as a table: time, type, reason, message.
-    public static func events(_ s: ObjectStatus?) -> Table {
-        Table(columns: ["time", "type", "reason", "message"], rows: (s?.events ?? []).map { e in
+    public static func events(_ s: ObjectStatus?, since: Date? = nil) -> Table {
+        let shown = (s?.events ?? []).filter { e in
+            guard let since, let at = Timestamp.date(e.at) else { return true }
+            return at >= since
+        }
+        return Table(columns: ["time", "type", "reason", "message"], rows: shown.map { e in
             ["time": .string(e.at), "type": .string(e.type.rawValue), "reason": .string(e.reason), "message": .string(e.message)]
         })
     }

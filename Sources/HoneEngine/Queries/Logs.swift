@@ -1,4 +1,5 @@
 import Foundation
+import Git
 import HoneExecutors
 import HoneLoading
 import HoneModel
@@ -32,6 +33,43 @@ public enum Logs {
             return workdir.appendingPathComponent("jobs/\(s.id)", isDirectory: true)
         }
         return ws.url(".hone/jobs/\(s.id)")
+    }
+
+    /// The live log as far as the job has written it, through OutputFile as the reconciler reads it (never
+    /// through a link); nil when the folder has no readable `task.log`. Only its last `cap` bytes.
+    public static func live(_ directory: URL, cap: Int = 16 << 20) -> Data? {
+        guard let file = try? OutputFile.open(JobScript.Files.log, under: directory.path) else { return nil }
+        return try? file.tail(cap)
+    }
+
+    /// The last `count` lines of `text` (a final line without a newline counts as a line).
+    public static func lastLines(_ text: String, _ count: Int) -> String {
+        guard count > 0 else { return "" }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if text.hasSuffix("\n") { lines.removeLast() }
+        let kept = lines.suffix(count).joined(separator: "\n")
+        return lines.isEmpty ? "" : kept + (text.hasSuffix("\n") ? "\n" : "")
+    }
+
+    /// The log of an earlier attempt: git keeps every status the reconciler committed, so the newest commit
+    /// (from `start`) whose status records attempt `attempt` holds that attempt's last committed log.
+    public static func attemptLog(_ repo: Repository, from start: ObjectID, key: ObjectKey, attempt: Int,
+                                  task name: String?) throws -> String {
+        var seen: Set<Int> = []
+        for commit in try repo.history(of: key.statusPath, from: start) {
+            guard let data = try repo.blob(at: key.statusPath, in: commit.id) else { continue }
+            guard let s = StatusCodec.decode(key, text: String(decoding: data, as: UTF8.self), path: key.statusPath).0 else { continue }
+            seen.insert(s.attempt)
+            guard s.attempt == attempt else { continue }
+            let t = try task(s, named: name)
+            let path = t.log ?? key.statusFolder + "\(t.name).log"
+            guard let log = try repo.blob(at: path, in: commit.id) else {
+                throw HoneError("attempt \(attempt) of \(key.display) has no committed log for task \(t.name) (status at commit \(commit.id.hex.prefix(7)))")
+            }
+            return String(decoding: log, as: UTF8.self)
+        }
+        let known = seen.sorted().map(String.init).joined(separator: ", ")
+        throw HoneError("no commit records attempt \(attempt) of \(key.display)" + (known.isEmpty ? " (no status of it is committed)" : " (attempts recorded: \(known))"))
     }
 
     public enum FollowEnd: Equatable, Sendable {

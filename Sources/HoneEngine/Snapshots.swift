@@ -35,12 +35,17 @@ final class SnapshotIndex {
 /// started: a file of that `src/` changed later has a ctime not before it (see `recycleSource`).
 struct SourceSnapshot {
     var key: String
-    /// Until `barrier()`: the coarse clock right after the copy (the wait for the next tick overlaps the
-    /// rest of the job's preparation).
+    /// Until `barrier()` for a fresh copy: the coarse clock right after it (the wait for the next tick
+    /// overlaps the rest of the job's preparation). A spare taken over keeps its time: none of its files
+    /// changed since, and nothing can change before now.
     var copiedBefore: timespec
+    var settled: Bool
 
     /// Call last before the job is started.
-    mutating func barrier() { copiedBefore = SourceCopy.changeBarrier(after: copiedBefore) }
+    mutating func barrier() {
+        if !settled { copiedBefore = SourceCopy.changeBarrier(after: copiedBefore) }
+        settled = true
+    }
 }
 
 extension JobPreparation {
@@ -64,8 +69,9 @@ extension JobPreparation {
             else { known.sizes = try extract(known, into: cache) }
             known.folderSizes = JobPreparation.folderSizes(known.entries)
         }
-        if !takeSpare(of: known, into: src) { try copyFiles(known, from: cache, into: src) }
-        return SourceSnapshot(key: known.key, copiedBefore: SourceCopy.coarseNow())
+        if let copied = takeSpare(of: known, into: src) { return SourceSnapshot(key: known.key, copiedBefore: copied, settled: true) }
+        try copyFiles(known, from: cache, into: src)
+        return SourceSnapshot(key: known.key, copiedBefore: SourceCopy.coarseNow(), settled: false)
     }
 
     /// Writes the snapshot's files into a new folder and moves it into place (over a changed one); returns
@@ -172,19 +178,19 @@ extension JobPreparation {
         try? fm.removeItem(at: src)
     }
 
-    /// Moves a spare `src/` of this snapshot into place, if one is there untouched (`isPristine`). A spare
-    /// that fails the check, or has no time in its name, is removed.
-    func takeSpare(of snapshot: SnapshotIndex.Snapshot, into src: URL) -> Bool {
+    /// Moves a spare `src/` of this snapshot into place, if one is there untouched (`isPristine`), and returns
+    /// the time its copy was complete. A spare that fails the check, or has no time in its name, is removed.
+    func takeSpare(of snapshot: SnapshotIndex.Snapshot, into src: URL) -> timespec? {
         let fm = FileManager.default
         let spares = JobPreparation.spareFolder(repositoryRoot: store.repositoryRoot, key: snapshot.key)
-        guard let names = try? fm.contentsOfDirectory(atPath: spares.path) else { return false }
+        guard let names = try? fm.contentsOfDirectory(atPath: spares.path) else { return nil }
         for name in names.sorted() {
             guard rename(spares.appendingPathComponent(name).path, src.path) == 0 else { continue }
             if let at = name.lastIndex(of: "@"), let copied = SourceCopy.parse(name[name.index(after: at)...]),
-               JobPreparation.isPristine(src, snapshot: snapshot, copiedBefore: copied) { return true }
+               JobPreparation.isPristine(src, snapshot: snapshot, copiedBefore: copied) { return copied }
             try? fm.removeItem(at: src)
         }
-        return false
+        return nil
     }
 
     /// `src` holds exactly the snapshot's files, none changed since `copiedBefore`: each folder has as many

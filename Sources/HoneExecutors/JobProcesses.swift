@@ -72,7 +72,7 @@ public enum JobProcesses {
         fi
         [ "$i" = 1 ] || sleep 0.05
       done
-      [ "$populated" = 0 ] && rmdir -- "$hone_cgroup" 2>/dev/null && hone_cgroup=
+      [ "$populated" = 0 ] && [ "$HONE_CGROUP_KEEP" = 0 ] && rmdir -- "$hone_cgroup" 2>/dev/null && hone_cgroup=
     }
     hone_tagged() { # /proc/PID: its environment carries this job's HONE_JOB (one mapfile: read's loop is slow)
       [ -n "${HONE_JOB-}" ] || return 1
@@ -100,6 +100,34 @@ public enum JobProcesses {
       done
     }
     """#
+
+    /// The cgroup v2 folder this process is in, when the cgroup2 file system is mounted at its root (as
+    /// run.sh's `hone_cgroup_create` finds it).
+    static let ownCgroup: String? = {
+        guard let cgroups = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
+              let line = cgroups.split(separator: "\n").first(where: { $0.hasPrefix("0::/") }),
+              let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        for mount in mounts.split(separator: "\n") where mount.contains(" - cgroup2 ") {
+            let fields = mount.split(separator: " ")
+            guard fields.count > 4, fields[3] == "/" else { continue }
+            let own = String(line.dropFirst(3))
+            return String(fields[4]) + (own == "/" ? "" : own)
+        }
+        return nil
+    }()
+
+    /// Creates the cgroup folder run.sh will use for the job in `dir` (it then starts no `mkdir`).
+    static func makeCgroup(for dir: URL) {
+        guard let home = ownCgroup else { return }
+        _ = mkdir(home + "/" + cgroupName(jobDirectory: dir), 0o755)
+    }
+
+    /// Removes the job's cgroup folder once run.sh has emptied it (it leaves that to the local executor).
+    static func removeCgroup(of dir: URL) {
+        guard let text = try? String(contentsOf: dir.appendingPathComponent(cgroupFile), encoding: .utf8) else { return }
+        let path = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if isJobCgroup(path) { rmdir(path) }
+    }
 
     /// Ends whatever the job in `dir` left running, from outside: its cgroup's processes (recorded in
     /// `cgroup`), then any process carrying its `HONE_JOB` (this process and `except` aside). For a job whose

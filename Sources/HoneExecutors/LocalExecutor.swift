@@ -58,7 +58,9 @@ public final class LocalExecutor: Executor, Sendable {
         defer { if lock >= 0 { close(lock) } }
         if lock >= 0, let existing = launchedId(dir) { return existing }  // it ran and ended meanwhile
         let script = dir.appendingPathComponent(JobScript.Files.script)
-        let text = JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache, cgroups: cgroups)
+        let text = JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache, cgroups: cgroups,
+                                    executorMakesCgroup: cgroups)
+        if cgroups { JobProcesses.makeCgroup(for: dir) }
         // In place, without a temporary file or fsync: with the lock held no run.sh of this job is reading
         // it, nothing runs it before the spawn below, and a reconciler killed while writing it launched
         // nothing (the next one writes it again).
@@ -201,7 +203,10 @@ public final class LocalExecutor: Executor, Sendable {
     public func poll(id: String) throws -> JobState {
         try Self.checkId(id)
         let dir = jobDirectory(for: id)
-        if let done = finishedState(dir) { return done }
+        if let done = finishedState(dir) {
+            JobProcesses.removeCgroup(of: dir)  // emptied by run.sh before it wrote exitcode
+            return done
+        }
         let pid = readPid(dir)
         let executorId = pid?.pid ?? "unknown"
         let started = exists(dir, JobScript.Files.started)

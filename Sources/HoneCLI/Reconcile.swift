@@ -19,7 +19,7 @@ struct Reconcile: ParsableCommand {
     @Option(help: ArgumentHelp("The branch (or its tip) to reconcile (default: the checked-out branch).", valueName: "REF")) var ref: String?
     @Flag(help: "Keep reconciling until nothing is running or waiting on running work.") var wait = false
     @Option(help: ArgumentHelp("With --wait: stop after this long (90s, 15m, 2h).", valueName: "D")) var timeout: String?
-    @Option(help: ArgumentHelp("Push after each commit; on a rejected push fetch, re-apply and retry.", valueName: "REMOTE")) var push: String?
+    @Option(help: ArgumentHelp("Push after each commit; on a rejected push fetch, re-apply and retry. Launches only what the remote accepted a claim for, so two clones reconciling at once launch each job once.", valueName: "REMOTE")) var push: String?
     @Flag(help: "Write files to the working tree only; commit nothing.") var noCommit = false
     @Flag(help: "Remove statuses and results of deleted specs.") var prune = false
     @Option(help: ArgumentHelp("How long to wait for another reconcile's lock (seconds).", valueName: "SECONDS")) var lockTimeout: Double = 30

@@ -107,6 +107,7 @@ public final class Reconciler {
         var nap = options.pollInterval
         while true {
             recorder.rebased = false
+            try lock.reassert()  // `rm -rf .hone` removes the lock file too
             let busy = try pass()
             // The remote moved under a push: act again on the new tip (also without --wait), a bounded number of times.
             if recorder.rebased && reloads < 5 { reloads += 1; continue }

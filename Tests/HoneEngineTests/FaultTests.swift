@@ -139,8 +139,9 @@ final class FaultTests: XCTestCase {
     }
 
     /// `rm -rf .hone` under a running `reconcile --wait`: the job is adopted while its process runs, recorded
-    /// Lost once it has ended without a trace, and the `.hone/` that the reconciler writes again has its ignore
-    /// rule (`git status` stays clean: nothing of the jobs or the store could be committed by `git add -A`).
+    /// Lost once it has ended without a trace, the reconciler keeps the repository lock (its file is made
+    /// again), and the `.hone/` that the reconciler writes again has its ignore rule (`git status` stays clean:
+    /// nothing of the jobs or the store could be committed by `git add -A`).
     func testRemovingDotHoneUnderAWaitingReconcilerBringsBackTheIgnoreRule() throws {
         let repo = try HoneRepo()
         let go = repo.base.appendingPathComponent("go")
@@ -161,6 +162,15 @@ final class FaultTests: XCTestCase {
         while !((try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? "").contains("its job folder is gone") && Date() < deadline {
             usleep(20_000)
         }
+        // Its lock file went too: the running reconciler takes the lock again on a new file (it names its holder),
+        // and a second one still waits and fails.
+        let holder = "pid \(reconciler.process.processIdentifier) "
+        while repo.read(".hone/reconcile.lock")?.hasPrefix(holder) != true && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(repo.read(".hone/reconcile.lock")?.hasPrefix(holder), true,
+                       "the lock was not taken again: \((try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? "")\n\(repo.status("gate")?.events.map { "\($0.at) \($0.reason): \($0.message)" } ?? [])")
+        let second = try repo.hone(["reconcile", "--lock-timeout", "1"])
+        XCTAssertNotEqual(second.status, 0, second.output)
+        XCTAssertTrue(second.output.contains("another reconcile holds"), second.output + "\nfirst:\n" + ((try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? ""))
         FileManager.default.createFile(atPath: go.path, contents: nil)
         reconciler.process.waitUntilExit()
         let log = (try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? ""

@@ -123,6 +123,27 @@ final class ReadPolicyTests: XCTestCase {
         }
     }
 
+    /// A socket and (where the tests may make one) a device node named like specs are
+    /// refused without being opened.
+    func testSocketsAndDevicesAreRefused() throws {
+        try writeFiles(validRepository, to: dir)
+        let socketPath = dir.appendingPathComponent("groups/support/runs/s.yaml").path
+        let bind = Process()
+        bind.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        bind.arguments = ["-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", socketPath]
+        try bind.run()
+        bind.waitUntilExit()
+        XCTAssertEqual(bind.terminationStatus, 0)
+        var expected = ["groups/support/runs/s.yaml: error: socket: hone reads regular files only"]
+        // /dev/zero's numbers (major 1, minor 5, as glibc encodes small ones): endless if it were read.
+        // Only root with CAP_MKNOD may make one (not in every container): then the device is checked too.
+        if mknod(dir.appendingPathComponent("groups/support/runs/d.yaml").path, S_IFCHR | 0o644, dev_t(1 << 8 | 5)) == 0 {
+            expected.insert("groups/support/runs/d.yaml: error: device file: hone reads regular files only", at: 0)
+        }
+        let r = try Loader(source: WorkingTreeSource(root: dir)).load()
+        XCTAssertEqual(r.errors.map(\.headline), expected)
+    }
+
     /// A read through a linked folder is refused at the link, for every reader (attachments too).
     func testReadsNeverFollowALinkedFolder() throws {
         try writeFiles(validRepository, to: dir)

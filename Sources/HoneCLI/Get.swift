@@ -6,8 +6,39 @@ import HoneModel
 
 /// Output formats of list commands (rendered by HoneEngine's Table).
 enum ListFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv, markdown
-    var tableFormat: TableFormat { TableFormat(rawValue: rawValue)! }
+    case table, wide, json, yaml, csv, markdown
+    var tableFormat: TableFormat {
+        switch self {
+        case .table: return .table
+        case .wide: return .wide
+        case .json: return .json
+        case .yaml: return .yaml
+        case .csv: return .csv
+        case .markdown: return .markdown
+        }
+    }
+    static let help = "Output format: table (narrow, times as ages), wide (every column, ISO times), json, yaml, csv or markdown."
+}
+
+/// What `hone get` lists; singular and plural names both work (`run`, `runs`).
+enum ListKind: String, CaseIterable {
+    case groups, runs, evals, models, datasets, runtimes, views
+
+    static func parse(_ text: String) throws -> ListKind {
+        let t = text.lowercased()
+        if let k = ListKind(rawValue: t) ?? ListKind(rawValue: t + "s") { return k }
+        let hint = ObjectAddress.nearest(t, among: allCases.map(\.rawValue)).map { " (did you mean \($0)?)" } ?? ""
+        throw ValidationError("no kind \"\(text)\"\(hint): hone get lists \(allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+
+    var versionKind: VersionKind? {
+        switch self {
+        case .models: return .model
+        case .datasets: return .dataset
+        case .runtimes: return .runtime
+        case .groups, .runs, .evals, .views: return nil
+        }
+    }
 }
 
 /// `--group G` or `--evaluations`: which evals (and views) a command is about.
@@ -37,35 +68,37 @@ func reportInvalid(_ load: LoadResult) throws {
 }
 
 struct Get: ParsableCommand {
-    enum What: String, ExpressibleByArgument, CaseIterable { case groups, runs, evals }
-
     static let configuration = CommandConfiguration(
-        abstract: "List groups, runs or evals, with their recorded phase.",
+        abstract: "List groups, runs, evals, models, datasets, runtimes or views.",
         discussion: """
-        Lists what the specs declare joined with what is recorded under status/: an object that has never \
-        run is listed with phase "never run". Runs and evals are listed newest first. Evals of a group (or \
-        of --evaluations) go through the scope's default view when it has a visible one, or through --view V \
-        (hidden views too): its filter, sort, columns and pinned columns. Without a view every column is \
-        shown: name, group, model, dataset, runtime, handler, pool, phase, owner, createdAt, finishedAt, \
-        duration, attempt, cost and metrics.<key> for every metric of the listed evals.
+        KIND is groups, runs, evals, models, datasets, runtimes or views (or the singular). Runs and evals are \
+        the specs joined with what is recorded under status/: an object that has never run is listed with \
+        phase "never run"; newest first. The default table is narrow, with an AGE column (time since \
+        created: 5s, 3m, 2h, 4d); -o wide shows every column with ISO times, as json, yaml, csv and markdown \
+        do. Evals of a group (or of --evaluations) go through the scope's default view when it has a \
+        visible one, or through --view V (hidden views too): its filter, sort, columns and pinned columns. \
+        Models, datasets and runtimes are listed one row per version (models with published-from and digest).
         """)
 
     @OptionGroup var repo: RepoOptions
     @OptionGroup var ref: RefOption
-    @Argument(help: "What to list: groups, runs or evals.") var what: What
+    @Argument(help: ArgumentHelp("What to list: groups, runs, evals, models, datasets, runtimes or views.", valueName: "KIND")) var kind: String
     @OptionGroup var scope: ScopeOptions
     @Option(help: ArgumentHelp("List evals through this saved view of the group (or of --evaluations).", valueName: "V")) var view: String?
     @Flag(help: "Ignore the scope's default view.") var noView = false
-    @Option(help: "Output format: table, json, csv or markdown.") var format: ListFormat = .table
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp(ListFormat.help)) var format: ListFormat = .table
+
+    var what: ListKind { (try? ListKind.parse(kind)) ?? .runs }
 
     func validate() throws {
+        let what = try ListKind.parse(kind)
+        if what != .evals && (view != nil || noView) { throw ValidationError("--view and --no-view apply to evals") }
         switch what {
-        case .groups:
-            if scope.scope != nil { throw ValidationError("groups are not in a group: drop --group/--evaluations") }
-            if view != nil { throw ValidationError("--view applies to evals") }
+        case .groups, .models, .datasets, .runtimes:
+            if scope.scope != nil { throw ValidationError("\(what.rawValue) are not in a group: drop --group/--evaluations") }
         case .runs:
             if scope.evaluations { throw ValidationError("the evaluation module has evals only: use `hone get evals --evaluations`") }
-            if view != nil { throw ValidationError("--view applies to evals") }
+        case .views: break
         case .evals:
             if view != nil && scope.scope == nil { throw ValidationError("--view names a view of a group: add --group G (or --evaluations)") }
             if view != nil && noView { throw ValidationError("--view and --no-view contradict each other") }
@@ -74,20 +107,22 @@ struct Get: ParsableCommand {
 
     func run() throws {
         let load = try repo.workspace().load(ref: ref.ref)
-        let table: Table
+        if let g = scope.group { try requireGroup(g, load) }
+        print(try table(what, load).render(format.tableFormat), terminator: "")
+        try reportInvalid(load)
+    }
+
+    func table(_ what: ListKind, _ load: LoadResult) throws -> Table {
         switch what {
-        case .groups: table = Listings.groups(load)
-        case .runs:
-            if let g = scope.group { try requireGroup(g, load) }
-            table = Listings.runs(load, group: scope.group)
+        case .groups: return Listings.groups(load)
+        case .runs: return Listings.runs(load, group: scope.group)
         case .evals:
-            if let g = scope.group { try requireGroup(g, load) }
             let chosen = try scope.scope.flatMap { try chooseView($0, load) }
             if let chosen, format == .table { printError("(view \(chosen.key.display)\(chosen.isDefault && view == nil ? ", the default" : ""))") }
-            table = Listings.evals(load, scope: scope.scope, view: chosen)
+            return Listings.evals(load, scope: scope.scope, view: chosen)
+        case .models, .datasets, .runtimes: return Catalog.versions(load, what.versionKind!)
+        case .views: return Catalog.views(load, scope: scope.scope)
         }
-        print(table.render(format.tableFormat), terminator: "")
-        try reportInvalid(load)
     }
 
     func requireGroup(_ g: String, _ load: LoadResult) throws {

@@ -41,7 +41,7 @@ struct ViewCommand: ParsableCommand {
         @OptionGroup var repo: RepoOptions
         @OptionGroup var scope: ScopeOptions
         @Flag(help: "Also list hidden views (visible: false).") var all = false
-        @Option(help: "Output format: table, json, csv or markdown.") var format: ListFormat = .table
+        @Option(name: [.customShort("o"), .long], help: ArgumentHelp(ListFormat.help)) var format: ListFormat = .table
         func run() throws {
             let table = try SpecEdits(workspace: repo.workspace()).listViews(scope.required(), includeHidden: all)
             print(table.render(format.tableFormat), terminator: "")

@@ -171,7 +171,7 @@ final class ReadCommandsTests: XCTestCase {
         try f.group("g", "Group G")
         try f.run("g", "r1")
         try f.eval(ObjectKey(scope: .group("g"), kind: .eval, name: "e1"))
-        let runs = try runHone(["get", "runs"], in: f.root)
+        let runs = try runHone(["get", "runs", "-o", "wide"], in: f.root)
         XCTAssertEqual(runs.status, 0, runs.stderr)
         XCTAssertEqual(runs.lines, [
             "NAME  GROUP  BASEMODEL  TRAINDATASET  VALIDATIONDATASET  PHASE      POOL   OWNER  CREATEDAT  FINISHEDAT  DURATION  ATTEMPT",
@@ -184,20 +184,20 @@ final class ReadCommandsTests: XCTestCase {
         XCTAssertEqual(rows[0]["phase"] as? String, "never run")
         XCTAssertEqual(rows[0]["model"] as? String, "base@v1")
         XCTAssertTrue(rows[0]["createdAt"] is NSNull)
-        let groups = try runHone(["get", "groups"], in: f.root)
+        let groups = try runHone(["get", "groups", "--format", "wide"], in: f.root)
         XCTAssertEqual(groups.lines, ["NAME  DESCRIPTION  RUNS  EVALS  LASTACTIVITY", "g     Group G      1     1      -"])
     }
 
     func testGroupsAndRunsWithRecordedStatuses() throws {
         let f = try HoneRepoFixture.populated()
-        let groups = try runHone(["get", "groups"], in: f.root)
+        let groups = try runHone(["get", "groups", "--format", "wide"], in: f.root)
         XCTAssertEqual(groups.status, 0, groups.stderr)
         XCTAssertEqual(groups.lines, [
             "NAME   DESCRIPTION  RUNS  EVALS  LASTACTIVITY",
             "empty  Nothing yet  0     0      -",
             "g      Group G      3     5      2026-01-03T09:00:03Z",
         ])
-        let runs = try runHone(["get", "runs", "--group", "g"], in: f.root)
+        let runs = try runHone(["get", "runs", "--group", "g", "-o", "wide"], in: f.root)
         XCTAssertEqual(runs.status, 0, runs.stderr)
         // Newest first; never-run last.
         XCTAssertEqual(runs.lines, [

@@ -21,7 +21,10 @@ public enum Listings {
             return ["name": .string(g), "description": load.desired.groups[g]?.description.map(JSONValue.string) ?? .null,
                     "runs": .int(runs.count), "evals": .int(evals.count), "lastActivity": activity.map(JSONValue.string) ?? .null]
         }
-        return Table(columns: groupColumns, rows: rows)
+        var t = Table(columns: groupColumns, rows: rows)
+        t.narrow = ["name", "runs", "evals", "active", "description"]
+        t.ages = ["active": "lastActivity"]
+        return t
     }
 
     /// Runs, newest first (never-run ones last, by name).
@@ -31,6 +34,8 @@ public enum Listings {
         ViewQuery.sort(&rows, by: "createdAt", order: HoneModel.SortOrder.desc)
         var t = Table(columns: runColumns, rows: rows)
         t.spanColumns = ["duration"]
+        t.narrow = ["name", "group", "phase", "baseModel", "trainDataset", "age", "duration"]
+        t.ages = ["age": "createdAt"]
         return t
     }
 
@@ -44,6 +49,11 @@ public enum Listings {
         ViewQuery.sort(&rows, by: view?.sortBy ?? "createdAt", order: view?.sortOrder ?? .desc)
         var t = Table(columns: view?.columns ?? all, rows: rows, pinned: view?.pinned ?? [])
         t.spanColumns = ["duration"]
+        // A view picks its own columns; without one the narrow table keeps what tells evals apart.
+        if view == nil {
+            t.narrow = ["name", "group", "model", "phase", "age", "duration"] + metricKeys
+            t.ages = ["age": "createdAt"]
+        }
         return t
     }
 

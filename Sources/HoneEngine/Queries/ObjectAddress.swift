@@ -67,7 +67,7 @@ public struct ObjectAddress: Sendable, CustomStringConvertible {
     }
 
     /// The closest name by edit distance, when close enough to be a likely typo.
-    static func nearest(_ s: String, among names: [String]) -> String? {
+    public static func nearest(_ s: String, among names: [String]) -> String? {
         func distance(_ a: [Character], _ b: [Character]) -> Int {
             var row = Array(0...b.count)
             for i in 1...max(a.count, 1) where !a.isEmpty {

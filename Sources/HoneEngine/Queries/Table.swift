@@ -1,9 +1,13 @@
 import Foundation
 import HoneModel
 import HonePlanning
+import HoneLoading
+import YAML
 
-/// Output formats of list-like commands.
-public enum TableFormat: String, CaseIterable, Sendable { case table, json, csv, markdown }
+/// Output formats of list-like commands: `table` is the narrow text table (the columns that fit a
+/// terminal, times as ages), `wide` every column with ISO times; `json`, `yaml`, `csv` and `markdown`
+/// every column.
+public enum TableFormat: String, CaseIterable, Sendable { case table, wide, json, yaml, csv, markdown }
 
 /// Rows of named columns, rendered as an aligned text table, JSON (an array of objects in column
 /// order... as sorted-key objects), CSV (RFC 4180) or a markdown table. Every list command goes through this.
@@ -14,6 +18,13 @@ public struct Table: Sendable {
     public var pinned: [String]
     /// Columns holding seconds: shown as spans (`3m12s`) in text and markdown, kept as numbers in JSON and CSV.
     public var spanColumns: Set<String> = []
+    /// The columns of the narrow `table` format (nil: every column). They may name `age` columns and
+    /// row keys that are not columns (a short digest), shown in that format only.
+    public var narrow: [String]? = nil
+    /// Pseudo-columns of the narrow table shown as the time since a column's ISO time (`age` → `createdAt`).
+    public var ages: [String: String] = [:]
+    /// Widest cell of the narrow table; longer ones end in `…` (`wide` shows them whole).
+    public static let narrowCell = 40
 
     public init(columns: [String], rows: [[String: JSONValue]], pinned: [String] = []) {
         self.columns = columns; self.rows = rows; self.pinned = pinned
@@ -22,9 +33,11 @@ public struct Table: Sendable {
     /// Columns in display order: pinned first, then the others in their order.
     public var ordered: [String] { pinned.filter(columns.contains) + columns.filter { !pinned.contains($0) } }
 
-    public func render(_ format: TableFormat) -> String {
+    public func render(_ format: TableFormat, now: Date = Date()) -> String {
         switch format {
-        case .table: return text()
+        case .table: return narrow == nil ? text() : text(narrow!, now: now, cap: Table.narrowCell)
+        case .wide: return text()
+        case .yaml: return yaml()
         case .json: return JSONValue.array(rows.map { r in .object(Dictionary(uniqueKeysWithValues: ordered.map { ($0, r[$0] ?? .null) })) }).prettyJSON + "\n"
         case .csv: return csv()
         case .markdown: return markdown()
@@ -36,10 +49,35 @@ public struct Table: Sendable {
         return row[c]?.display ?? "-"
     }
 
-    func text() -> String {
-        let cols = ordered
+    /// `5s`, `3m`, `2h`, `4d`, `3y` (as kubectl's AGE): the largest unit, rounded down; hours up to 2 days.
+    public static func age(_ seconds: TimeInterval) -> String {
+        let s = max(0, Int(seconds))
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m" }
+        if s < 2 * 86400 { return "\(s / 3600)h" }
+        if s < 2 * 365 * 86400 { return "\(s / 86400)d" }
+        return "\(s / (365 * 86400))y"
+    }
+
+    func narrowCell(_ row: [String: JSONValue], _ c: String, now: Date, cap: Int) -> String {
+        if let from = ages[c] {
+            guard let t = row[from]?.stringValue.flatMap(Timestamp.date) else { return "-" }
+            return Table.age(now.timeIntervalSince(t))
+        }
+        let v = cell(row, c)
+        return v.count > cap ? String(v.prefix(cap - 1)) + "…" : v
+    }
+
+    func yaml() -> String {
+        let items = rows.map { r in Node.mapping(ordered.map { ($0, StatusCodec.json(r[$0] ?? .null)) }) }
+        return (try? YAMLEmitter.emit(.sequence(items))) ?? "[]\n"
+    }
+
+    func text() -> String { text(ordered, now: Date(), cap: Int.max) }
+
+    func text(_ cols: [String], now: Date, cap: Int) -> String {
         var widths = cols.map { $0.count }
-        let cells = rows.map { r in cols.map { cell(r, $0) } }
+        let cells = rows.map { r in cols.map { cap == Int.max ? cell(r, $0) : narrowCell(r, $0, now: now, cap: cap) } }
         for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ values: [String]) -> String {
             values.enumerated().map { i, v in i == values.count - 1 ? v : v.padding(toLength: widths[i], withPad: " ", startingAt: 0) }

@@ -75,7 +75,7 @@ struct Get: ParsableCommand {
         the specs joined with what is recorded under status/: an object that has never run is listed with \
         phase "never run"; newest first. The default table is narrow, with an AGE column (time since \
         created: 5s, 3m, 2h, 4d); -o wide shows every column with ISO times, as json, yaml, csv and markdown \
-        do. Evals of a group (or of --evaluations) go through the scope's default view when it has a \
+        do; on a terminal the narrow table leaves out its rightmost columns until it fits. Evals of a group (or of --evaluations) go through the scope's default view when it has a \
         visible one, or through --view V (hidden views too): its filter, sort, columns and pinned columns. \
         Models, datasets and runtimes are listed one row per version (models with published-from and digest).
         """)
@@ -108,7 +108,13 @@ struct Get: ParsableCommand {
     func run() throws {
         let load = try repo.workspace().load(ref: ref.ref)
         if let g = scope.group { try requireGroup(g, load) }
-        print(try table(what, load).render(format.tableFormat), terminator: "")
+        let table = try table(what, load)
+        if format == .table, let width = Terminal.width, let fit = table.fitted(width) {
+            print(fit.text, terminator: "")
+            printError("(\(fit.hidden) column\(fit.hidden == 1 ? "" : "s") hidden to fit the terminal: -o wide shows every column)")
+        } else {
+            print(table.render(format.tableFormat), terminator: "")
+        }
         try reportInvalid(load)
     }
 

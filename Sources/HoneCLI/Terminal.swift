@@ -21,6 +21,14 @@ enum Terminal {
         lock.withLock { known = known.merging(redactor) }
     }
 
+    /// The width of the terminal stdout is, nil when it is not one (a pipe, a file: nothing is cut).
+    static var width: Int? {
+        guard isatty(STDOUT_FILENO) == 1 else { return nil }
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+
     static func write(_ text: String, to handle: FileHandle) { handle.write(Data(redactor.redact(text).utf8)) }
     static func write(_ data: Data, to handle: FileHandle) { handle.write(redactor.redact(data)) }
 }

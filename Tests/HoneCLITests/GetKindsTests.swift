@@ -124,6 +124,24 @@ final class GetKindsTests: XCTestCase {
         XCTAssertTrue(noGroup.stderr.contains("no group \"gg\" (groups/gg/group.yaml does not exist) (did you mean g?)"), noGroup.stderr)
     }
 
+    /// On a terminal the narrow table drops its rightmost columns until it fits (stdout of a test is a
+    /// pipe, so this is checked on the table itself).
+    func testNarrowTableFitsATerminalWidth() {
+        var t = Table(columns: ["name", "phase", "createdAt", "note"], rows: [
+            ["name": .string("lora-r8"), "phase": .string("Succeeded"), "createdAt": .string("2026-01-01T00:00:00Z"), "note": .string("x")],
+        ])
+        t.narrow = ["name", "phase", "age", "note"]
+        t.ages = ["age": "createdAt"]
+        let now = Timestamp.date("2026-01-01T00:03:00Z")!
+        XCTAssertEqual(t.render(.table, now: now), "NAME     PHASE      AGE  NOTE\nlora-r8  Succeeded  3m   x\n")
+        XCTAssertNil(t.fitted(80, now: now), "it fits: nothing is cut")
+        let fit = t.fitted(20, now: now)
+        XCTAssertEqual(fit?.text, "NAME     PHASE\nlora-r8  Succeeded\n")
+        XCTAssertEqual(fit?.hidden, 2)
+        XCTAssertEqual(t.fitted(3, now: now)?.text, "NAME\nlora-r8\n", "the first column stays")
+        XCTAssertEqual(t.render(.wide, now: now), "NAME     PHASE      CREATEDAT             NOTE\nlora-r8  Succeeded  2026-01-01T00:00:00Z  x\n")
+    }
+
     func testAgeIsTheLargestUnitLikeKubectl() {
         let seconds: [Int] = [5, 59, 180, 3599, 7200, 169_200, 345_600, 94_608_000, -3]
         let ages: [String] = seconds.map { Table.age(TimeInterval($0)) }

@@ -33,6 +33,22 @@ public struct Table: Sendable {
     /// Columns in display order: pinned first, then the others in their order.
     public var ordered: [String] { pinned.filter(columns.contains) + columns.filter { !pinned.contains($0) } }
 
+    /// The narrow table's columns that fit in `width` characters, leftmost first (at least one).
+    public func fitting(_ width: Int, now: Date = Date()) -> [String] {
+        guard var cols = narrow else { return ordered }
+        while cols.count > 1, (text(cols, now: now, cap: Table.narrowCell).split(separator: "\n").map(\.count).max() ?? 0) > width {
+            cols.removeLast()
+        }
+        return cols
+    }
+
+    /// The narrow table cut to the columns that fit in `width` (a terminal's); nil when nothing is cut.
+    public func fitted(_ width: Int, now: Date = Date()) -> (text: String, hidden: Int)? {
+        guard let all = narrow else { return nil }
+        let cols = fitting(width, now: now)
+        return cols.count == all.count ? nil : (text(cols, now: now, cap: Table.narrowCell), all.count - cols.count)
+    }
+
     public func render(_ format: TableFormat, now: Date = Date()) -> String {
         switch format {
         case .table: return narrow == nil ? text() : text(narrow!, now: now, cap: Table.narrowCell)

@@ -87,6 +87,8 @@ struct Get: ParsableCommand {
     @Option(help: ArgumentHelp("List evals through this saved view of the group (or of --evaluations).", valueName: "V")) var view: String?
     @Flag(help: "Ignore the scope's default view.") var noView = false
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp(ListFormat.help)) var format: ListFormat = .table
+    @Flag(name: .shortAndLong, help: "Keep listing: read the repository every second and show the list again when it changes (Ctrl-C ends).")
+    var watch = false
 
     var what: ListKind { (try? ListKind.parse(kind)) ?? .runs }
 
@@ -106,25 +108,51 @@ struct Get: ParsableCommand {
     }
 
     func run() throws {
-        let load = try repo.workspace().load(ref: ref.ref)
-        if let g = scope.group { try requireGroup(g, load) }
-        let table = try table(what, load)
-        if format == .table, let width = Terminal.width, let fit = table.fitted(width) {
-            print(fit.text, terminator: "")
-            printError("(\(fit.hidden) column\(fit.hidden == 1 ? "" : "s") hidden to fit the terminal: -o wide shows every column)")
-        } else {
-            print(table.render(format.tableFormat), terminator: "")
+        let ws = try repo.workspace()
+        var shown: String? = nil
+        while true {
+            let load = try ws.load(ref: ref.ref)
+            if let g = scope.group { try requireGroup(g, load) }
+            let table = try table(what, load, announce: shown == nil)
+            let (text, note) = render(table)
+            guard watch else {
+                print(text, terminator: "")
+                if let note { printError(note) }
+                try reportInvalid(load)
+                return
+            }
+            // Changes are what the rows hold (every column), not the ages, which change every second.
+            let content = table.render(.json)
+            if content != shown {
+                // A terminal is redrawn in place; a pipe gets each new table after a blank line.
+                if shown != nil { print(Terminal.width != nil ? "\u{1B}[H\u{1B}[2J" : "", terminator: Terminal.width != nil ? "" : "\n") }
+                print(text, terminator: "")
+                if let note { printError(note) }
+                if !load.errors.isEmpty { printError("hone: \(load.errors.count) error(s): invalid objects are not shown (run `hone validate`)") }
+                shown = content
+            }
+            Thread.sleep(forTimeInterval: Get.watchInterval)
         }
-        try reportInvalid(load)
     }
 
-    func table(_ what: ListKind, _ load: LoadResult) throws -> Table {
+    /// How often `--watch` reads the repository again.
+    static let watchInterval: TimeInterval = 1
+
+    /// The table in the chosen format; on a terminal the narrow table cut to fit, with a note saying so.
+    func render(_ table: Table) -> (String, String?) {
+        if format == .table, let width = Terminal.width, let fit = table.fitted(width) {
+            return (fit.text, "(\(fit.hidden) column\(fit.hidden == 1 ? "" : "s") hidden to fit the terminal: -o wide shows every column)")
+        }
+        return (table.render(format.tableFormat), nil)
+    }
+
+    func table(_ what: ListKind, _ load: LoadResult, announce: Bool = true) throws -> Table {
         switch what {
         case .groups: return Listings.groups(load)
         case .runs: return Listings.runs(load, group: scope.group)
         case .evals:
             let chosen = try scope.scope.flatMap { try chooseView($0, load) }
-            if let chosen, format == .table { printError("(view \(chosen.key.display)\(chosen.isDefault && view == nil ? ", the default" : ""))") }
+            if let chosen, format == .table, announce { printError("(view \(chosen.key.display)\(chosen.isDefault && view == nil ? ", the default" : ""))") }
             return Listings.evals(load, scope: scope.scope, view: chosen)
         case .models, .datasets, .runtimes: return Catalog.versions(load, what.versionKind!)
         case .views: return Catalog.views(load, scope: scope.scope)

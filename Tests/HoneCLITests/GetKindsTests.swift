@@ -142,6 +142,41 @@ final class GetKindsTests: XCTestCase {
         XCTAssertEqual(t.render(.wide, now: now), "NAME     PHASE      CREATEDAT             NOTE\nlora-r8  Succeeded  2026-01-01T00:00:00Z  x\n")
     }
 
+    /// `get runs -w` shows the list, then again when a status changes (here: r2 recorded as Succeeded).
+    func testWatchShowsTheListAgainWhenAStatusChanges() throws {
+        let f = try fixture()
+        let p = Process()
+        p.executableURL = honeExecutableURL
+        p.arguments = ["get", "runs", "--watch"]
+        p.currentDirectoryURL = f.root
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        let lock = NSLock()
+        nonisolated(unsafe) var text = ""
+        out.fileHandleForReading.readabilityHandler = { h in
+            let d = h.availableData
+            lock.withLock { text += String(decoding: d, as: UTF8.self) }
+        }
+        try p.run()
+        defer { p.terminate(); p.waitUntilExit(); out.fileHandleForReading.readabilityHandler = nil }
+        func wait(for needle: String) -> Bool {
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                if lock.withLock({ text.contains(needle) }) { return true }
+                usleep(50_000)
+            }
+            return false
+        }
+        XCTAssertTrue(wait(for: "r2    g      Running"), lock.withLock { text })
+        try f.status(ObjectKey(scope: .group("g"), kind: .run, name: "r2"), phase: .succeeded,
+                     createdAt: Timestamp.string(Date().addingTimeInterval(-3 * 3600 - 30)), duration: 60)
+        XCTAssertTrue(wait(for: "r2    g      Succeeded"), lock.withLock { text })
+        let tables = lock.withLock { text }.components(separatedBy: "\n\n")
+        XCTAssertEqual(tables.count, 2, "one table, then one more after the change: \(lock.withLock { text })")
+        XCTAssertTrue(p.isRunning, "it keeps watching")
+    }
+
     func testAgeIsTheLargestUnitLikeKubectl() {
         let seconds: [Int] = [5, 59, 180, 3599, 7200, 169_200, 345_600, 94_608_000, -3]
         let ages: [String] = seconds.map { Table.age(TimeInterval($0)) }

@@ -15,7 +15,8 @@ import Darwin
 /// Where a cgroup v2 can be created (the run.sh's own cgroup is writable), run.sh makes one per job
 /// (`<its cgroup>/hone-<hash of the job directory>`, recorded in `<jobdir>/cgroup`) and runs runtime creation
 /// and the handler inside it: no process can leave a cgroup by itself (setsid, double fork), so writing
-/// `cgroup.kill` ends them all. run.sh and its log filter stay outside, so that they can end the rest and
+/// `cgroup.kill` ends them all. (The local executor makes and removes that folder itself: a `mkdir` or
+/// `rmdir` process in run.sh costs milliseconds per job.) run.sh and its log filter stay outside, so that they can end the rest and
 /// record the exit code. Elsewhere (cgroup v1 only, a read-only /sys/fs/cgroup, no delegation) it falls
 /// back to run.sh's session and process group (when it leads them, as under the local executor) and to
 /// any process whose environment carries this job's `HONE_JOB`, which a setsid daemon keeps unless it

@@ -130,6 +130,7 @@ public enum JobScript {
         # What the job starts ends with it; none of it holds the lock (fd 9).
         HONE_CGROUP_NAME=\(quote(cgroups ? JobProcesses.cgroupName(jobDirectory: jobDirectory) : ""))
         HONE_CGROUP_KEEP=\(executorMakesCgroup ? 1 : 0)
+        HONE_CGROUP_HOME=\(quote(executorMakesCgroup ? JobProcesses.ownCgroup ?? "" : ""))
         \(JobProcesses.shellFunctions)
         hone_cgroup_create
 

@@ -18,6 +18,19 @@ extension LocalExecutor {
         return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == script }
     }
 
+    /// Whether some live process runs this job's run.sh, found by its command line alone (/proc): for a folder
+    /// being removed whose pid file may be gone already.
+    func scriptProcessAlive(id: String) -> Bool {
+        let script = Array(jobDirectory(for: id).appendingPathComponent(JobScript.Files.script).path.utf8)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return false }
+        for entry in entries {
+            guard let pid = Int32(entry), pid > 1, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                  data.split(separator: 0).contains(where: { Array($0) == script }) else { continue }
+            if Self.processAlive(pid) { return true }
+        }
+        return false
+    }
+
     /// Stops such a job (its process group and session: SIGTERM, then SIGKILL after the grace time).
     /// Returns whether it is gone.
     public func cancelVanished(id: String, executorId: String?) -> Bool {

@@ -290,6 +290,11 @@ public final class LocalExecutor: Executor, Sendable {
     /// Gone without an exit code (killed -9 with its whole group, machine rebooted...). What it started and
     /// left running (run.sh could not end it) ends now.
     private func lost(_ dir: URL, _ executorId: String) -> JobState {
+        // A folder being removed (`rm -rf .hone`: its lock file gone) while run.sh still runs: not lost, and
+        // nothing of it may be ended.
+        if scriptProcessAlive(id: dir.lastPathComponent) {
+            return .running(executorId: executorId, startedAt: readDate(dir, JobScript.Files.started))
+        }
         JobProcesses.end(in: dir)
         return .finished(executorId: executorId, exitCode: nil, startedAt: readDate(dir, JobScript.Files.started),
                   finishedAt: modificationDate(dir, JobScript.Files.log), reason: "Lost")

@@ -158,6 +158,9 @@ final class FaultTests: XCTestCase {
             removed = try HoneRepo.exec("/bin/rm", ["-rf", ".hone"], in: repo.root, env: [:]).status == 0
         }
         XCTAssertTrue(removed)
+        let jobPid = repo.status("gate")?.tasks.first?.executorId.flatMap { Int32($0) } ?? 0
+        let aliveAfterRemoval = jobPid > 1 && kill(jobPid, 0) == 0
+        let cmdline = (FileManager.default.contents(atPath: "/proc/\(jobPid)/cmdline")).map { String(decoding: $0, as: UTF8.self) } ?? "-"
         // The reconciler goes on passing: the job stays adopted (its process waits for `go`).
         while !((try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? "").contains("its job folder is gone") && Date() < deadline {
             usleep(20_000)
@@ -167,7 +170,7 @@ final class FaultTests: XCTestCase {
         let holder = "pid \(reconciler.process.processIdentifier) "
         while repo.read(".hone/reconcile.lock")?.hasPrefix(holder) != true && Date() < deadline { usleep(20_000) }
         XCTAssertEqual(repo.read(".hone/reconcile.lock")?.hasPrefix(holder), true,
-                       "the lock was not taken again: \((try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? "")\n\(repo.status("gate")?.events.map { "\($0.at) \($0.reason): \($0.message)" } ?? [])")
+                       "the lock was not taken again (job \(jobPid) alive after the removal: \(aliveAfterRemoval), \(cmdline)): \((try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? "")\n\(repo.status("gate")?.events.map { "\($0.at) \($0.reason): \($0.message)" } ?? [])")
         let second = try repo.hone(["reconcile", "--lock-timeout", "1"])
         XCTAssertNotEqual(second.status, 0, second.output)
         XCTAssertTrue(second.output.contains("another reconcile holds"), second.output + "\nfirst:\n" + ((try? String(contentsOf: reconciler.log, encoding: .utf8)) ?? ""))

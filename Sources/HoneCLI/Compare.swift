@@ -19,7 +19,7 @@ struct Compare: ParsableCommand {
 
     @OptionGroup var repo: RepoOptions
     @OptionGroup var refOption: RefOption
-    @Argument(help: ArgumentHelp("Two or more evals: G/NAME or evaluations/NAME.", valueName: "EVAL")) var evals: [String]
+    @Argument(help: ArgumentHelp("Two or more evals: G/NAME or evaluations/NAME.", valueName: "EVAL"), completion: ObjectCompletion.objects) var evals: [String]
     @Option(help: ArgumentHelp("The pinned eval the others are compared with (default: the first EVAL).", valueName: "EVAL")) var baseline: String?
     @Flag(help: "Also join the per-sample results by id and show where the evals disagree.") var rows = false
     @Option(help: "How per-sample rows are laid out: split (the evals side by side) or stacked (one line per eval).") var layout: RowLayout = .split

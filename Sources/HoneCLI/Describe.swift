@@ -33,8 +33,9 @@ struct DescribeCommand: ParsableCommand {
 
     @OptionGroup var repo: RepoOptions
     @OptionGroup var ref: RefOption
-    @Argument(help: ArgumentHelp("run, eval, group or model.", valueName: "KIND")) var kind: String
-    @Argument(help: ArgumentHelp("G/NAME (run, eval; evaluations/NAME), G (group) or NAME[@VERSION] (model).", valueName: "OBJECT")) var object: String
+    @Argument(help: ArgumentHelp("run, eval, group or model.", valueName: "KIND"), completion: .list(Kind.allCases.map(\.rawValue))) var kind: String
+    @Argument(help: ArgumentHelp("G/NAME (run, eval; evaluations/NAME), G (group) or NAME[@VERSION] (model).", valueName: "OBJECT"),
+              completion: ObjectCompletion.described) var object: String
     @Option(name: [.customShort("o"), .long], help: "Output format: text or json.") var format: DiagnosticFormat = .text
 
     func validate() throws { _ = try Kind.parse(kind) }

@@ -9,7 +9,7 @@ struct Events: ParsableCommand {
 
     @OptionGroup var repo: RepoOptions
     @OptionGroup var ref: RefOption
-    @Argument(help: ArgumentHelp("GROUP/NAME or evaluations/NAME.", valueName: "G/NAME")) var object: String
+    @Argument(help: ArgumentHelp("GROUP/NAME or evaluations/NAME.", valueName: "G/NAME"), completion: ObjectCompletion.objects) var object: String
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp(ListFormat.help)) var format: ListFormat = .table
     @Option(help: ArgumentHelp("Only events at or after this time: a duration ago (10m, 2h, 1d) or an ISO time (2026-01-31T09:00:00Z).", valueName: "D"))
     var since: String?

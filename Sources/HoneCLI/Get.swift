@@ -82,7 +82,8 @@ struct Get: ParsableCommand {
 
     @OptionGroup var repo: RepoOptions
     @OptionGroup var ref: RefOption
-    @Argument(help: ArgumentHelp("What to list: groups, runs, evals, models, datasets, runtimes or views.", valueName: "KIND")) var kind: String
+    @Argument(help: ArgumentHelp("What to list: groups, runs, evals, models, datasets, runtimes or views.", valueName: "KIND"),
+              completion: .list(ListKind.allCases.map(\.rawValue))) var kind: String
     @OptionGroup var scope: ScopeOptions
     @Option(help: ArgumentHelp("List evals through this saved view of the group (or of --evaluations).", valueName: "V")) var view: String?
     @Flag(help: "Ignore the scope's default view.") var noView = false

@@ -9,7 +9,7 @@ struct History: ParsableCommand {
 
     @OptionGroup var repo: RepoOptions
     @Option(help: ArgumentHelp("Walk the history from this commit (default: HEAD).", valueName: "REF")) var ref: String?
-    @Argument(help: ArgumentHelp("The run or eval.", valueName: "OBJECT")) var object: String
+    @Argument(help: ArgumentHelp("The run or eval.", valueName: "OBJECT"), completion: ObjectCompletion.objects) var object: String
     @Option(help: "table, json, markdown (with trend sparklines) or html.") var format: CompareFormat = .table
 
     func run() throws {

@@ -20,7 +20,7 @@ struct LogsCommand: ParsableCommand {
 
     @OptionGroup var repo: RepoOptions
     @OptionGroup var ref: RefOption
-    @Argument(help: ArgumentHelp("GROUP/NAME or evaluations/NAME.", valueName: "G/NAME")) var object: String
+    @Argument(help: ArgumentHelp("GROUP/NAME or evaluations/NAME.", valueName: "G/NAME"), completion: ObjectCompletion.objects) var object: String
     @Option(help: ArgumentHelp("The task (default: the first; runs have `train`, evals `evaluate`).", valueName: "T")) var task: String?
     @Flag(name: .shortAndLong, help: "Follow the live log until the job ends.") var follow = false
     @Option(help: ArgumentHelp("Print only the last N lines.", valueName: "N")) var tail: Int?

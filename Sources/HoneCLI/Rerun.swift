@@ -12,7 +12,7 @@ struct Rerun: ParsableCommand {
         """)
 
     @OptionGroup var repo: RepoOptions
-    @Argument(help: ArgumentHelp("GROUP/NAME or evaluations/NAME.", valueName: "G/NAME")) var object: String
+    @Argument(help: ArgumentHelp("GROUP/NAME or evaluations/NAME.", valueName: "G/NAME"), completion: ObjectCompletion.objects) var object: String
 
     func run() throws {
         let address = try ObjectAddress.parse(object)

@@ -177,6 +177,28 @@ final class GetKindsTests: XCTestCase {
         XCTAssertTrue(p.isRunning, "it keeps watching")
     }
 
+    /// Shell completion offers object names, called as the generated scripts call it
+    /// (`hone ---completion SUBCOMMAND -- ARG WORD-INDEX CURSOR WORDS…`).
+    func testShellCompletionOffersObjectNames() throws {
+        let f = try fixture()
+        let script = try runHone(["--generate-completion-script", "bash"], in: f.root)
+        XCTAssertTrue(script.stdout.contains("---completion logs -- positional@0"), "logs completes its object")
+        let runs = try runHone(["---completion", "logs", "--", "positional@0", "2", "3", "hone", "logs", "g/r"], in: f.root)
+        XCTAssertEqual(runs.status, 0, runs.stderr)
+        XCTAssertEqual(runs.lines, ["g/r0", "g/r1", "g/r2"])
+        let models = try runHone(["---completion", "describe", "--", "positional@1", "3", "0", "hone", "describe", "model", ""], in: f.root)
+        XCTAssertEqual(models.lines, ["base", "support-bot", "base@v1", "support-bot@v1"])
+        let groups = try runHone(["---completion", "describe", "--", "positional@1", "3", "0", "hone", "describe", "group", ""], in: f.root)
+        XCTAssertEqual(groups.lines, ["empty", "g"])
+        // -C names the repository; outside one nothing is offered and nothing is printed on stderr.
+        let elsewhere = FileManager.default.temporaryDirectory
+        let viaC = try runHone(["---completion", "events", "--", "positional@0", "4", "5", "hone", "-C", f.root.path, "events", "evalu"], in: elsewhere)
+        XCTAssertEqual(viaC.lines, ["evaluations/ev1"])
+        let none = try runHone(["---completion", "events", "--", "positional@0", "2", "0", "hone", "events", ""], in: elsewhere)
+        XCTAssertEqual(none.status, 0)
+        XCTAssertEqual(none.stdout + none.stderr, "")
+    }
+
     func testAgeIsTheLargestUnitLikeKubectl() {
         let seconds: [Int] = [5, 59, 180, 3599, 7200, 169_200, 345_600, 94_608_000, -3]
         let ages: [String] = seconds.map { Table.age(TimeInterval($0)) }

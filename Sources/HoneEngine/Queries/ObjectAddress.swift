@@ -84,3 +84,16 @@ public struct ObjectAddress: Sendable, CustomStringConvertible {
         return scored.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
     }
 }
+
+extension ObjectAddress {
+    /// How each run and eval is named on the command line (`g/name`, `evaluations/name`; `g/runs/name`
+    /// and `g/evals/name` when a group has both), sorted: what shell completion offers.
+    public static func names(in load: LoadResult) -> [String] {
+        let keys = Set(Array(load.desired.runs.keys) + Array(load.desired.evals.keys) + load.recorded.statuses.keys.filter { $0.kind != .view })
+        let shared = Set(keys.filter { $0.kind == .run }.map { ObjectKey(scope: $0.scope, kind: .eval, name: $0.name) }).intersection(keys)
+        return keys.flatMap { k -> [String] in
+            let both = shared.contains(ObjectKey(scope: k.scope, kind: .eval, name: k.name))
+            return both ? ["\(k.scope.name)/\(k.kind.rawValue)s/\(k.name)"] : [k.display]
+        }.sorted()
+    }
+}

@@ -126,8 +126,8 @@ public struct SpecEdits {
         let onDisk = load.files.contains { $0.hasPrefix("models/\(model)/") && $0.hasSuffix(".yaml") }
         switch mode {
         case .new:
-            // Versions this very run published do not make the model "someone else's".
-            if (onDisk && versions.isEmpty) || versions.contains(where: { $0.publishedFrom != key.display }) {
+            // The model this very run created stays its own when other runs add versions (as the loader says).
+            if (onDisk && versions.isEmpty) || (!versions.isEmpty && !versions.modelCreated(by: key.display)) {
                 let list = versions.map(\.ref.version).sorted().joined(separator: ", ")
                 throw HoneError("model \"\(model)\" already exists (models/\(model)/\(list.isEmpty ? "" : ": " + list)): use --existing to publish a new version of it, or choose another name")
             }

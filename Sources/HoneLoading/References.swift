@@ -102,15 +102,24 @@ struct ReferenceContext {
         let existing = (versions[.model] ?? [:]).values.filter { $0.ref.name == p.model }
         switch p.as_ {
         case .new:
-            // Once published, the model exists because of this very run: that is not a clash.
-            if !existing.isEmpty && !existing.allSatisfy({ $0.publishedFrom == key.display }) {
-                f.error("publish.as is new, but model \"\(p.model)\" already exists: use `as: version` to add a version, or choose another name", at: mark)
+            // The model this very run created (its first version) stays "new" once others add versions.
+            if !existing.isEmpty && !existing.modelCreated(by: key.display) {
+                f.error(newModelExists(p.model, existing), at: mark)
             }
         case .version:
             guard existing.isEmpty else { return }
             if publishes == nil { f.report.deferred.append(.publishVersion(key, model: p.model, mark)); return }
             if let message = publishVersionProblem(key, p.model) { f.error(message, at: mark) }
         }
+    }
+
+    /// Says who made the model, and what to write so that the run publishes (its next version).
+    private func newModelExists(_ model: String, _ existing: [VersionSpec]) -> String {
+        func number(_ v: VersionSpec) -> Int? { v.ref.version.hasPrefix("v") ? Int(v.ref.version.dropFirst()) : nil }
+        let first = existing.min { (number($0) ?? .max, $0.ref.version) < (number($1) ?? .max, $1.ref.version) }!
+        let origin = first.publishedFrom.map { "published from \($0)" } ?? "not published by hone"
+        let next = (existing.compactMap(number).max() ?? 0) + 1
+        return "publish.as is new, but model \"\(model)\" already exists (\(first.ref) \(origin)): write `as: version` to publish this run as \(model)@v\(next), or choose another model name"
     }
 
     /// `publish.as: version` into a model that has no version yet: fine only if another run creates it.

@@ -184,6 +184,19 @@ public struct GroupSpec: Sendable, Equatable {
     public init(name: String, description: String? = nil) { self.name = name; self.description = description }
 }
 
+extension Collection where Element == VersionSpec {
+    /// Whether `run` created the model these are the versions of: hone published every one, and the
+    /// first (lowest `vN`) from `run`. Then `publish.as: new` in that run stays true after other runs
+    /// add versions.
+    public func modelCreated(by run: String) -> Bool {
+        guard !isEmpty, allSatisfy(\.isPublished) else { return false }
+        func number(_ v: VersionSpec) -> Int {
+            v.ref.version.hasPrefix("v") ? Int(v.ref.version.dropFirst()) ?? .max : .max
+        }
+        return self.min { number($0) < number($1) }?.publishedFrom == run
+    }
+}
+
 public enum PublishAs: String, Sendable { case new, version }
 public struct PublishRequest: Sendable, Equatable {
     public var model: String

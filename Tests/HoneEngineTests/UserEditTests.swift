@@ -232,6 +232,43 @@ final class UserEditTests: XCTestCase {
         XCTAssertEqual(repo.evalStatus("e")?.phase, .succeeded)
         try repo.assertHealthy()
     }
+
+    /// Run a creates model m (`as: new`, v1), run b adds v2 (`as: version`): a's spec stays valid (it
+    /// created m), so validate, plan and get keep working and a's eval stays listed. A third run that
+    /// says `as: new` is refused with a hint that, followed, publishes m@v3.
+    func testPublishAsNewStaysValidAfterAnotherRunAddsAVersion() throws {
+        let repo = try HoneRepo()
+        try repo.run("a", extra: "publish: {model: m, as: new}")
+        try repo.eval("ea", source: "fromRun: a")
+        try repo.commit("a creates m")
+        try repo.reconcile()
+        XCTAssertEqual(repo.status("a")?.publishedAs, "m@v1")
+        try repo.run("b", params: "lr: 2", extra: "publish: {model: m, as: version}")
+        try repo.commit("b adds a version of m")
+        try repo.reconcile()
+        XCTAssertEqual(repo.status("b")?.publishedAs, "m@v2")
+        XCTAssertTrue(repo.read("models/m/v2.yaml")?.contains("publishedFrom: g/b") == true)
+        for command in [["validate"], ["plan"], ["get", "evals"]] {
+            let r = try repo.hone(command)
+            XCTAssertEqual(r.status, 0, "\(command): \(r.output)")
+            XCTAssertFalse(r.output.contains("already exists"), "\(command): \(r.output)")
+        }
+        XCTAssertTrue(try repo.hone(["get", "evals"]).stdout.contains("ea"), "a's eval is still listed")
+
+        try repo.run("c", params: "lr: 3", extra: "publish: {model: m, as: new}")
+        try repo.commit("c says new")
+        let refused = try repo.hone(["validate"])
+        XCTAssertEqual(refused.status, 1, refused.output)
+        XCTAssertTrue(refused.output.contains("groups/g/runs/c.yaml:6:"), refused.output)
+        XCTAssertTrue(refused.output.contains("model \"m\" already exists (m@v1 published from g/a): write `as: version` to publish this run as m@v3"), refused.output)
+        // Following the hint publishes.
+        try repo.run("c", params: "lr: 3", extra: "publish: {model: m, as: version}")
+        try repo.commit("c follows the hint")
+        try repo.reconcile()
+        XCTAssertEqual(repo.status("c")?.publishedAs, "m@v3")
+        XCTAssertEqual(try repo.hone(["validate"]).status, 0)
+        try repo.assertHealthy()
+    }
 }
 
 /// Alive and not a zombie (a killed orphan may linger as a zombie until init reaps it).

@@ -252,7 +252,8 @@ final class LoaderTests: XCTestCase {
 
     func testPublish() {
         // as: new naming an existing model.
-        check([run: runFile("publish:", "  model: support-bot", "  as: new")], [Expect(run, 7, 7, "model \"support-bot\" already exists: use `as: version`")], invalid: [evalPath])
+        check([run: runFile("publish:", "  model: support-bot", "  as: new")],
+              [Expect(run, 7, 7, "model \"support-bot\" already exists (support-bot@v1 not published by hone): write `as: version` to publish this run as support-bot@v2")], invalid: [evalPath])
         check([run: runFile("publish: {model: support-bot}")], [Expect(run, 5, 10, "already exists")], invalid: [evalPath])
         // as: version naming a missing one.
         check([run: runFile("publish:", "  model: suport-bot2", "  as: version")], [Expect(run, 7, 7, "model \"suport-bot2\" does not exist")], invalid: [evalPath])
@@ -261,6 +262,26 @@ final class LoaderTests: XCTestCase {
         check([run: runFile("publish: {model: support-bot, as: version}")], [])
         check([run: runFile("publish: {model: support-bot, as: maybe}")], [Expect(run, 5, 35, "\"publish.as\" must be new or version")], invalid: [evalPath])
         check([run: runFile("publish: {as: new}")], [Expect(run, 5, 10, "\"publish\" needs \"model\"")], invalid: [evalPath])
+    }
+
+    /// Run lora-r8 created support-bot (v1, `as: new`), run other added v2 (`as: version`): lora-r8's
+    /// `as: new` stays true, and its eval stays listed. A run that did not make the model is told to
+    /// write `as: version`, naming the version it would publish.
+    func testPublishAsNewStaysValidForTheRunThatCreatedTheModel() {
+        func published(_ from: String) -> String {
+            "kind: ModelVersion\nuri: store://bot\nsha256: \(sha)\npublishedFrom: \(from)\npublishedAt: \"2026-01-01T00:00:00Z\"\n"
+        }
+        let other = "groups/support/runs/other.yaml"
+        let models = ["models/support-bot/v1.yaml": published("support/lora-r8"), "models/support-bot/v2.yaml": published("support/other")]
+        let creator = runFile("publish: {model: support-bot, as: new}")
+        let adder = runFile("publish: {model: support-bot, as: version}")
+        let r = check(models.merging([run: creator, other: adder]) { a, _ in a }, [])
+        XCTAssertNotNil(r.desired.evals[ObjectKey(scope: .group("support"), kind: .eval, name: "lora-r8-test")], "the creator's eval is listed")
+        // The run that added v2 switched to `as: new`: the model is not its own.
+        check(models.merging([run: creator, other: runFile("publish: {model: support-bot, as: new}")]) { a, _ in a },
+              [Expect(other, 5, 35, "publish.as is new, but model \"support-bot\" already exists (support-bot@v1 published from support/lora-r8): write `as: version` to publish this run as support-bot@v3, or choose another model name")])
+        // Versions all from the creator are fine too (it published twice, e.g. after a rerun).
+        check(["models/support-bot/v1.yaml": published("support/lora-r8"), "models/support-bot/v2.yaml": published("support/lora-r8"), run: creator], [])
     }
 
     func testEvalOfAVersionAnotherRunWillPublish() {

@@ -126,7 +126,7 @@ struct Get: ParsableCommand {
             let content = table.render(.json)
             if content != shown {
                 // A terminal is redrawn in place; a pipe gets each new table after a blank line.
-                if shown != nil { print(Terminal.width != nil ? "\u{1B}[H\u{1B}[2J" : "", terminator: Terminal.width != nil ? "" : "\n") }
+                if shown != nil { Terminal.write(Terminal.width != nil ? "\u{1B}[H\u{1B}[2J" : "\n", to: .standardOutput) }  // hone's own redraw
                 print(text, terminator: "")
                 if let note { printError(note) }
                 if !load.errors.isEmpty { printError("hone: \(load.errors.count) error(s): invalid objects are not shown (run `hone validate`)") }

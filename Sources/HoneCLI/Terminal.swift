@@ -33,9 +33,12 @@ enum Terminal {
     static func write(_ data: Data, to handle: FileHandle) { handle.write(redactor.redact(data)) }
 }
 
-/// Swift's `print`, redacted (shadows it in this module).
+/// Swift's `print`, redacted (shadows it in this module). What commands print holds values from files people
+/// and handlers wrote (descriptions, owners, logs): control characters other than line breaks and tabs are
+/// escaped (CSV's CRLF line ends kept), so none can drive the terminal (JSON and markdown outputs are escaped already).
 func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
-    Terminal.write(items.map { "\($0)" }.joined(separator: separator) + terminator, to: .standardOutput)
+    let text = items.map { "\($0)" }.joined(separator: separator)
+    Terminal.write(TerminalText.escapedDocument(text) + terminator, to: .standardOutput)
 }
 
 /// Prints to stderr (diagnostics, progress) so stdout stays machine-readable; redacted. Progress quotes names

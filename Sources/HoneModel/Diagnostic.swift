@@ -101,6 +101,21 @@ public enum TerminalText {
         return s.split(separator: "\n", omittingEmptySubsequences: false).map { escaped(String($0)) }.joined(separator: "\n")
     }
 
+    /// A document a command prints (a table, CSV, an overview, a log): control characters escaped as by
+    /// `escaped`, but line breaks, tabs and CRLF line ends (CSV's) stay as they are.
+    public static func escapedDocument(_ s: String) -> String {
+        let scalars = Array(s.unicodeScalars)
+        func kept(_ i: Int) -> Bool {
+            scalars[i] == "\n" || scalars[i] == "\t" || (scalars[i] == "\r" && i + 1 < scalars.count && scalars[i + 1] == "\n")
+        }
+        guard scalars.indices.contains(where: { needsEscape(scalars[$0]) && !kept($0) }) else { return s }
+        var out = String.UnicodeScalarView()
+        for i in scalars.indices {
+            if !needsEscape(scalars[i]) || kept(i) { out.append(scalars[i]) } else { out.append(contentsOf: escaped(String(scalars[i])).unicodeScalars) }
+        }
+        return String(out)
+    }
+
     public static func needsEscape(_ u: Unicode.Scalar) -> Bool {
         switch u.value {
         case 0x00...0x1F, 0x7F...0x9F: return true

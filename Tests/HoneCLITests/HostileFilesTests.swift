@@ -92,3 +92,26 @@ extension ValidateTests {
         XCTAssertTrue(paths.contains(#"groups/g/runs/\x1B]0;owned\x07.yaml"#), "\(paths)")
     }
 }
+
+extension ValidateTests {
+    /// Listings and overviews print values people wrote (a group's description, a run's owner and
+    /// handler): a clear-screen or window-title sequence there is shown as an escape in every text format.
+    func testControlCharactersInValuesAreEscapedInListingsAndOverviews() throws {
+        _ = try hone("init", dir.path, "--group", "g")
+        try write("groups/g/group.yaml", "kind: Group\ndescription: \"wipe \\e[2J\\e]0;owned\\a\"\n")
+        try write("models/tiny/w.bin", "weights\n")
+        try write("models/tiny/v1.yaml", "kind: ModelVersion\nuri: models/tiny/w.bin\nsha256: \(Sandbox.sha256("weights\n"))\n")
+        try write("datasets/qa/data.txt", "q\n")
+        try write("datasets/qa/v1.yaml", "kind: DatasetVersion\nuri: datasets/qa/data.txt\nsha256: \(Sandbox.sha256("q\n"))\n")
+        try write("groups/g/runs/r.yaml", "kind: Run\nbaseModel: tiny@v1\ntrainDataset: qa@v1\nowner: \"o\\e[31m\"\nhandler: \"sh \\e[2Jx.sh\"\n")
+        let raw: (String) -> Bool = { $0.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 } }
+        for args in [["get", "groups"], ["get", "groups", "-o", "wide"], ["get", "groups", "-o", "csv"],
+                     ["get", "groups", "-o", "markdown"], ["get", "runs", "-o", "wide"], ["describe", "run", "g/r"],
+                     ["describe", "group", "g"]] {
+            let r = try hone(arguments: args + ["-C", dir.path])
+            XCTAssertFalse(raw(r.stdout) || raw(r.stderr), "\(args): \(r.stdout.debugDescription)")
+        }
+        XCTAssertTrue(try hone("get", "groups", "-o", "wide", "-C", dir.path).stdout.contains(#"wipe \x1B[2J\x1B]0;owned\x07"#))
+        XCTAssertTrue(try hone("describe", "run", "g/r", "-C", dir.path).stdout.contains(#"sh \x1B[2Jx.sh"#))
+    }
+}

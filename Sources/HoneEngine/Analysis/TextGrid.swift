@@ -7,6 +7,9 @@ struct TextGrid {
     var rows: [[String]] = []
 
     func render() -> String {
+        // Cells hold names and values from files: escaped, so none can drive the terminal.
+        let header = self.header.map { TerminalText.escaped($0) }
+        let rows = self.rows.map { $0.map { TerminalText.escaped($0) } }
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func line(_ values: [String]) -> String {

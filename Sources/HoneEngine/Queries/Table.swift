@@ -62,7 +62,8 @@ public struct Table: Sendable {
 
     func cell(_ row: [String: JSONValue], _ c: String) -> String {
         if spanColumns.contains(c), let seconds = row[c]?.doubleValue { return Duration.span(seconds) }
-        return row[c]?.display ?? "-"
+        // Values come from files people and handlers wrote: never let one drive the terminal.
+        return TerminalText.escaped(row[c]?.display ?? "-")
     }
 
     /// `5s`, `3m`, `2h`, `4d`, `3y` (as kubectl's AGE): the largest unit, rounded down; hours up to 2 days.
@@ -110,7 +111,7 @@ public struct Table: Sendable {
         }
         let cols = ordered
         var out = cols.map(esc).joined(separator: ",") + "\r\n"
-        for r in rows { out += cols.map { c in r[c].map { $0 == .null ? "" : $0.display } ?? "" }.map(esc).joined(separator: ",") + "\r\n" }
+        for r in rows { out += cols.map { c in r[c].map { $0 == .null ? "" : TerminalText.escaped($0.display) } ?? "" }.map(esc).joined(separator: ",") + "\r\n" }
         return out
     }
 

@@ -139,3 +139,18 @@ public final class Repository {
         return String(cString: value)
     }
 }
+
+extension Repository {
+    /// Removes `<git folder>/<name>.lock` (`refs/heads/main`, `index`) when it is older than `age` seconds. A
+    /// lock that libgit2 or git takes lives for milliseconds, so an old one was left by a process killed while
+    /// writing (kill -9), and every later write of that ref or of the index would fail on it for good.
+    /// Returns whether one was removed.
+    public func removeStaleLock(_ name: String, olderThan age: TimeInterval) -> Bool {
+        let path = gitDir + "/" + name + ".lock"
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+        guard Date().timeIntervalSince1970 - modified > age else { return false }
+        return unlink(path) == 0
+    }
+}

@@ -107,6 +107,7 @@ final class Recorder {
                 break
             } catch let e as GitError where e.isConflict && attempt < 20 {
                 attempt += 1   // someone committed meanwhile: our files are hone's own, so re-apply on the new tip
+                if e.isLocked { removeStaleLock("refs/heads/\(branch)", olderThan: 0.5) }
                 usleep(50_000)
             }
         }
@@ -149,13 +150,26 @@ final class Recorder {
         }
         let written = Date()
         if !noCommit {
-            if let commit { try repository.syncIndex(with: commit, paths: files.keys.sorted()) }
-            else { try repository.stage(paths: files.keys.sorted()) }
+            func updateIndex() throws {
+                if let commit { try repository.syncIndex(with: commit, paths: files.keys.sorted()) }
+                else { try repository.stage(paths: files.keys.sorted()) }
+            }
+            do { try updateIndex() } catch let e as GitError where e.isLocked && removeStaleLock("index", olderThan: 10) { try updateIndex() }
         }
         if Recorder.timings {
             progress(String(format: "timing: %d working-tree files: write %.0f ms, stage %.0f ms", files.count,
                             written.timeIntervalSince(writeStarted) * 1000, Date().timeIntervalSince(written) * 1000))
         }
+    }
+
+    /// A `.lock` file left by a process killed while writing (a reconciler killed mid-commit) is removed and said;
+    /// otherwise every later commit would fail on it. A ref's lock lives for a millisecond while a writer holds it
+    /// (0.5 s is no live writer's); the index's may be held longer (git commit holds it while its editor is open).
+    @discardableResult
+    func removeStaleLock(_ name: String, olderThan age: TimeInterval) -> Bool {
+        guard repository.removeStaleLock(name, olderThan: age) else { return false }
+        progress("removed .git/\(name).lock, left by a process killed while writing it")
+        return true
     }
 
     // MARK: Working-tree journal

@@ -99,6 +99,24 @@ final class FaultTests: XCTestCase {
     /// `rm -rf .hone` while a job runs: the job is not Lost while its process runs (found again by the pid in
     /// its status and its command line), `.hone/` comes back with its ignore rule (so `git add -A` commits none
     /// of it), and the job is recorded Lost only once its process is really gone.
+    /// kill -9 while libgit2 held the branch's or the index's lock file leaves it behind; git would refuse
+    /// every later write until someone removed it by hand. The next reconcile removes it, says so and goes on.
+    func testLockFilesLeftByAKilledWriterAreRemovedAndTheWorkGoesOn() throws {
+        let repo = try makeRepo()
+        let old = Date().addingTimeInterval(-60)
+        for name in ["refs/heads/main.lock", "index.lock"] {
+            let url = repo.root.appendingPathComponent(".git/" + name)
+            XCTAssertTrue(FileManager.default.createFile(atPath: url.path, contents: Data("0000\n".utf8)))
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: url.path)
+        }
+        let r = try repo.reconcile()
+        XCTAssertTrue(r.stderr.contains("removed .git/refs/heads/main.lock"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("removed .git/index.lock"), r.stderr)
+        XCTAssertFalse(repo.exists(".git/refs/heads/main.lock"))
+        XCTAssertFalse(repo.exists(".git/index.lock"))
+        try assertEverythingRanExactlyOnce(repo)
+    }
+
     func testRemovingDotHoneWhileAJobRunsKeepsItRunningUntilItsProcessIsGone() throws {
         let repo = try HoneRepo()
         try repo.run("long", params: "sleep: 600")

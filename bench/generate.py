@@ -40,6 +40,9 @@ pools:
     maxHours: 24
 """)
     write(r, ".gitignore", ".hone/\n")
+    # The scripts the handlers name: validate checks that they exist.
+    write(r, "handlers/finetune.py", "print('finetune')\n")
+    write(r, "handlers/evaluate.py", "print('evaluate')\n")
     for m in range(a.models):
         write(r, f"models/base-{m}/v1.yaml", f"kind: ModelVersion\nuri: artifacts/base-{m}.npz\nsha256: {SHA}\ndescription: base model {m}\n")
     for d in range(a.datasets):

@@ -11,7 +11,7 @@ struct Validate: ParsableCommand {
         abstract: "Check every file of the repository.",
         discussion: """
         Every file is read and checked before the command ends: YAML syntax, kinds, fields, names, \
-        references, secrets, views and status files, and what planning checks (dependency cycles, \
+        references (also that the script a handler names is a file of the tree read), secrets, views and status files, and what planning checks (dependency cycles, \
         changed version digests): exactly what `hone plan` reports. Links and special files are \
         errors, never followed. Problems are printed as `path:line:col: error: message` with the \
         source line. Exit status: 0 when valid (warnings do not fail), 1 when any error was found.

@@ -37,6 +37,7 @@ struct OverlaySource: FileSource {
         if let change = changes[path] { return change.map { Array($0.utf8) } }
         return try base.read(path, limit: limit)
     }
+    func filesInFolder(_ folder: String) throws -> [String]? { try base.filesInFolder(folder) }
 }
 
 /// The settings `hone view save|save-as` write (nil: leave as is).

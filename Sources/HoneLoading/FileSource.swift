@@ -20,12 +20,17 @@ public protocol FileSource {
     /// one, or nil when reads must stay on the calling thread (then the loader reads first, then parses
     /// on every core).
     func readerForAnotherThread() throws -> FileSource?
+    /// The files (regular or links, not folders) directly in `folder` ("" for the root), as
+    /// repository-relative paths, inside the layout or not; [] when there is no such folder, nil when
+    /// the source cannot tell. What a handler's script is checked against.
+    func filesInFolder(_ folder: String) throws -> [String]?
 }
 
 extension FileSource {
     public func listing() throws -> Listing { Listing(files: try listFiles(), refused: []) }
     public func contentID(_ path: String) throws -> String? { nil }
     public func readerForAnotherThread() throws -> FileSource? { nil }
+    public func filesInFolder(_ folder: String) throws -> [String]? { nil }
     /// An attachment (a committed log, metrics.jsonl): the same policy, with the attachment limit.
     public func read(_ path: String) throws -> [UInt8]? { try read(path, limit: ReadLimit.attachment) }
 }
@@ -195,6 +200,29 @@ public struct WorkingTreeSource: FileSource {
         for entry in entries { add(entry, dir: dir, prefix: prefix, hidden: hidden, into: &out) }
     }
 
+    /// One readdir of the folder, reached without following a link; entries typed as by `lstat`.
+    public func filesInFolder(_ folder: String) throws -> [String]? {
+        let dir: Int32?
+        do { dir = try openFolder(folder) } catch is RefusedFile { return [] }
+        guard let dir, let d = fdopendir(dir) else { return [] }
+        defer { closedir(d) }
+        var files: [String] = []
+        let prefix = folder.isEmpty ? "" : folder + "/"
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            var type = Int(e.pointee.d_type)
+            if type == DT_UNKNOWN {
+                var st = stat()
+                guard fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                type = WorkingTreeSource.direntType(st.st_mode)
+            }
+            if type == DT_REG || type == DT_LNK { files.append(prefix + name) }
+        }
+        return files.sorted()
+    }
+
     public func read(_ path: String, limit: Int) throws -> [UInt8]? {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { String(path[..<$0]) } ?? ""
@@ -322,6 +350,10 @@ public struct MemorySource: FileSource {
         return bytes
     }
     public func readerForAnotherThread() throws -> FileSource? { self }
+    public func filesInFolder(_ folder: String) throws -> [String]? {
+        let prefix = folder.isEmpty ? "" : folder + "/"
+        return files.keys.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }.sorted()
+    }
 }
 
 import Git
@@ -390,6 +422,13 @@ public final class CommitSource: FileSource {
         }
         // Git orders a folder as if its name ended in "/": nearly always sorted already.
         if !zip(sortedPaths, sortedPaths.dropFirst()).allSatisfy({ $0 < $1 }) { sortedPaths.sort() }
+    }
+
+    /// Read from the commit's tree when asked (only handlers' folders are), not kept with the listing.
+    public func filesInFolder(_ folder: String) throws -> [String]? {
+        let prefix = folder.isEmpty ? "" : folder + "/"
+        return try repository.tree(of: commit, under: folder).map(\.path)
+            .filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }
     }
 
     /// A link, or a path below one, is refused; a blob larger than `limit` too (git holds it whole,

@@ -266,10 +266,12 @@ public struct Loader {
         context.publishes = publishes
         result.recorded.statuses.reserveCapacity(dependents.count)
         result.desired.runs.reserveCapacity(dependents.count)
+        let scripts = ScriptCheck(source: source)
         for j in decoded.indices {
             let i = dependents[j]
             guard let report = decoded[j].report else { continue }  // listed but gone
             if !report.deferred.isEmpty { context.resolveDeferred(report) }
+            scripts.check(decoded[j].script, report)
             let recheck = decoded[j].recheck
             switch decoded[j].decoded {
             case .status(let key, let status?): result.recorded.statuses[key] = status
@@ -373,6 +375,8 @@ public struct Loader {
         var publishes: (String, PublishAs)?
         /// Usable only if a model version it names gets published: decided when every publisher is known.
         var recheck = false
+        /// The repository script a run's or eval's handler names, and where: checked once all are decoded.
+        var script: (path: String, mark: Mark)?
         var failure: Error?
 
         /// A file listed but not there.
@@ -406,6 +410,10 @@ public struct Loader {
             case .status(let key): decoded = .status(key, StatusCodec.decode(key, root, report: report))
             case .object(let key):
                 guard let context else { return }
+                if key.kind != .view, let handler = root["handler"], let command = handler.scalar,
+                   let path = HandlerScript.path(in: command) {
+                    script = (path, handler.mark)
+                }
                 switch key.kind {
                 case .run:
                     if let m = root["publish"]?["model"]?.scalar {

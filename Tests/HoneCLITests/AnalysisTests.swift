@@ -20,6 +20,8 @@ final class AnalysisRepo {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let sha = String(repeating: "ab", count: 32), sha2 = String(repeating: "cd", count: 32)
         write("hone.yaml", "kind: Project\nname: analysis\npools:\n  local:\n    executor: local\n")
+        write("train.py", "print('train')\n")  // the scripts the handlers name
+        write("eval.py", "print('eval')\n")
         write("models/base/v1.yaml", "kind: ModelVersion\nuri: data/base.bin\nsha256: \(sha)\n")
         write("models/bot/v1.yaml", "kind: ModelVersion\nuri: store://sha256/\(sha2)/model.npz\nsha256: \(sha2)\npublishedFrom: g/train-a\n")
         write("datasets/test/v1.yaml", "kind: DatasetVersion\nuri: data/test.jsonl\nsha256: \(sha)\n")

@@ -71,6 +71,9 @@ struct HoneRepoFixture {
         """)
         try write("artifacts/base.bin", "base model\n")
         try write("data/d.txt", "some data\n")
+        // The scripts the fixtures' handlers name (validate checks that they exist).
+        try write("train.py", "print('train')\n")
+        try write("eval.py", "print('eval')\n")
         try write("models/base/v1.yaml", "kind: ModelVersion\nuri: artifacts/base.bin\nsha256: \(HoneRepoFixture.sha("base model\n"))\n")
         try write("datasets/d/v1.yaml", "kind: DatasetVersion\nuri: data/d.txt\nsha256: \(HoneRepoFixture.sha("some data\n"))\n")
     }

@@ -102,6 +102,7 @@ final class ValidateTests: XCTestCase {
         try write("groups/support/runs/bad.yaml", "kind: Run\nbaseModel: tiny@v2\ntrainDataset: tickets@v1\nhandlr: python t.py\n")
         try write("groups/support/evals/e.yaml", "kind: Eval\nfromRun: goood\nhandler: h\ndataset: tickets@v1\ndebug: {password: hunter2}\n")
         try write("groups/support/notes.md", "notes\n")
+        try write("t.py", "print('t')\n")
     }
 
     let brokenText = """
@@ -121,6 +122,42 @@ final class ValidateTests: XCTestCase {
     4 errors, 1 warning in 3 files (8 checked)
 
     """
+
+    /// A typo in the script a handler names is caught by validate (exit 1, at the handler, with a "did
+    /// you mean"), in the working tree and in the commit `--ref` names; plan refuses nothing else.
+    func testValidateChecksTheScriptAHandlerNames() throws {
+        _ = try hone("init", dir.path, "--name", "acme", "--group", "support")
+        try write("models/tiny/v1.yaml", "kind: ModelVersion\nuri: x.npz\nsha256: \(String(repeating: "0", count: 64))\n")
+        try write("datasets/tickets/v1.yaml", "kind: DatasetVersion\nuri: t.jsonl\nsha256: \(String(repeating: "1", count: 64))\n")
+        try write("handlers/finetune.py", "print('train')\n")
+        try write("groups/support/runs/r.yaml", "kind: Run\nbaseModel: tiny@v1\ntrainDataset: tickets@v1\nhandler: python handlers/finetun.py\n")
+        try write("groups/support/runs/module.yaml", "kind: Run\nbaseModel: tiny@v1\ntrainDataset: tickets@v1\nhandler: python -m handlers.finetun\n")
+        let typo = try hone("validate", in: dir)
+        XCTAssertEqual(typo.status, 1, typo.stdout + typo.stderr)
+        XCTAssertTrue(typo.stdout.hasPrefix("""
+            groups/support/runs/r.yaml:4:10: error: handler script "handlers/finetun.py" does not exist in the working tree (did you mean "handlers/finetune.py"?)
+                handler: python handlers/finetun.py
+                         ^
+            1 error in 1 file
+            """), typo.stdout)
+        // Committed with the typo, fixed in the working tree only: --ref HEAD still has it.
+        try git("add", "-A", in: dir)
+        try git("commit", "-qm", "typo", in: dir)
+        try write("groups/support/runs/r.yaml", "kind: Run\nbaseModel: tiny@v1\ntrainDataset: tickets@v1\nhandler: python handlers/finetune.py\n")
+        XCTAssertEqual(try hone("validate", in: dir).status, 0)
+        let head = try hone("validate", "-C", dir.path, "--ref", "HEAD")
+        XCTAssertEqual(head.status, 1)
+        XCTAssertTrue(head.stdout.contains("groups/support/runs/r.yaml:4:10: error: handler script \"handlers/finetun.py\" does not exist in the commit "), head.stdout)
+        // A script only in the working tree is missing from the commit.
+        try write("groups/support/runs/r.yaml", "kind: Run\nbaseModel: tiny@v1\ntrainDataset: tickets@v1\nhandler: ./handlers/new.sh\n")
+        try write("handlers/new.sh", "echo new\n")
+        try git("add", "groups", in: dir)
+        try git("commit", "-qm", "new handler, script not added", in: dir)
+        XCTAssertEqual(try hone("validate", in: dir).status, 0)
+        let missing = try hone("validate", "-C", dir.path, "--ref", "HEAD")
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stdout.contains("error: handler script \"handlers/new.sh\" does not exist in the commit "), missing.stdout)
+    }
 
     func testValidateBrokenRepository() throws {
         try brokenRepository()

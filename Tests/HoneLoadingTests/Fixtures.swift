@@ -70,6 +70,12 @@ let validRepository: [String: String] = [
     """,
     "evaluations/base.yaml": "kind: Eval\nmodel: tiny-char@v1\nhandler: python e.py\ndataset: tickets-test@v1\n",
     "evaluations/views/all.yaml": "kind: View\ndefault: true\n",
+    // The scripts the handlers above (and the tests' runFile/evalFile) name: validate checks they exist.
+    "handlers/finetune.py": "print('train')\n",
+    "handlers/evaluate.py": "print('eval')\n",
+    "train.py": "print('train')\n",
+    "eval.py": "print('eval')\n",
+    "e.py": "print('eval')\n",
 ]
 
 /// One expected diagnostic: path, line, column and a piece of the message.

@@ -284,6 +284,44 @@ final class LoaderTests: XCTestCase {
         check(["models/support-bot/v1.yaml": published("support/lora-r8"), "models/support-bot/v2.yaml": published("support/lora-r8"), run: creator], [])
     }
 
+    /// Which word of a handler command is the repository script it runs, if any.
+    func testTheScriptAHandlerCommandNames() {
+        let cases: [(String, String?)] = [
+            ("python handlers/finetune.py", "handlers/finetune.py"),
+            ("python3 -u ./handlers/finetune.py --epochs 3", "handlers/finetune.py"),
+            ("OMP_NUM_THREADS=1 python3.11 -W ignore train.py", "train.py"),
+            ("env A=1 bash scripts/run.sh x", "scripts/run.sh"),
+            ("Rscript --vanilla analysis/fit.R", "analysis/fit.R"),
+            ("node -r ts-node/register src/train.js", "src/train.js"),
+            ("python -- handlers/x.py", "handlers/x.py"),
+            ("./train.sh --fast", "train.sh"),
+            ("handlers/run.sh", "handlers/run.sh"),
+            ("/usr/bin/python3 handlers/x.py", "handlers/x.py"),
+            // Not a file of the repository, or not plainly one: not checked.
+            ("python -m pkg.train", nil), ("python -mpkg", nil), ("python -c 'print(1)'", nil), ("bash -c \"python x.py\"", nil),
+            ("python /opt/train.py", nil), ("/opt/bin/train", nil), ("python \"$SCRIPT\"", nil), ("python ~/train.py", nil),
+            ("python ../outside.py", nil), ("accelerate launch train.py", nil), ("h", nil), ("python", nil), ("python -", nil),
+            ("", nil), ("python handlers/*.py", nil),
+        ]
+        for (command, expected) in cases {
+            XCTAssertEqual(HandlerScript.path(in: command), expected, command)
+        }
+    }
+
+    /// A handler naming a script that is not in the repository is an error at the handler, with a
+    /// "did you mean" when a file beside it is close; the object is not used, its neighbours are.
+    func testAHandlerScriptThatDoesNotExistIsAnError() {
+        check([run: runFile().replacingOccurrences(of: "python train.py", with: "python handlers/finetun.py")],
+              [Expect(run, 4, 10, "handler script \"handlers/finetun.py\" does not exist in the memory (did you mean \"handlers/finetune.py\"?)")],
+              invalid: [evalPath])
+        check([botEval: evalFile("model: support-bot@v1").replacingOccurrences(of: "python eval.py", with: "./scripts/eval.sh")],
+              [Expect(botEval, 2, 10, "handler script \"scripts/eval.sh\" does not exist in the memory")])
+        // The same file, present, and commands that name no repository file: fine.
+        check([run: runFile().replacingOccurrences(of: "python train.py", with: "python3 -u ./handlers/finetune.py --lr 3")], [])
+        check([run: runFile().replacingOccurrences(of: "python train.py", with: "python -m handlers.finetun")], [])
+        check([run: runFile().replacingOccurrences(of: "python train.py", with: "\"python /opt/finetun.py\"")], [])
+    }
+
     func testEvalOfAVersionAnotherRunWillPublish() {
         check([run: runFile("publish: {model: fresh-bot, as: new}"), botEval: evalFile("model: fresh-bot@v1")], [])
     }

@@ -148,6 +148,7 @@ final class SourceTests: XCTestCase {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var files = validRepository
+        files["t.py"] = "print('t')\n"
         // Folder names that sort differently as paths than as names ("a-b" < "a/" < "a0").
         for g in ["a", "a-b", "a0"] {
             files["groups/\(g)/group.yaml"] = "kind: Group\ndescription: \(g)\n"
@@ -212,6 +213,31 @@ final class SourceTests: XCTestCase {
         try git(["init", "-q"], in: dir)
         try git(["add", "-A"], in: dir)
         try git(["commit", "-qm", "fixture"], in: dir)
+    }
+
+    /// The script a handler names is looked for in the tree being read: a script only in the working
+    /// tree is missing from the commit (`--ref`), and a typo is missing from both, with a "did you mean".
+    func testHandlerScriptsAreLookedForInTheTreeBeingRead() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var files = validRepository
+        files["groups/support/runs/typo.yaml"] = "kind: Run\nbaseModel: tiny-char@v1\ntrainDataset: tickets@v3\nhandler: python handlers/finetun.py\n"
+        files["groups/support/runs/fresh.yaml"] = "kind: Run\nbaseModel: tiny-char@v1\ntrainDataset: tickets@v3\nhandler: ./handlers/fresh.sh\n"
+        try commitFixture(files, in: dir)
+        try writeFiles(["handlers/fresh.sh": "echo fresh\n"], to: dir)  // written after the commit
+
+        let repo = try Repository.open(dir.path)
+        let commit = try Loader(source: CommitSource(repository: repo, commit: try repo.resolve("HEAD"))).load()
+        let tree = try Loader(source: WorkingTreeSource(root: dir)).load()
+        let typo = "groups/support/runs/typo.yaml:4:10: error: handler script \"handlers/finetun.py\" does not exist in the"
+        XCTAssertEqual(tree.diagnostics.map(\.headline), [typo + " working tree (did you mean \"handlers/finetune.py\"?)"])
+        let short = try repo.resolve("HEAD").short
+        XCTAssertEqual(commit.diagnostics.map(\.headline), [
+            "groups/support/runs/fresh.yaml:4:10: error: handler script \"handlers/fresh.sh\" does not exist in the commit \(short)",
+            typo + " commit \(short) (did you mean \"handlers/finetune.py\"?)",
+        ])
+        XCTAssertEqual(Set(commit.invalidObjects.map(\.display)), ["support/fresh", "support/typo"])
+        XCTAssertNotNil(tree.desired.runs[ObjectKey(scope: .group("support"), kind: .run, name: "fresh")])
     }
 
     /// Hidden files are skipped unless their name ends in .yaml (then they are read, and reported).

@@ -42,6 +42,9 @@ final class PlannerTests: XCTestCase {
         handler: python eval.py
         autoRelease: 30m
         """,
+        "train.py": "print('train')\n",
+        "eval.py": "print('eval')\n",
+        "other.py": "print('other')\n",
     ]
 
     func load(_ extra: [String: String?] = [:]) throws -> LoadResult {

@@ -3,7 +3,7 @@ import Foundation
 import HoneEngine
 import HoneModel
 
-/// The `hone` command: a root with one subcommand per verb (design §4).
+/// The `hone` command: a root with one subcommand per verb (specs/cli.md).
 public struct HoneCommand: ParsableCommand {
     public init() {}
     public static let version = "0.1.0"

@@ -53,7 +53,7 @@ extension HoneCommand {
         let code = exitCode(for: error)
         let message = fullMessage(for: error)
         if !message.isEmpty { Terminal.write(message + "\n", to: code == .success ? .standardOutput : .standardError) }
-        // Design §4: usage errors (64 in swift-argument-parser) exit 1 like any error.
+        // specs/cli.md: usage errors (64 in swift-argument-parser) exit 1 like any error.
         Foundation.exit(code.rawValue == 64 ? 1 : code.rawValue)
     }
 }

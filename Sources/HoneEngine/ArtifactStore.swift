@@ -5,7 +5,7 @@ import HoneModel
 /// Where bulk outputs live (trained weights, full logs): never in git. Content-addressed, so a
 /// stored artifact is immutable and its `sha256` is its address.
 ///
-/// URIs (design §1): `store://sha256/<digest>/<file>` (in the store), `file:///abs/path`, or a path
+/// URIs (specs/versions.md): `store://sha256/<digest>/<file>` (in the store), `file:///abs/path`, or a path
 /// relative to the repository root.
 public struct ArtifactStore {
     public let root: URL

@@ -10,7 +10,7 @@ struct PreparationFailure: Error {
     var message: String
 }
 
-/// Turns a Pending status into a ready job directory (design §3): `src/` (the tree of the spec's
+/// Turns a Pending status into a ready job directory (specs/job-contract.md): `src/` (the tree of the spec's
 /// commit), `out/`, and `job.json` (inputs verified against their sha256 where they are); returns the JobSpec.
 struct JobPreparation {
     let repository: Repository

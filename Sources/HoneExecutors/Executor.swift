@@ -6,7 +6,7 @@ import Foundation
 /// `src/` (a snapshot of the repository tree at the reconciled commit), `job.json` and `out/`,
 /// then calls `launch`. Everything the job reads or writes lives in that directory.
 public struct JobSpec: Sendable, Equatable {
-    /// hone's deterministic id (design §2): also the Slurm job name and the local job folder name.
+    /// hone's deterministic id (specs/status.md): also the Slurm job name and the local job folder name.
     public var id: String
     /// "group/name" or "evaluations/name", for logs and the Slurm comment.
     public var object: String

@@ -2,7 +2,7 @@ import Foundation
 import HoneModel
 import YAML
 
-/// What a file is, by its place in the layout (design §1).
+/// What a file is, by its place in the layout (specs/layout.md).
 enum FilePlace {
     case project
     case version(VersionKind, VersionRef)
@@ -131,7 +131,7 @@ public final class ParseCache: @unchecked Sendable {
     func replace(with fresh: [String: Entry]) { lock.withLock { entries = fresh } }
 }
 
-/// Reads a repository (working tree or commit) into model values, checking everything (design §1):
+/// Reads a repository (working tree or commit) into model values, checking everything (specs/layout.md):
 /// every file is read and checked before anything fails; an invalid object is skipped, never fatal.
 public struct Loader {
     public var source: FileSource

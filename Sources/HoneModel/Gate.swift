@@ -1,4 +1,4 @@
-/// A regression gate: `">= baseline - 0.01"` or `"<= 12"` (design §1, `gates:`).
+/// A regression gate: `">= baseline - 0.01"` or `"<= 12"` (specs/eval.md, `gates:`).
 public struct GateExpression: Sendable, Equatable, CustomStringConvertible {
     public enum Op: String, Sendable, CaseIterable { case ge = ">=", le = "<=", gt = ">", lt = "<", eq = "==" }
     public var op: Op

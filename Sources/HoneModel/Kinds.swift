@@ -20,7 +20,7 @@ public enum Scope: Sendable, Hashable, Comparable {
     }
 }
 
-/// The identity of a run, eval or view: its path (design §1).
+/// The identity of a run, eval or view: its path (specs/layout.md).
 public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable { case run, eval, view }
     public var scope: Scope
@@ -76,7 +76,7 @@ public struct VersionRef: Sendable, Hashable, Comparable, CustomStringConvertibl
     }
 }
 
-/// The name rule of design §1: `[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?`.
+/// The name rule (specs/layout.md): `[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?`.
 public enum Names {
     public static let pattern = "[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?"
     public static func isValid(_ s: String) -> Bool {

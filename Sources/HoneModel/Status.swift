@@ -46,7 +46,7 @@ public struct ModelOutput: Sendable, Equatable {
     }
 }
 
-/// Recorded state of one run (RunStatus) or eval (EvalStatus), under `status/` (design §2).
+/// Recorded state of one run (RunStatus) or eval (EvalStatus), under `status/` (specs/status.md).
 public struct ObjectStatus: Sendable, Equatable {
     public var key: ObjectKey
     public var id: String

@@ -1,6 +1,6 @@
 import HoneModel
 
-/// Spec digests and job ids (design §2). The digest covers what changes a job's result — handler,
+/// Spec digests and job ids (specs/status.md). The digest covers what changes a job's result — handler,
 /// params, inputs and the digests of the versions they name — in canonical form (sorted keys, no
 /// formatting), so comments, key order, descriptions, owners and pools never cause a rerun.
 public enum SpecDigest {

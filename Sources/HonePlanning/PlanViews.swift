@@ -54,7 +54,7 @@ public enum PlanViews {
         return out
     }
 
-    // MARK: JSON (design §4; stable)
+    // MARK: JSON (specs/cli-plan.md; stable)
 
     public static func json(_ plan: Plan) -> JSONValue {
         let actions: [JSONValue] = plan.actions.map { a in

@@ -45,6 +45,7 @@ test-python:
 	fi
 	@if [ -f specs/check_schemas.py ]; then python3 specs/check_schemas.py; fi
 	@if [ -f specs/test_schemas.py ]; then python3 -m pytest -q specs/test_schemas.py; fi
+	python3 -m pytest -q specs/test_no_outside_contract.py
 
 # Fuzzing (libFuzzer through swiftc -sanitize=fuzzer) in its own scratch path, so the normal build
 # is untouched. `make fuzz FUZZ_TIME=600` fuzzes each target that long; `make test` runs test-fuzz:

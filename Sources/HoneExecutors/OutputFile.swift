@@ -172,13 +172,7 @@ package final class OutputFile {
         defer { close(out) }
         try forEachChunk { chunk in
             each(chunk)
-            var written = 0
-            while written < chunk.count {
-                let n = chunk.withUnsafeBytes { Foundation.write(out, $0.baseAddress! + written, chunk.count - written) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw ExecutorError("cannot write \(dest): \(String(cString: strerror(errno)))") }
-                written += n
-            }
+            try PlainFile.writeAll(chunk, to: out, path: dest)
         }
     }
 

@@ -9,6 +9,11 @@ package enum PlainFile {
         guard fd >= 0 else { throw ExecutorError("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         _ = fchmod(fd, mode_t(mode))  // an existing file keeps its mode otherwise (and the umask applies)
+        try writeAll(data, to: fd, path: path)
+    }
+
+    /// Writes all of `data` to `fd` (short writes and EINTR retried); `path` names the file in the error.
+    package static func writeAll(_ data: Data, to fd: Int32, path: String) throws {
         var written = 0
         while written < data.count {
             let n = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, data.count - written) }

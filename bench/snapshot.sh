@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What each job's private src/ costs (specs/run.md, "The job contract"; release build). For JOBS evals of one
+# What each job's private src/ costs (specs/job-contract.md; release build). For JOBS evals of one
 # commit, run one at a time, hone's launch time per job (HONE_TIMINGS "launches": src/, the inputs' sha256,
 # job.json and the spawn), with a handler that leaves src/ alone (the next job takes that src/ over) and one
 # that writes into it (every job then gets a fresh copy), on two trees: the quickstart example and a

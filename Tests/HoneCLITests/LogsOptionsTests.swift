@@ -6,7 +6,7 @@ import HoneModel
 
 /// `hone logs` on a running job, `--tail`, `--attempt`, and `hone events --since`.
 final class LogsOptionsTests: XCTestCase {
-    static let env = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"]
+    static let env = HoneRepoFixture.gitIdentity
 
     func git(_ args: [String], in dir: URL) throws {
         let p = Process()
@@ -26,7 +26,7 @@ final class LogsOptionsTests: XCTestCase {
         try f.group("g", "Group G")
         try f.write("wait.sh", "echo first line\necho second line\nwhile [ ! -f ../go ]; do sleep 0.1; done\necho last line\n")
         try f.write("groups/g/runs/wait.yaml", "kind: Run\nbaseModel: base@v1\ntrainDataset: d@v1\nhandler: bash wait.sh\n")
-        for args in [["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]] { try git(args, in: f.root) }
+        try f.commitAll()
         let rec = try runHone(["reconcile"], in: f.root, environment: Self.env)
         XCTAssertEqual(rec.status, 0, rec.stderr)
         var logs = try runHone(["logs", "g/wait"], in: f.root)

@@ -88,6 +88,23 @@ struct HoneRepoFixture {
     func read(_ path: String) throws -> String { try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) }
     func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path) }
 
+    /// A git identity for the `git` that commits fixtures and for `hone reconcile`, which commits as the user.
+    static let gitIdentity = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"]
+
+    /// `git init` and one commit of everything (the git binary as the test's oracle tool).
+    func commitAll() throws {
+        for args in [["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["git"] + args
+            p.currentDirectoryURL = root
+            p.environment = ProcessInfo.processInfo.environment.merging(Self.gitIdentity) { _, b in b }
+            p.standardOutput = FileHandle.nullDevice
+            try p.run(); p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, "git \(args)")
+        }
+    }
+
     func group(_ name: String, _ description: String) throws {
         try write("groups/\(name)/group.yaml", "kind: Group\ndescription: \(description)\n")
     }
@@ -372,16 +389,8 @@ final class ReadCommandsTests: XCTestCase {
         try f.group("g", "Group G")
         try f.write("slow.sh", "echo first line\nsleep 2\necho last line\nexit 3\n")
         try f.write("groups/g/runs/slow.yaml", "kind: Run\nbaseModel: base@v1\ntrainDataset: d@v1\nhandler: bash slow.sh\n")
-        let env = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"]
-        for args in [["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["git"] + args
-            p.currentDirectoryURL = f.root
-            p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
-            try p.run(); p.waitUntilExit()
-            XCTAssertEqual(p.terminationStatus, 0)
-        }
+        let env = HoneRepoFixture.gitIdentity
+        try f.commitAll()
         let rec = try runHone(["reconcile"], in: f.root, environment: env)
         XCTAssertEqual(rec.status, 0, rec.stderr)
         let follow = try runHone(["logs", "g/slow", "--follow"], in: f.root)
@@ -397,16 +406,8 @@ final class ReadCommandsTests: XCTestCase {
         try f.group("g", "Group G")
         try f.write("link.sh", "ln -sf /proc/self/environ ../task.log\ntouch ../linked\nsleep 2\nexit 0\n")
         try f.write("groups/g/runs/link.yaml", "kind: Run\nbaseModel: base@v1\ntrainDataset: d@v1\nhandler: bash link.sh\n")
-        let env = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"]
-        for args in [["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["git"] + args
-            p.currentDirectoryURL = f.root
-            p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
-            try p.run(); p.waitUntilExit()
-            XCTAssertEqual(p.terminationStatus, 0)
-        }
+        let env = HoneRepoFixture.gitIdentity
+        try f.commitAll()
         let rec = try runHone(["reconcile"], in: f.root, environment: env)
         XCTAssertEqual(rec.status, 0, rec.stderr)
         // Wait (with a deadline) until the handler has put its link in place.

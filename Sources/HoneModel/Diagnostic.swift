@@ -104,6 +104,8 @@ public enum TerminalText {
     /// A document a command prints (a table, CSV, an overview, a log): control characters escaped as by
     /// `escaped`, but line breaks, tabs and CRLF line ends (CSV's) stay as they are.
     public static func escapedDocument(_ s: String) -> String {
+        // Every command's whole output passes here: look before copying it into an array.
+        guard s.unicodeScalars.contains(where: { needsEscape($0) && $0 != "\n" && $0 != "\t" }) else { return s }
         let scalars = Array(s.unicodeScalars)
         func kept(_ i: Int) -> Bool {
             scalars[i] == "\n" || scalars[i] == "\t" || (scalars[i] == "\r" && i + 1 < scalars.count && scalars[i + 1] == "\n")

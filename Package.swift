@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 at the hardware's speed (BoringSSL's SHA-extension code on Linux): every digest hone computes.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // The system libyaml (Debian libyaml-dev), through a shim header.
@@ -22,7 +24,7 @@ let package = Package(
         // Git repositories through libgit2: refs, trees, blobs, commits, CAS, revwalk, diff, push.
         .target(name: "Git", dependencies: ["CGit2"], exclude: ["README.md"]),
         // Plain values for every kind, diagnostics, names and digests; no I/O.
-        .target(name: "HoneModel", dependencies: ["YAML"], exclude: ["README.md"]),
+        .target(name: "HoneModel", dependencies: ["YAML", .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"]),
         // Files (working tree or commit) → model values and diagnostics.
         .target(name: "HoneLoading", dependencies: ["HoneModel", "YAML", "Git"], exclude: ["README.md"]),
         // Pure planning: spec digests, job ids, desired vs recorded → Plan, and its renderers.

@@ -49,7 +49,7 @@ public struct ArtifactStore {
             guard let file = try OutputFile.open("out/" + f, under: jobDirectory.path) else { continue }
             let dest = tmp.appendingPathComponent(f)
             try fm.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
-            var sha = SHA256()
+            var sha = ContentHash()
             try file.copy(to: dest.path) { sha.update($0) }
             manifest += "\(sha.finalize())  \(f)\n"
         }
@@ -63,7 +63,7 @@ public struct ArtifactStore {
             }
             return ("store://sha256/\(digest)/\(name)", digest)
         }
-        let digest = SHA256.hex(manifest)
+        let digest = ContentHash.hex(manifest)
         let destDir = root.appendingPathComponent("sha256/\(digest)")
         if !fm.fileExists(atPath: destDir.path) { try ArtifactStore.move(tmp, to: destDir) }
         return ("store://sha256/\(digest)", digest)
@@ -103,14 +103,14 @@ public struct ArtifactStore {
                 guard let file = try OutputFile.open(f, under: url.path) else { throw HoneError("\(url.path)/\(f) vanished while hashing") }
                 manifest += "\(try ArtifactStore.sha256(of: file))  \(f)\n"
             }
-            return SHA256.hex(manifest)
+            return ContentHash.hex(manifest)
         }
         guard let file = try OutputFile.open(path: url.path) else { throw HoneError("\(url.path) does not exist") }
         return try ArtifactStore.sha256(of: file)
     }
 
     static func sha256(of file: OutputFile) throws -> String {
-        var sha = SHA256()
+        var sha = ContentHash()
         try file.forEachChunk { sha.update($0) }
         return sha.finalize()
     }

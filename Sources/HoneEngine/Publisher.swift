@@ -36,7 +36,7 @@ enum Publisher {
         let text = header + (try YAMLEmitter.emit(redactor.redact(manifest)))
         changes.write("models/\(ref.name)/\(ref.version).yaml", text)
         s.publishedAs = ref.description
-        s.publishedDigest = SHA256.hex(text)
+        s.publishedDigest = ContentHash.hex(text)
         s.model = ModelOutput(name: ref.name, version: ref.version, uri: uri, sha256: sha, published: true)
         s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Published", message: "published as \(ref) (models/\(ref.name)/\(ref.version).yaml)"))
     }

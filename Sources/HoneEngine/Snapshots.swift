@@ -58,7 +58,7 @@ extension JobPreparation {
             let entries = try repository.tree(of: commit).filter { !$0.path.hasPrefix("status/") }
             // Keyed by the content without status/ (hone's own commits change only status/, so they share one);
             // "copies" sets these snapshots apart from the hard-linked ones of earlier versions.
-            let key = SHA256.hex("copies\n" + entries.map { "\($0.blob.hex) \($0.executable ? "x" : "-") \($0.path)\n" }.joined())
+            let key = ContentHash.hex("copies\n" + entries.map { "\($0.blob.hex) \($0.executable ? "x" : "-") \($0.path)\n" }.joined())
             return SnapshotIndex.Snapshot(key: key, entries: entries)
         }()
         defer { index.byCommit[commit] = known }

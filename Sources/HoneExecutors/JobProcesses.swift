@@ -32,7 +32,7 @@ public enum JobProcesses {
     /// The name of a job's cgroup, unique per job directory (so two repositories' jobs of one id never share
     /// one) and short enough for any file system.
     static func cgroupName(jobDirectory: URL) -> String {
-        "hone-" + String(SHA256.hex(jobDirectory.standardizedFileURL.path).prefix(20))
+        "hone-" + String(ContentHash.hex(jobDirectory.standardizedFileURL.path).prefix(20))
     }
 
     /// Bash functions for run.sh: `hone_cgroup_create` (once, early), `hone_join` (first thing in a subshell

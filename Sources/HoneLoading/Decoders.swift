@@ -271,7 +271,7 @@ enum Decoders {
             "python": .string(v.python), "requirements": .array(v.requirements.map(JSONValue.string)),
             "env": .object(v.env.mapValues(JSONValue.string)), "systemSitePackages": .bool(v.systemSitePackages),
         ])
-        return SHA256.hex(canon.canonicalJSON)
+        return ContentHash.hex(canon.canonicalJSON)
     }
 
     static func group(_ name: String, _ root: Node, report: FileReport) -> GroupSpec? {

@@ -157,7 +157,7 @@ enum References {
             guard let published = status.publishedAs, let recorded = status.publishedDigest, let ref = VersionRef.parse(published) else { continue }
             let path = "models/\(ref.name)/\(ref.version).yaml"
             guard let (bytes, report) = file(path) else { continue }
-            let now = SHA256.hex(bytes)
+            let now = ContentHash.hex(bytes)
             guard now != recorded else { continue }
             report.error("published versions are immutable: \(path) was edited after hone published it from \(key.display) (sha256 of the file \(recorded) then, \(now) now); restore it (git checkout -- \(path)) and publish a new version instead",
                          at: Mark(line: 1, column: 1))

@@ -32,7 +32,7 @@ public enum SpecDigest {
 
     /// sha256 over the canonical spec plus `inputs` (input key → digest), sorted.
     public static func digest(canonical: JSONValue, inputs: [String: String]) -> String {
-        var s = SHA256()
+        var s = ContentHash()
         s.update(canonical.canonicalJSON)
         for k in inputs.keys.sorted() { s.update("\n\(k)=\(inputs[k]!)") }
         return s.finalize()
@@ -41,7 +41,7 @@ public enum SpecDigest {
     /// `lr-small-1-3f9c2b1d7e`: readable, unique per (object, digest, attempt), valid as a folder
     /// and Slurm job name.
     public static func jobID(_ key: ObjectKey, digest: String, attempt: Int) -> String {
-        let h = SHA256.hex("\(key.objectPath)\n\(digest)\n\(attempt)")
+        let h = ContentHash.hex("\(key.objectPath)\n\(digest)\n\(attempt)")
         return "\(key.name.prefix(40))-\(attempt)-\(h.prefix(10))"
     }
 }

@@ -78,7 +78,7 @@ struct HoneRepoFixture {
         try write("datasets/d/v1.yaml", "kind: DatasetVersion\nuri: data/d.txt\nsha256: \(HoneRepoFixture.sha("some data\n"))\n")
     }
 
-    static func sha(_ s: String) -> String { var h = SHA256(); h.update(s); return h.finalize() }
+    static func sha(_ s: String) -> String { var h = ContentHash(); h.update(s); return h.finalize() }
 
     func write(_ path: String, _ text: String) throws {
         let url = root.appendingPathComponent(path)

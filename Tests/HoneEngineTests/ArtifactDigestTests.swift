@@ -49,7 +49,7 @@ final class ArtifactDigestTests: XCTestCase {
         // The manifest, line by line, in the documented order.
         let order = [".cache/f", ".hidden", "B.txt", "a.txt", "sub-dir/y.txt", "sub.txt", "sub/x.txt", "with space.txt"]
         let manifest = try order.map { "\(try store.digest(ofInput: folder.appendingPathComponent($0)))  \($0)\n" }.joined()
-        XCTAssertEqual(digest, SHA256.hex(manifest))
+        XCTAssertEqual(digest, ContentHash.hex(manifest))
 
         // Empty folders do not count; a hidden file's content does.
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("empty/deeper"), withIntermediateDirectories: true)
@@ -93,7 +93,7 @@ final class ArtifactDigestTests: XCTestCase {
         try write("out/adapter.npz", "adapter\n", in: one)
         try write("out/summary.json", "{}", in: one)
         let single = try XCTUnwrap(try store.storeModel(jobDirectory: one, refused: &refused))
-        XCTAssertEqual(single.sha256, SHA256.hex("adapter\n"))
+        XCTAssertEqual(single.sha256, ContentHash.hex("adapter\n"))
         XCTAssertEqual(single.uri, "store://sha256/\(single.sha256)/adapter.npz")
         XCTAssertEqual(try String(contentsOf: try XCTUnwrap(store.resolve(single.uri)), encoding: .utf8), "adapter\n")
         XCTAssertEqual(refused, [])

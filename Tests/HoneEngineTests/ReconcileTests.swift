@@ -42,7 +42,7 @@ final class ReconcileTests: XCTestCase {
         let uri = try XCTUnwrap(model.uri)
         XCTAssertTrue(uri.hasPrefix("store://sha256/\(model.sha256 ?? "?")/"), uri)
         let stored = repo.url(".hone/store/" + uri.dropFirst("store://".count))
-        XCTAssertEqual(try SHA256.hex(fileAt: stored), model.sha256)
+        XCTAssertEqual(try ContentHash.hex(fileAt: stored), model.sha256)
         XCTAssertEqual(try String(contentsOf: stored, encoding: .utf8), "weights of \(run.id)")
 
         // Logs, curve and results beside the statuses, committed.
@@ -212,8 +212,8 @@ final class ReconcileTests: XCTestCase {
         let s = try XCTUnwrap(repo.status("r1"))
         XCTAssertEqual(s.phase, .failed)
         let e = try XCTUnwrap(s.event("InputDigestMismatch"))
-        XCTAssertTrue(e.message.contains(SHA256.hex("some training text\n")), e.message)
-        XCTAssertTrue(e.message.contains(SHA256.hex("someone edited the data in place\n")), e.message)
+        XCTAssertTrue(e.message.contains(ContentHash.hex("some training text\n")), e.message)
+        XCTAssertTrue(e.message.contains(ContentHash.hex("someone edited the data in place\n")), e.message)
         XCTAssertEqual(repo.executions.count, 0, "the handler never started")
         try repo.assertHealthy()
     }

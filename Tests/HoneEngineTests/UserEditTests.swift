@@ -138,7 +138,7 @@ final class UserEditTests: XCTestCase {
         try repo.commit("r1")
         try repo.reconcile()
         try repo.write("data/d.txt", "different data\n")
-        try repo.write("datasets/d/v1.yaml", "kind: DatasetVersion\nuri: data/d.txt\nsha256: \(SHA256.hex("different data\n"))\n")
+        try repo.write("datasets/d/v1.yaml", "kind: DatasetVersion\nuri: data/d.txt\nsha256: \(ContentHash.hex("different data\n"))\n")
         try repo.commit("oops: rewrote d@v1")
         let count = repo.commitCount
         let r = try repo.hone(["reconcile", "--wait"])

@@ -25,13 +25,13 @@ final class PublishedManifestTests: XCTestCase {
 
     func testUntouchedManifestIsValid() throws {
         check(["models/published-bot/v1.yaml": manifest,
-               "status/groups/support/runs/lora-r8.yaml": try status(digest: SHA256.hex(manifest))], [])
+               "status/groups/support/runs/lora-r8.yaml": try status(digest: ContentHash.hex(manifest))], [])
     }
 
     func testEditedManifestIsAnErrorAndNotUsable() throws {
         let edited = manifest.replacingOccurrences(of: "publishedFrom", with: "description: better\npublishedFrom")
         let r = check(["models/published-bot/v1.yaml": edited,
-                       "status/groups/support/runs/lora-r8.yaml": try status(digest: SHA256.hex(manifest))],
+                       "status/groups/support/runs/lora-r8.yaml": try status(digest: ContentHash.hex(manifest))],
                       [Expect("models/published-bot/v1.yaml", 1, 1, "published versions are immutable")])
         XCTAssertNil(r.desired.version(.model, VersionRef(name: "published-bot", version: "v1")))
     }

@@ -3,18 +3,18 @@ import HoneModel
 import XCTest
 
 /// Digests decide reruns and guard inputs: checked against FIPS vectors and the system's sha256sum.
-final class SHA256Tests: XCTestCase {
+final class ContentHashTests: XCTestCase {
     func testKnownVectors() {
-        XCTAssertEqual(SHA256.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(SHA256.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+        XCTAssertEqual(ContentHash.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(ContentHash.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(ContentHash.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
     func testStreamingInPiecesEqualsOneShotAndSha256sum() throws {
         var bytes = [UInt8](repeating: 0, count: 200_003)
         for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
-        var s = SHA256()
+        var s = ContentHash()
         var i = 0
         for size in [1, 63, 64, 65, 127, 1000, 4096] {
             while i < bytes.count {
@@ -26,11 +26,11 @@ final class SHA256Tests: XCTestCase {
         }
         if i < bytes.count { s.update(bytes[i...]) }
         let streamed = s.finalize()
-        XCTAssertEqual(streamed, SHA256.hex(bytes))
+        XCTAssertEqual(streamed, ContentHash.hex(bytes))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)")
         try Data(bytes).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        XCTAssertEqual(try SHA256.hex(fileAt: file), streamed)
+        XCTAssertEqual(try ContentHash.hex(fileAt: file), streamed)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
         p.arguments = [file.path]

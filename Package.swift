@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // hone: a GitOps engine for fine-tuning language models. Dependencies point down the stack:
-// C system libraries → YAML/Git bindings → model → loading → planning → executors → engine → CLI.
+// C system libraries → YAML/Git bindings → model → loading → planning → executors → engine → CLI;
+// the read side (queries) sits beside the engine, on loading and planning.
 import PackageDescription
 
 let package = Package(
@@ -31,11 +32,14 @@ let package = Package(
         .target(name: "HonePlanning", dependencies: ["HoneModel", "HoneLoading"], exclude: ["README.md"]),
         // Where jobs run: the Executor protocol, the local process pool and Slurm.
         .target(name: "HoneExecutors", dependencies: ["HoneModel"], exclude: ["README.md"]),
-        // Reconcile: load → plan → apply → record → commit; publish, history, compare, views.
+        // Reconcile: load → plan → apply → record → commit; publish, spec edits, the artifact store.
         .target(name: "HoneEngine", dependencies: ["HoneModel", "HoneLoading", "HonePlanning", "HoneExecutors", "YAML", "Git"], exclude: ["README.md"]),
+        // The read side: listings, describe, compare, history, reports, gates, eval sync. Reads specs and
+        // recorded state through HoneLoading; never reconciles, so it does not depend on HoneEngine.
+        .target(name: "HoneQueries", dependencies: ["HoneModel", "HoneLoading", "HonePlanning", "YAML", "Git"], exclude: ["README.md"]),
         // The command-line interface as a library, so tests can call it in-process too.
         .target(name: "HoneCLI", dependencies: [
-            "HoneEngine", "HonePlanning", "HoneLoading", "HoneModel", "YAML", "Git",
+            "HoneEngine", "HoneQueries", "HonePlanning", "HoneLoading", "HoneModel", "YAML", "Git",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
         // The `hone` executable: a thin entry point over HoneCLI.
@@ -58,7 +62,7 @@ let package = Package(
         .testTarget(name: "HoneExecutorsTests", dependencies: ["HoneExecutors"]),
         // Needs a running Slurm cluster (scripts/slurm-cluster.sh start); fails loudly without one in CI.
         .testTarget(name: "HoneSlurmTests", dependencies: ["HoneExecutors", "HoneLoading", "HoneModel"]),
-        .testTarget(name: "HoneCLITests", dependencies: ["HoneCLI"]),
+        .testTarget(name: "HoneCLITests", dependencies: ["HoneCLI", "HoneQueries", "HoneLoading"]),
     ],
     swiftLanguageModes: [.v6]
 )

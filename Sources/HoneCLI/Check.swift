@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HoneEngine
+import HoneLoading
+import HoneQueries
 
 enum CheckFormat: String, ExpressibleByArgument, CaseIterable { case table, markdown, json }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoneEngine
+import HoneQueries
 import HoneLoading
 import HoneModel
 

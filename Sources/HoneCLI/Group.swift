@@ -1,5 +1,6 @@
 import ArgumentParser
 import HoneEngine
+import HoneLoading
 
 struct GroupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

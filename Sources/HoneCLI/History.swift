@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HoneEngine
+import HoneLoading
+import HoneQueries
 
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoneEngine
+import HoneLoading
 import HoneModel
 
 /// The `hone` command: a root with one subcommand per verb (specs/cli.md).

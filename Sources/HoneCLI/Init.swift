@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoneEngine
+import HoneLoading
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoneEngine
+import HoneLoading
 import HonePlanning
 
 enum PlanFormat: String, ExpressibleByArgument, CaseIterable { case text, markdown, json }

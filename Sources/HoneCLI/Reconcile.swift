@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoneEngine
+import HoneLoading
 import HoneModel
 
 struct Reconcile: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import HoneEngine
+import HoneLoading
 import HoneModel
 
 /// Everything the CLI prints passes through the redactor of the secrets in scope (specs/secrets.md): the

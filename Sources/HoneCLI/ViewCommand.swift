@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HoneEngine
+import HoneLoading
+import HoneQueries
 import HoneModel
 
 struct ViewCommand: ParsableCommand {
@@ -43,7 +45,7 @@ struct ViewCommand: ParsableCommand {
         @Flag(help: "Also list hidden views (visible: false).") var all = false
         @Option(name: [.customShort("o"), .long], help: ArgumentHelp(ListFormat.help)) var format: ListFormat = .table
         func run() throws {
-            let table = try SpecEdits(workspace: repo.workspace()).listViews(scope.required(), includeHidden: all)
+            let table = try Listings.views(repo.workspace(), scope: scope.required(), includeHidden: all)
             print(table.render(format.tableFormat), terminator: "")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HoneExecutors
+import HoneLoading
 import HoneModel
 
 /// Where bulk outputs live (trained weights, full logs): never in git. Content-addressed, so a

@@ -21,19 +21,6 @@ public struct PlanOutcome {
 }
 
 extension Workspace {
-    /// With `--base`: the head to read (HEAD unless `--ref` names one) and the paths that differ
-    /// between base and head, renames and deletions included (libgit2 tree diff).
-    func pullRequestChange(base: String?, ref: String?) throws -> (ref: String?, changedPaths: [String]?) {
-        guard let base else { return (ref, nil) }
-        let repo = try requireRepository()
-        let head = ref ?? "HEAD"
-        let baseID: ObjectID
-        do { baseID = try repo.resolve(base) } catch { throw HoneError("cannot resolve --base \(base): \(error)") }
-        let headID: ObjectID
-        do { headID = try repo.resolve(head) } catch { throw HoneError("cannot resolve --ref \(head): \(error)") }
-        return (head, try repo.diff(from: baseID, to: headID).flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } })
-    }
-
     public func plan(_ request: PlanRequest) throws -> PlanOutcome {
         let (ref, changedPaths) = try pullRequestChange(base: request.base, ref: request.ref)
         let load: LoadResult
@@ -88,46 +75,5 @@ extension Workspace {
             out.sourceLine = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(node.mark.line - 1).first.map(String.init)
             return out
         }
-    }
-}
-
-/// Which objects a set of changed paths touches: changed specs, specs whose versions changed,
-/// evals of changed runs, and statuses of deleted specs.
-public enum PullRequestScope {
-    /// The folders (`groups/g/`, `evaluations/`) holding everything a change can affect, or nil when the
-    /// change reaches further (hone.yaml, or a version edited or deleted rather than added) and
-    /// everything must be read.
-    public static func touchedScopes(_ paths: [String]) -> [String]? {
-        var scopes: Set<String> = []
-        for p in paths {
-            let parts = p.split(separator: "/").map(String.init)
-            switch parts.first {
-            case "groups" where parts.count >= 3: scopes.insert("groups/\(parts[1])/")
-            case "evaluations": scopes.insert("evaluations/")
-            case "status" where parts.count >= 4 && parts[1] == "groups": scopes.insert("groups/\(parts[2])/")
-            case "status" where parts.count >= 2 && parts[1].hasPrefix("evaluations"): scopes.insert("evaluations/")
-            case "models", "datasets", "runtimes", "hone.yaml": return nil
-            default: continue
-            }
-        }
-        return scopes.sorted()
-    }
-
-    public static func objects(touchedBy paths: [String], desired: DesiredState, recorded: RecordedState) -> Set<ObjectKey> {
-        let changed = Set(paths)
-        var out: Set<ObjectKey> = []
-        let all = Set(desired.runs.keys).union(desired.evals.keys).union(recorded.statuses.keys)
-        for k in all where changed.contains(k.specPath) { out.insert(k) }
-        func versionPath(_ kind: VersionKind, _ r: VersionRef?) -> String? { r.map { "\(kind.folder)/\($0.name)/\($0.version).yaml" } }
-        for (k, r) in desired.runs {
-            let refs = [versionPath(.model, r.baseModel), versionPath(.dataset, r.trainDataset), versionPath(.dataset, r.validationDataset), versionPath(.runtime, r.runtime)]
-            if refs.contains(where: { $0.map(changed.contains) ?? false }) { out.insert(k) }
-        }
-        for (k, e) in desired.evals {
-            let refs = [versionPath(.model, e.model), versionPath(.dataset, e.dataset), versionPath(.runtime, e.runtime)]
-            if refs.contains(where: { $0.map(changed.contains) ?? false }) { out.insert(k) }
-            if let r = e.fromRunKey, out.contains(r) { out.insert(k) }
-        }
-        return out
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HoneLoading
 
 /// One reconciler per repository: an flock on `.hone/reconcile.lock`, held for the whole run and
 /// released by the kernel if the process dies. The file names the holder for the waiting side.

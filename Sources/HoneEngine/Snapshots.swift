@@ -1,5 +1,6 @@
 import Foundation
 import Git
+import HoneLoading
 import HoneModel
 #if canImport(Glibc)
 import Glibc

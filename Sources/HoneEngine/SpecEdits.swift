@@ -149,14 +149,7 @@ public struct SpecEdits {
 
     // MARK: views
 
-    func checkScope(_ scope: Scope, _ load: LoadResult) throws {
-        if case .group(let g) = scope {
-            guard Names.isValid(g) else { throw HoneError("\"\(g)\" is not a valid group name") }
-            guard load.desired.groups[g] != nil || load.files.contains("groups/\(g)/group.yaml") else {
-                throw HoneError("no group \"\(g)\" (groups/\(g)/group.yaml does not exist)")
-            }
-        }
-    }
+    func checkScope(_ scope: Scope, _ load: LoadResult) throws { try ObjectAddress.checkScope(scope, in: load) }
 
     func viewFiles(_ scope: Scope, _ load: LoadResult) -> [String] {
         let folder = scope.folder + "/views/"
@@ -171,23 +164,6 @@ public struct SpecEdits {
             throw HoneError("no view \"\(name)\" in \(scope.folder)/views\(hint)" + (names.isEmpty ? "" : "; views: \(names.sorted().joined(separator: ", "))"))
         }
         return key
-    }
-
-    /// The views of a scope as a table (hidden ones only with `includeHidden`).
-    public func listViews(_ scope: Scope, includeHidden: Bool) throws -> Table {
-        let load = try workspace.load(ref: nil, includeStatus: false)
-        try checkScope(scope, load)
-        let views = load.desired.views.values.filter { $0.key.scope == scope && (includeHidden || $0.visible) }.sorted { $0.key < $1.key }
-        let rows: [[String: JSONValue]] = views.map { v in
-            ["name": .string(v.key.name), "default": .bool(v.isDefault), "visible": .bool(v.visible),
-             "columns": .string(v.columns?.joined(separator: ",") ?? "(all)"), "pinned": .string(v.pinned.joined(separator: ",")),
-             "filter": .string(v.filter.map(SpecEdits.filterText).joined(separator: " ")), "sort": .string("\(v.sortBy):\(v.sortOrder.rawValue)")]
-        }
-        return Table(columns: ["name", "default", "visible", "columns", "pinned", "filter", "sort"], rows: rows)
-    }
-
-    static func filterText(_ c: FilterClause) -> String {
-        c.column + (c.op == .glob ? "=" : c.op.rawValue) + c.value
     }
 
     /// `metrics.accuracy>=0.5` → (`metrics.accuracy`, `>=0.5`); `phase=Succeeded` → (`phase`, `Succeeded`).

@@ -6,6 +6,7 @@ import FoundationXML
 @testable import HoneCLI
 import HoneEngine
 import HoneLoading
+import HoneQueries
 import HoneModel
 import YAML
 

@@ -3,6 +3,7 @@ import Foundation
 import XCTest
 import HoneCLI
 import HoneEngine
+import HoneQueries
 import HoneModel
 
 /// `hone get KIND` for every kind (singular or plural, "did you mean" on typos), `-o wide|yaml`, the

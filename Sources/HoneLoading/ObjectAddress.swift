@@ -96,4 +96,14 @@ extension ObjectAddress {
             return both ? ["\(k.scope.name)/\(k.kind.rawValue)s/\(k.name)"] : [k.display]
         }.sorted()
     }
+
+    /// Throws unless `scope` is `evaluations` or a group that exists (in the specs or as a file).
+    public static func checkScope(_ scope: Scope, in load: LoadResult) throws {
+        if case .group(let g) = scope {
+            guard Names.isValid(g) else { throw HoneError("\"\(g)\" is not a valid group name") }
+            guard load.desired.groups[g] != nil || load.files.contains("groups/\(g)/group.yaml") else {
+                throw HoneError("no group \"\(g)\" (groups/\(g)/group.yaml does not exist)")
+            }
+        }
+    }
 }

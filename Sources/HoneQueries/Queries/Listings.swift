@@ -112,6 +112,26 @@ public enum Listings {
     }
 }
 
+/// `hone view list`: the saved views of a scope.
+extension Listings {
+    /// The views of a scope as a table (hidden ones only with `includeHidden`).
+    public static func views(_ ws: Workspace, scope: Scope, includeHidden: Bool) throws -> Table {
+        let load = try ws.load(ref: nil, includeStatus: false)
+        try ObjectAddress.checkScope(scope, in: load)
+        let views = load.desired.views.values.filter { $0.key.scope == scope && (includeHidden || $0.visible) }.sorted { $0.key < $1.key }
+        let rows: [[String: JSONValue]] = views.map { v in
+            ["name": .string(v.key.name), "default": .bool(v.isDefault), "visible": .bool(v.visible),
+             "columns": .string(v.columns?.joined(separator: ",") ?? "(all)"), "pinned": .string(v.pinned.joined(separator: ",")),
+             "filter": .string(v.filter.map(filterText).joined(separator: " ")), "sort": .string("\(v.sortBy):\(v.sortOrder.rawValue)")]
+        }
+        return Table(columns: ["name", "default", "visible", "columns", "pinned", "filter", "sort"], rows: rows)
+    }
+
+    static func filterText(_ c: FilterClause) -> String {
+        c.column + (c.op == .glob ? "=" : c.op.rawValue) + c.value
+    }
+}
+
 /// Filtering and sorting rows the way views say (specs/view.md).
 public enum ViewQuery {
     static let numericColumns: Set<String> = ["duration", "cost", "attempt"]

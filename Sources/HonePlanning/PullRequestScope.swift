@@ -1,0 +1,44 @@
+import Foundation
+import HoneLoading
+import HoneModel
+
+/// Which objects a set of changed paths touches: changed specs, specs whose versions changed,
+/// evals of changed runs, and statuses of deleted specs.
+public enum PullRequestScope {
+    /// The folders (`groups/g/`, `evaluations/`) holding everything a change can affect, or nil when the
+    /// change reaches further (hone.yaml, or a version edited or deleted rather than added) and
+    /// everything must be read.
+    public static func touchedScopes(_ paths: [String]) -> [String]? {
+        var scopes: Set<String> = []
+        for p in paths {
+            let parts = p.split(separator: "/").map(String.init)
+            switch parts.first {
+            case "groups" where parts.count >= 3: scopes.insert("groups/\(parts[1])/")
+            case "evaluations": scopes.insert("evaluations/")
+            case "status" where parts.count >= 4 && parts[1] == "groups": scopes.insert("groups/\(parts[2])/")
+            case "status" where parts.count >= 2 && parts[1].hasPrefix("evaluations"): scopes.insert("evaluations/")
+            case "models", "datasets", "runtimes", "hone.yaml": return nil
+            default: continue
+            }
+        }
+        return scopes.sorted()
+    }
+
+    public static func objects(touchedBy paths: [String], desired: DesiredState, recorded: RecordedState) -> Set<ObjectKey> {
+        let changed = Set(paths)
+        var out: Set<ObjectKey> = []
+        let all = Set(desired.runs.keys).union(desired.evals.keys).union(recorded.statuses.keys)
+        for k in all where changed.contains(k.specPath) { out.insert(k) }
+        func versionPath(_ kind: VersionKind, _ r: VersionRef?) -> String? { r.map { "\(kind.folder)/\($0.name)/\($0.version).yaml" } }
+        for (k, r) in desired.runs {
+            let refs = [versionPath(.model, r.baseModel), versionPath(.dataset, r.trainDataset), versionPath(.dataset, r.validationDataset), versionPath(.runtime, r.runtime)]
+            if refs.contains(where: { $0.map(changed.contains) ?? false }) { out.insert(k) }
+        }
+        for (k, e) in desired.evals {
+            let refs = [versionPath(.model, e.model), versionPath(.dataset, e.dataset), versionPath(.runtime, e.runtime)]
+            if refs.contains(where: { $0.map(changed.contains) ?? false }) { out.insert(k) }
+            if let r = e.fromRunKey, out.contains(r) { out.insert(k) }
+        }
+        return out
+    }
+}

@@ -123,8 +123,11 @@ struct JobPreparation {
         guard lstat(url.path, &st) == 0 else {
             throw PreparationFailure(reason: "InputMissing", message: "\(what): \(uri) does not exist (\(url.path))")
         }
+        // A repository-relative input is the job's own fresh copy in src/: nothing to remember it by.
+        let inSnapshot = !uri.hasPrefix("store://") && !uri.hasPrefix("file://") && !uri.hasPrefix("/")
         let actual: String
-        do { actual = try store.digest(ofInput: url) } catch let refusal as OutputFile.Refusal {
+        defer { store.inputCache.save() }
+        do { actual = try store.digest(ofInput: url, cache: inSnapshot ? nil : store.inputCache) } catch let refusal as OutputFile.Refusal {
             throw PreparationFailure(reason: "InputNotRegular", message: "\(what): \(uri): \(refusal); an input must be a regular file or a folder of regular files")
         } catch {
             throw PreparationFailure(reason: "InputUnreadable", message: "\(what): \(uri): \(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import HoneModel
 
 /// A file a job wrote (or an input it reads), opened the one way hone reads such files: never through a
 /// symbolic link, only a regular file, and never more than the caller asks for. A handler controls what is
@@ -33,11 +34,16 @@ package final class OutputFile {
     package let size: Int
     package let device: UInt64
     package let inode: UInt64
+    /// Modification and change times in nanoseconds since the epoch, as `fstat` gave them at open.
+    package let mtimeNs: Int64
+    package let ctimeNs: Int64
     private let fd: Int32
 
     private init(fd: Int32, path: String, status st: stat) {
         self.fd = fd; self.path = path
         size = Int(st.st_size); device = UInt64(st.st_dev); inode = UInt64(st.st_ino)
+        mtimeNs = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        ctimeNs = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
     }
 
     deinit { close(fd) }
@@ -163,6 +169,19 @@ package final class OutputFile {
             try body(chunk)
             offset += chunk.count
         }
+    }
+
+    /// The sha256 of the whole file (lowercase hex), read from its start through one reused buffer.
+    package func sha256() throws -> String {
+        var hash = ContentHash()
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw Refusal.unreadable(path, reason: String(cString: strerror(errno))) }
+        #if os(Linux)
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
+        #endif
+        do { try hash.updateReading(fd: fd, chunkSize: 4 << 20) } catch {
+            throw Refusal.unreadable(path, reason: "\(error)")
+        }
+        return hash.finalize()
     }
 
     /// Streams the file into `dest` (created or truncated, mode 0644), passing every chunk to `each` as well.

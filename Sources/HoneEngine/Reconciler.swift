@@ -519,6 +519,7 @@ public final class Reconciler {
         s.createdAt = Timestamp.string(now)
         s.specCommit = specCommit
         s.inputs = a.inputs
+        s.code = a.code
         let task: String
         if let run = load.desired.runs[key] {
             task = "train"

@@ -299,6 +299,43 @@ enum Decoders {
         return PublishRequest(model: model, as: as_)
     }
 
+    /// `code:` (specs/run.md, "Code"): repository paths, files or folders; absent → the folder of the
+    /// handler's script (the script itself when it is at the top of the repository, nothing when the
+    /// handler names no script); `[]` → none.
+    static func code(_ f: inout Fields, handler: String?) -> [String] {
+        guard let v = f.raw("code"), !v.isNullScalar else { return defaultCode(handler: handler) }
+        guard let items = v.items else {
+            f.error("\"code\" must be a list of repository paths (files or folders), like [handlers/, lib/tokenize.py], or [] for none; found \(v.kindDescription)", at: v.mark)
+            return []
+        }
+        var out: [String] = []
+        for item in items {
+            guard let s = Fields.string(item, key: "code item", lenient: false, fields: &f) else { continue }
+            guard let path = HandlerScript.repositoryPath(s) else {
+                f.error("\"code\": \"\(s)\" is not a path inside the repository (relative, without .. or shell characters)", at: item.mark)
+                continue
+            }
+            if writtenByHone(path) {
+                f.error("\"code\": \"\(s)\" is written by hone, not code (every reconcile would change it)", at: item.mark)
+                continue
+            }
+            if !out.contains(path) { out.append(path) }
+        }
+        return out.sorted()
+    }
+
+    /// `status/`, `.hone/`, `.git/`: what hone writes changes with every reconcile.
+    static func writtenByHone(_ path: String) -> Bool {
+        guard let top = path.split(separator: "/").first else { return false }
+        return top == "status" || top == ".hone" || top == ".git"
+    }
+
+    static func defaultCode(handler: String?) -> [String] {
+        guard let handler, let script = HandlerScript.path(in: handler) else { return [] }
+        let folder = script.split(separator: "/").dropLast().joined(separator: "/")
+        return [folder.isEmpty ? script : folder]
+    }
+
     static func onChange(_ f: inout Fields) -> OnChange {
         guard let v = f.raw("onChange"), !v.isNullScalar else { return .cancel }
         if let s = v.scalar, let o = OnChange(rawValue: s) { return o }
@@ -321,6 +358,7 @@ enum Decoders {
         let rerun = f.int("rerun", min: 0) ?? 0
         let oc = onChange(&f)
         let pub = publish(&f)
+        let code = code(&f, handler: handler)
         f.finish()
         c.checkPool(&f, pool)
         c.checkVersion(&f, "baseModel", .model, base)
@@ -330,7 +368,7 @@ enum Decoders {
         c.checkPublish(&f, key, pub)
         guard !report.hasErrors, let base, let train, let handler else { return nil }
         return RunSpec(key: key, description: description, pool: pool, baseModel: base, trainDataset: train, validationDataset: val,
-                       runtime: runtime, handler: handler, params: params, owner: owner, rerun: rerun, onChange: oc, publish: pub)
+                       runtime: runtime, handler: handler, params: params, owner: owner, rerun: rerun, onChange: oc, publish: pub, code: code)
     }
 
     static func eval(_ key: ObjectKey, _ root: Node, context c: ReferenceContext, report: FileReport) -> EvalSpec? {
@@ -398,6 +436,7 @@ enum Decoders {
             f.error("gate \"\(relative.metric)\" compares with the baseline, but this eval names no \"baseline\"", at: root["gates"]![relative.metric]!.mark)
         }
         let syncedFrom = f.string("syncedFrom")
+        let code = code(&f, handler: handler)
         f.finish()
         c.checkPool(&f, pool)
         c.checkVersion(&f, "model", .model, model)
@@ -408,7 +447,7 @@ enum Decoders {
         guard !report.hasErrors, let handler, let dataset else { return nil }
         return EvalSpec(key: key, description: description, pool: pool, model: model, fromRun: fromRun, handler: handler, dataset: dataset,
                         runtime: runtime, params: params, autoRelease: autoRelease, debug: debug, rerun: rerun, onChange: oc, owner: owner,
-                        gates: gates, baseline: baseline, syncedFrom: syncedFrom)
+                        gates: gates, baseline: baseline, syncedFrom: syncedFrom, code: code)
     }
 
     static func view(_ key: ObjectKey, _ root: Node, context c: ReferenceContext, report: FileReport) -> ViewSpec? {

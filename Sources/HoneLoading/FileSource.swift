@@ -24,6 +24,12 @@ public protocol FileSource {
     /// repository-relative paths, inside the layout or not; [] when there is no such folder, nil when
     /// the source cannot tell. What a handler's script is checked against.
     func filesInFolder(_ folder: String) throws -> [String]?
+    /// Whether `path` is a file or a folder of the tree (a `code:` path is checked against it); nil when
+    /// the source cannot tell.
+    func hasPath(_ path: String) throws -> Bool?
+    /// Where the code runs and evals depend on is read from: the commit read, HEAD for the working tree;
+    /// nil without a repository or a commit (code is then not compared: specs/run.md, "Code").
+    func codeReader() throws -> CodeReader?
 }
 
 extension FileSource {
@@ -31,6 +37,8 @@ extension FileSource {
     public func contentID(_ path: String) throws -> String? { nil }
     public func readerForAnotherThread() throws -> FileSource? { nil }
     public func filesInFolder(_ folder: String) throws -> [String]? { nil }
+    public func hasPath(_ path: String) throws -> Bool? { nil }
+    public func codeReader() throws -> CodeReader? { nil }
     /// An attachment (a committed log, metrics.jsonl): the same policy, with the attachment limit.
     public func read(_ path: String) throws -> [UInt8]? { try read(path, limit: ReadLimit.attachment) }
 }
@@ -124,6 +132,21 @@ public struct WorkingTreeSource: FileSource {
     public func readerForAnotherThread() throws -> FileSource? { WorkingTreeSource(root: root) }
 
     public func listFiles() throws -> [String] { try listing().files }
+
+    /// A file or folder, not followed if it is a link (a link is neither).
+    public func hasPath(_ path: String) throws -> Bool? {
+        var st = stat()
+        guard lstat(rootPath + "/" + path, &st) == 0 else { return false }
+        let type = st.st_mode & S_IFMT
+        return type == S_IFREG || type == S_IFDIR
+    }
+
+    /// HEAD's tree: plan on the working tree compares the code reconcile would run (the committed code).
+    public func codeReader() throws -> CodeReader? {
+        guard FileManager.default.fileExists(atPath: rootPath + "/.git"),
+              let repository = try? Repository.open(rootPath), let head = try repository.headCommit() else { return nil }
+        return CodeReader(repository: repository, commit: head)
+    }
 
     /// Sorted as strings: each folder's entries are sorted with folders compared as "name/" (git's
     /// rule), which is the order of the full paths — no sort of 10,000 long paths. Entries are
@@ -354,6 +377,7 @@ public struct MemorySource: FileSource {
         let prefix = folder.isEmpty ? "" : folder + "/"
         return files.keys.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }.sorted()
     }
+    public func hasPath(_ path: String) throws -> Bool? { files.keys.contains { $0 == path || $0.hasPrefix(path + "/") } }
 }
 
 import Git
@@ -397,6 +421,9 @@ public final class CommitSource: FileSource {
     }
 
     public func contentID(_ path: String) throws -> String? { try blobID(path)?.hex }
+
+    public func hasPath(_ path: String) throws -> Bool? { !(try repository.tree(of: commit, under: path)).isEmpty }
+    public func codeReader() throws -> CodeReader? { CodeReader(repository: repository, commit: commit) }
 
     /// The blob id of a path (for diffs that skip what did not change).
     public func blobID(_ path: String) throws -> ObjectID? {

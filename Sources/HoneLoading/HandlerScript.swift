@@ -82,4 +82,14 @@ final class ScriptCheck {
         guard let listed = folders[folder], let files = listed, !files.contains(path) else { return }
         report.error("handler script \"\(path)\" does not exist in the \(source.label)\(NearMiss.hint(for: path, among: files))", at: mark)
     }
+
+    /// Each path of a `code:` list must be a file or folder of the tree read.
+    func check(code: [(path: String, mark: Mark)], _ report: FileReport) {
+        for (path, mark) in code {
+            if paths[path] == nil { paths[path] = (try? source.hasPath(path)) ?? nil }
+            guard paths[path] == .some(false) else { continue }
+            report.error("code path \"\(path)\" is neither a file nor a folder of the \(source.label)", at: mark)
+        }
+    }
+    private var paths: [String: Bool?] = [:]
 }

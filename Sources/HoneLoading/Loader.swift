@@ -272,6 +272,7 @@ public struct Loader {
             guard let report = decoded[j].report else { continue }  // listed but gone
             if !report.deferred.isEmpty { context.resolveDeferred(report) }
             scripts.check(decoded[j].script, report)
+            scripts.check(code: decoded[j].code, report)
             let recheck = decoded[j].recheck
             switch decoded[j].decoded {
             case .status(let key, let status?): result.recorded.statuses[key] = status
@@ -348,6 +349,12 @@ public struct Loader {
             .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
             .map(\.element)
         clock.lap("checks and diagnostics")
+        // The code objects depend on, from the commit (one tree lookup per distinct path).
+        if let reader = try? source.codeReader(), let snapshot = try? reader.snapshot(of: result.desired) {
+            result.desired.code = snapshot
+            result.recorded.codeAtLaunch = reader.codeAtLaunch(result.desired, result.recorded)
+        }
+        clock.lap("code")
         result.parsedFiles = KeptUntilReleased((decodedBasics, decoded))
         return result
     }
@@ -377,6 +384,8 @@ public struct Loader {
         var recheck = false
         /// The repository script a run's or eval's handler names, and where: checked once all are decoded.
         var script: (path: String, mark: Mark)?
+        /// The paths a `code:` list names, and where: checked once all are decoded.
+        var code: [(path: String, mark: Mark)] = []
         var failure: Error?
 
         /// A file listed but not there.
@@ -413,6 +422,10 @@ public struct Loader {
                 if key.kind != .view, let handler = root["handler"], let command = handler.scalar,
                    let path = HandlerScript.path(in: command) {
                     script = (path, handler.mark)
+                }
+                if key.kind != .view, let items = root["code"]?.items {
+                    code = items.compactMap { i in i.scalar.flatMap(HandlerScript.repositoryPath).map { ($0, i.mark) } }
+                        .filter { !Decoders.writtenByHone($0.path) }
                 }
                 switch key.kind {
                 case .run:

@@ -34,6 +34,9 @@ public enum StatusCodec {
         s.cost = f.double("cost")
         s.metrics = f.json("metrics") ?? [:]
         s.inputs = Dictionary((f.stringMap("inputs") ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        if let c = f.raw("code"), !c.isNullScalar {
+            s.code = Dictionary((f.stringMap("code") ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
         s.runtime = f.string("runtime")
         s.dataset = f.string("dataset")
         if key.kind == .run {
@@ -150,6 +153,7 @@ public enum StatusCodec {
         }
         if s.key.kind == .run { opt("publishedAs", s.publishedAs); opt("publishedDigest", s.publishedDigest) }
         e.append(("inputs", .mapping(s.inputs.keys.sorted().map { ($0, .text(s.inputs[$0]!)) })))
+        if let c = s.code { e.append(("code", .mapping(c.keys.sorted().map { ($0, .text(c[$0]!)) }))) }
         e.append(("tasks", .sequence(s.tasks.map { t in
             var te: [(String, Node)] = [("name", .text(t.name)), ("phase", .string(t.phase.rawValue))]
             if let x = t.executorId { te.append(("executorId", .text(x))) }

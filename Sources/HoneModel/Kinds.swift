@@ -221,13 +221,17 @@ public struct RunSpec: Sendable, Equatable {
     public var rerun: Int
     public var onChange: OnChange
     public var publish: PublishRequest?
+    /// Repository paths (files or folders) whose committed content the run depends on (`code:`, default: the
+    /// folder of the handler's script; specs/run.md).
+    public var code: [String]
 
     public init(key: ObjectKey, description: String? = nil, pool: String, baseModel: VersionRef, trainDataset: VersionRef,
                 validationDataset: VersionRef? = nil, runtime: VersionRef? = nil, handler: String, params: [String: JSONValue] = [:],
-                owner: String? = nil, rerun: Int = 0, onChange: OnChange = .cancel, publish: PublishRequest? = nil) {
+                owner: String? = nil, rerun: Int = 0, onChange: OnChange = .cancel, publish: PublishRequest? = nil, code: [String] = []) {
         self.key = key; self.description = description; self.pool = pool; self.baseModel = baseModel
         self.trainDataset = trainDataset; self.validationDataset = validationDataset; self.runtime = runtime
         self.handler = handler; self.params = params; self.owner = owner; self.rerun = rerun; self.onChange = onChange; self.publish = publish
+        self.code = code
     }
 }
 
@@ -260,11 +264,14 @@ public struct EvalSpec: Sendable, Equatable {
     public var baseline: String?
     /// Where a synced copy came from (`support/e` or `evaluations/e`), set by `hone sync`.
     public var syncedFrom: String?
+    /// Repository paths whose committed content the eval depends on (as `RunSpec.code`).
+    public var code: [String]
 
     public init(key: ObjectKey, description: String? = nil, pool: String, model: VersionRef? = nil, fromRun: String? = nil, handler: String,
                 dataset: VersionRef, runtime: VersionRef? = nil, params: [String: JSONValue] = [:], autoRelease: Int? = 3600,
                 debug: DebugSettings = DebugSettings(), rerun: Int = 0, onChange: OnChange = .cancel, owner: String? = nil,
-                gates: [(metric: String, expression: String)] = [], baseline: String? = nil, syncedFrom: String? = nil) {
+                gates: [(metric: String, expression: String)] = [], baseline: String? = nil, syncedFrom: String? = nil, code: [String] = []) {
+        self.code = code
         self.key = key; self.description = description; self.pool = pool; self.model = model; self.fromRun = fromRun
         self.handler = handler; self.dataset = dataset; self.runtime = runtime; self.params = params; self.autoRelease = autoRelease
         self.debug = debug; self.rerun = rerun; self.onChange = onChange; self.owner = owner; self.gates = gates; self.baseline = baseline
@@ -276,7 +283,7 @@ public struct EvalSpec: Sendable, Equatable {
             && a.handler == b.handler && a.dataset == b.dataset && a.runtime == b.runtime && a.params == b.params
             && a.autoRelease == b.autoRelease && a.debug == b.debug && a.rerun == b.rerun && a.onChange == b.onChange
             && a.owner == b.owner && a.gates.map { "\($0.metric)=\($0.expression)" } == b.gates.map { "\($0.metric)=\($0.expression)" }
-            && a.baseline == b.baseline && a.syncedFrom == b.syncedFrom
+            && a.baseline == b.baseline && a.syncedFrom == b.syncedFrom && a.code == b.code
     }
 
     /// The run whose draft model this eval reads, when `fromRun` is set.
@@ -330,6 +337,8 @@ public struct DesiredState: Sendable {
     public var runs: [ObjectKey: RunSpec] = [:]
     public var evals: [ObjectKey: EvalSpec] = [:]
     public var views: [ObjectKey: ViewSpec] = [:]
+    /// The committed content of every path a run's or eval's `code:` names (specs/run.md, "Code").
+    public var code = CodeSnapshot()
     public init() {}
 
     public func version(_ kind: VersionKind, _ ref: VersionRef) -> VersionSpec? { versions[kind]?[ref] }

@@ -73,6 +73,9 @@ public struct ObjectStatus: Sendable, Equatable {
     public var events: [StatusEvent]
     /// The digest of every version the attempt used (`models/tiny-char/v1` → sha256 of its file or artifact).
     public var inputs: [String: String]
+    /// The blob id of every file of the object's `code:` paths in `specCommit` (file → id); nil for a status
+    /// recorded before hone recorded code (specs/status.md, "Code").
+    public var code: [String: String]?
     // Runs
     public var model: ModelOutput?
     public var baseModel: String?
@@ -109,6 +112,9 @@ public struct RecordedState: Sendable {
     /// key → the file's path. The planner leaves them alone — nothing launched, nothing overwritten —
     /// until the file is fixed: "no status" would launch a job that may already have run.
     public var unreadable: [ObjectKey: String] = [:]
+    /// For statuses without `code` (recorded before hone recorded it): the files of the object's `code:`
+    /// paths in the commit the attempt was launched from (`specCommit`), when that commit can be read.
+    public var codeAtLaunch: [ObjectKey: [String: String]] = [:]
     public init() {}
 }
 

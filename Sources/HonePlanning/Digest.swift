@@ -30,11 +30,14 @@ public enum SpecDigest {
         return .object(o)
     }
 
-    /// sha256 over the canonical spec plus `inputs` (input key → digest), sorted.
-    public static func digest(canonical: JSONValue, inputs: [String: String]) -> String {
+    /// sha256 over the canonical spec plus `inputs` (input key → digest), sorted, plus the digest of the
+    /// object's code files (`CodeSnapshot.digest`) when it has any: without code, the digest is the one
+    /// hone computed before it recorded code.
+    public static func digest(canonical: JSONValue, inputs: [String: String], code: String? = nil) -> String {
         var s = ContentHash()
         s.update(canonical.canonicalJSON)
         for k in inputs.keys.sorted() { s.update("\n\(k)=\(inputs[k]!)") }
+        if let code { s.update("\ncode=\(code)") }
         return s.finalize()
     }
 

@@ -61,6 +61,9 @@ public struct PlannedAction: Sendable, Equatable {
     public var gates: [String]
     /// For publish: the version to write (`support-bot@v2`).
     public var publishAs: VersionRef?
+    /// For create and rerun: the code files the attempt runs (file → blob id, recorded in its status); nil
+    /// when the code cannot be read (no commit).
+    public var code: [String: String]?
 
     public init(key: ObjectKey, action: ActionKind, reason: String, id: String? = nil, attempt: Int? = nil, specDigest: String? = nil,
                 inputs: [String: String] = [:], pool: String? = nil, costEstimate: Double? = nil, costNote: String? = nil,

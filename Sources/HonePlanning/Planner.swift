@@ -133,7 +133,7 @@ public struct Planner: Sendable {
         let inputs = versionInputs(run)
         var waits: [String] = []
         if let p = pendingPublisher(run.baseModel) { waits.append("\(run.baseModel), which \(p.display) will publish") }
-        let digest = SpecDigest.digest(canonical: SpecDigest.canonical(run), inputs: inputs)
+        let spec = SpecParts(canonical: SpecDigest.canonical(run), inputs: inputs, code: desired.code, codePaths: run.code)
         let pool = desired.project?.pools[run.pool]
         var cost: Double? = nil
         var costNote: String? = nil
@@ -142,7 +142,7 @@ public struct Planner: Sendable {
             else if let h = pool.maxHours { cost = pool.costPerHour * h }
             else { costNote = "unknown: pool \(pool.name) sets no maxHours" }
         }
-        return decide(key: key, status: status, digest: digest, inputs: inputs, rerun: run.rerun, onChange: run.onChange,
+        return decide(key: key, status: status, spec: spec, rerun: run.rerun, onChange: run.onChange,
                       waits: waits, pool: run.pool, cost: cost, costNote: costNote, gates: [], publish: run.publish)
     }
 
@@ -169,7 +169,7 @@ public struct Planner: Sendable {
                 waits.append("run \(runKey.display) to succeed (never run)")
             }
         }
-        let digest = SpecDigest.digest(canonical: SpecDigest.canonical(eval), inputs: inputs)
+        let spec = SpecParts(canonical: SpecDigest.canonical(eval), inputs: inputs, code: desired.code, codePaths: eval.code)
         let pool = desired.project?.pools[eval.pool]
         var cost: Double? = nil
         var costNote: String? = nil
@@ -180,7 +180,7 @@ public struct Planner: Sendable {
             else { costNote = "unknown: autoRelease is off and pool \(pool.name) sets no maxHours" }
         }
         let gates = eval.gates.map { "\($0.metric) \($0.expression)" }
-        var action = decide(key: key, status: status, digest: digest, inputs: inputs, rerun: eval.rerun, onChange: eval.onChange,
+        var action = decide(key: key, status: status, spec: spec, rerun: eval.rerun, onChange: eval.onChange,
                             waits: waits, pool: eval.pool, cost: cost, costNote: costNote, gates: gates, publish: nil)
         // Auto-release: a job past its release time is cancelled (recorded as AutoReleased).
         if action.action == .poll, let s = status, let r = s.releaseAt, let at = Timestamp.date(r), at <= now {
@@ -195,13 +195,17 @@ public struct Planner: Sendable {
 
     // MARK: Shared decision
 
-    func decide(key: ObjectKey, status: ObjectStatus?, digest: String, inputs: [String: String], rerun: Int, onChange: OnChange,
+    func decide(key: ObjectKey, status: ObjectStatus?, spec: SpecParts, rerun: Int, onChange: OnChange,
                 waits: [String], pool: String, cost: Double?, costNote: String?, gates: [String], publish: PublishRequest?) -> PlannedAction {
+        let inputs = spec.inputs
+        let digest = spec.digest(recordedCode: status?.code)
         func action(_ a: ActionKind, _ reason: String, attempt: Int? = nil, supersedes: String? = nil) -> PlannedAction {
             let id = attempt.map { SpecDigest.jobID(key, digest: digest, attempt: $0) } ?? status?.id
-            return PlannedAction(key: key, action: a, reason: reason, id: id, attempt: attempt ?? status?.attempt, specDigest: digest,
-                                 inputs: inputs, pool: pool, costEstimate: a == .create || a == .rerun || a == .blocked ? cost : nil,
-                                 costNote: costNote, supersedes: supersedes, gates: gates)
+            var out = PlannedAction(key: key, action: a, reason: reason, id: id, attempt: attempt ?? status?.attempt, specDigest: digest,
+                                    inputs: inputs, pool: pool, costEstimate: a == .create || a == .rerun || a == .blocked ? cost : nil,
+                                    costNote: costNote, supersedes: supersedes, gates: gates)
+            out.code = spec.files
+            return out
         }
         // A status that does not decode may record a job that ran, or runs: never launch over it.
         if let path = recorded.unreadable[key] {
@@ -215,10 +219,12 @@ public struct Planner: Sendable {
         if let changed = changedVersion(key, status: status, inputs: inputs) {
             return action(.blocked, "input \(changed.input) changed its digest (versions are immutable)")
         }
-        let specChanged = status.specDigest != digest
+        let change = status.specDigest == digest ? SpecChange() : spec.change(from: status, codeAtLaunch: recorded.codeAtLaunch[key])
         let rerunRaised = rerun > status.rerun
-        if specChanged || rerunRaised {
-            let why = rerunRaised && !specChanged ? "rerun raised to \(rerun)" : rerunRaised ? "spec changed and rerun raised" : "spec changed"
+        if change.any || rerunRaised {
+            var parts = change.reasons
+            if rerunRaised { parts.append(parts.isEmpty ? "rerun raised to \(rerun)" : "rerun raised") }
+            let why = parts.joined(separator: " and ")
             // Waiting on an input says more than "changed": without the input the digest cannot match anyway.
             if !waits.isEmpty { return action(.blocked, "waits for " + waits.joined(separator: "; ")) }
             if status.phase.isActive {

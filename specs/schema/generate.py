@@ -238,6 +238,10 @@ COMMON = {
     "rerun": integer("Raise it to run again with the same spec.", minimum=0, default=0),
     "onChange": t("string", enum=["cancel", "wait"], default="cancel",
                   description="cancel: a spec change supersedes a running attempt; wait: let it finish first."),
+    "code": t("array", "null", items=t("string", pattern=r"^(?!/)(?!status(/|$))(?!\.hone(/|$))(?!\.git(/|$)).+$"),
+              description="Repository paths (files or folders) whose committed content the object depends on: a "
+                          "committed change reruns it. Default: the folder of the script the handler names "
+                          "(the script itself at the top of the repository); [] for none."),
 }
 
 run = schema("hone Run (groups/<group>/runs/<run>.yaml)", "A fine-tune run. Identity by path: <group>/<run>.", {
@@ -253,6 +257,7 @@ run = schema("hone Run (groups/<group>/runs/<run>.yaml)", "A fine-tune run. Iden
     "owner": COMMON["owner"],
     "rerun": COMMON["rerun"],
     "onChange": COMMON["onChange"],
+    "code": COMMON["code"],
     "publish": obj({
         "model": name("Registry model to publish into.", required=True),
         "as": t("string", enum=["new", "version"], default="new",
@@ -294,6 +299,7 @@ eval_ = schema("hone Eval (groups/<group>/evals/<eval>.yaml, evaluations/<eval>.
               "additionalProperties": t("string", pattern=GATE)},
     "baseline": name("An eval in the same scope this one is compared with (gates using `baseline`)."),
     "syncedFrom": string("Written by `hone sync`: where this copy came from (support/e or evaluations/e)."),
+    "code": COMMON["code"],
 }, ["dataset", "handler"], defs={"json": JSON_DEF},
     allOf=[
         {"anyOf": [{"required": ["model"]}, {"required": ["fromRun"]}],
@@ -379,6 +385,10 @@ def status_props(kind):
         "metrics": json_map("Summary metrics (the handler's summary.json)."),
         "inputs": {"type": ["object", "null"], "description": "Digest of every version used, by path (models/tiny-char/v1 → sha256).",
                    "patternProperties": SECRET_RULE, "additionalProperties": t("string", "number", "boolean", "null")},
+        "code": {"type": ["object", "null"],
+                 "description": "The git blob id of every file of the object's code paths in specCommit (file → id); "
+                                "absent in statuses recorded before hone recorded code.",
+                 "patternProperties": SECRET_RULE, "additionalProperties": t("string")},
         "tasks": t("array", "null", items={"$ref": "#/$defs/task"}, description="The job's tasks."),
         "events": t("array", "null", items={"$ref": "#/$defs/event"}, description="What happened, oldest first."),
     }

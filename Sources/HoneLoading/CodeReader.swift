@@ -39,9 +39,13 @@ public final class CodeReader {
     /// attempt was launched from. Absent when that commit is unknown or not in the repository.
     public func codeAtLaunch(_ desired: DesiredState, _ recorded: RecordedState) -> [ObjectKey: [String: String]] {
         var out: [ObjectKey: [String: String]] = [:]
+        var readable: [String: ObjectID?] = [:]  // per commit: 10,000 statuses share a few
         for (key, status) in recorded.statuses where status.code == nil {
-            guard let paths = desired.runs[key]?.code ?? desired.evals[key]?.code, !paths.isEmpty,
-                  let hex = status.specCommit, let id = ObjectID(hex: hex), (try? repository.commit(id)) != nil else { continue }
+            guard let paths = desired.runs[key]?.code ?? desired.evals[key]?.code, !paths.isEmpty, let hex = status.specCommit else { continue }
+            if readable[hex] == nil {
+                readable[hex] = ObjectID(hex: hex).flatMap { id in (try? repository.commit(id)).map { _ in id } }
+            }
+            guard let id = readable[hex] ?? nil else { continue }
             var files: [String: String] = [:]
             for p in paths { guard let f = try? self.files(under: p, in: id) else { continue }; files.merge(f) { a, _ in a } }
             out[key] = files

@@ -77,12 +77,12 @@ struct JobPreparation {
                 env["HONE_DEBUG"] = "1"
                 guard let password = environment[eval.debug.passwordEnv], !password.isEmpty else {
                     throw PreparationFailure(reason: "DebugPasswordMissing",
-                                             message: "debug mode is on but \(eval.debug.passwordEnv) is not set where hone runs: set it (never in git) and reconcile again")
+                                             message: "debug mode is on but \(eval.debug.passwordEnv) is not set where hone runs: set it in the environment of `hone reconcile` (never in git), then start another attempt with `hone rerun \(status.key.display)`, commit and reconcile (a failed attempt is not retried by reconcile alone)")
                 }
                 // Shorter values are not redacted (they would mask ordinary words): refuse them.
                 guard password.utf8.count >= SecretRedactor.minimumLength else {
                     throw PreparationFailure(reason: "DebugPasswordTooShort",
-                                             message: "debug mode is on but \(eval.debug.passwordEnv) is shorter than \(SecretRedactor.minimumLength) characters: hone could not keep it out of logs; choose a longer one")
+                                             message: "debug mode is on but \(eval.debug.passwordEnv) is shorter than \(SecretRedactor.minimumLength) characters: hone could not keep it out of logs; choose a longer one, then `hone rerun \(status.key.display)`, commit and reconcile")
                 }
                 secrets[eval.debug.passwordEnv] = password
                 env["HONE_DEBUG_PASSWORD_ENV"] = eval.debug.passwordEnv

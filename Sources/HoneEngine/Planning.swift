@@ -10,7 +10,11 @@ public struct PlanRequest {
     public var ref: String?
     public var base: String?
     public var now: Date
-    public init(ref: String?, base: String?, now: Date = Date()) { self.ref = ref; self.base = base; self.now = now }
+    /// The environment `hone reconcile` would run in (debug password variables are looked up there).
+    public var environment: [String: String]
+    public init(ref: String?, base: String?, now: Date = Date(), environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.ref = ref; self.base = base; self.now = now; self.environment = environment
+    }
 }
 
 public struct PlanOutcome {
@@ -35,6 +39,7 @@ extension Workspace {
         let problems = try self.problems(load, ref: ref, now: request.now)
         plan.errors = problems.filter(\.isError)
         plan.warnings = problems.filter { !$0.isError }
+        plan.warnings += try debugPasswordWarnings(plan, load, ref: ref, environment: request.environment)
         var scope: Set<ObjectKey>? = nil
         if let changedPaths {
             let s = PullRequestScope.objects(touchedBy: changedPaths, desired: load.desired, recorded: load.recorded)
@@ -49,6 +54,29 @@ extension Workspace {
 }
 
 extension Workspace {
+    /// A debug eval about to start whose password variable is unset or empty here would fail at once
+    /// (`DebugPasswordMissing`) and stay failed until rerun: said before anything launches, at its
+    /// `debug` field. Only the name is looked at, never the value (a short one is `DebugPasswordTooShort`).
+    func debugPasswordWarnings(_ plan: Plan, _ load: LoadResult, ref: String?, environment: [String: String]) throws -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for a in plan.actions where a.action == .create || a.action == .rerun {
+            guard let eval = load.desired.evals[a.key], eval.debug.enabled else { continue }
+            let variable = eval.debug.passwordEnv
+            guard (environment[variable] ?? "").isEmpty else { continue }
+            var d = Diagnostic(.warning, path: a.key.specPath, mark: .none,
+                               message: "debug mode is on but \(variable) is not set here: reconcile would fail \(a.key.display) (DebugPasswordMissing) — set \(variable) in the environment of `hone reconcile` (never in git) before reconciling")
+            if let bytes = try? source(ref: ref).read(d.path, limit: ReadLimit.specFile) {
+                let text = String(decoding: bytes, as: UTF8.self)
+                if let node = YAMLParser.parse(text).root?["debug"] {
+                    d.line = node.mark.line; d.column = node.mark.column
+                    d.sourceLine = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(node.mark.line - 1).first.map(String.init)
+                }
+            }
+            out.append(d)
+        }
+        return out
+    }
+
     /// Every problem of a loaded repository: the loader's diagnostics and what only planning finds
     /// (`Planner.problems`), pointed at their source lines and sorted by path, line and column. `hone
     /// plan` and `hone validate` both report this, so they never disagree.

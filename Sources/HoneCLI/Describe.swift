@@ -13,7 +13,7 @@ struct DescribeCommand: ParsableCommand {
         static func parse(_ text: String) throws -> Kind {
             let t = text.lowercased()
             if let k = Kind(rawValue: t) ?? (t.hasSuffix("s") ? Kind(rawValue: String(t.dropLast())) : nil) { return k }
-            let hint = ObjectAddress.nearest(t, among: allCases.map(\.rawValue)).map { " (did you mean \($0)?)" } ?? ""
+            let hint = NearMiss.suggestion(for: t, among: allCases.map(\.rawValue)).map { " (did you mean \($0)?)" } ?? ""
             throw ValidationError("no kind \"\(text)\"\(hint): hone describe shows a run, eval, group or model")
         }
     }
@@ -45,8 +45,11 @@ struct DescribeCommand: ParsableCommand {
         let load = try repo.workspace().load(ref: ref.ref)
         let doc: JSONValue, text: () -> String
         switch try Kind.parse(kind) {
-        case .run, .eval:
-            let key = try ObjectAddress.parse(object).resolve(in: load, only: try Kind.parse(kind) == .run ? .run : .eval)
+        case .run:
+            let key = try ObjectAddress.parse(object).resolve(in: load, only: .run)
+            doc = Describe.document(load, key); text = { Describe.text(load, key) }
+        case .eval:
+            let key = try ObjectAddress.parse(object).resolve(in: load, only: .eval)
             doc = Describe.document(load, key); text = { Describe.text(load, key) }
         case .group:
             let g = try group(load)
@@ -65,7 +68,7 @@ struct DescribeCommand: ParsableCommand {
         let g = object.hasPrefix("groups/") ? String(object.dropFirst(7)) : object
         guard load.desired.groups[g] == nil else { return g }
         if load.files.contains("groups/\(g)/group.yaml") { throw HoneError("groups/\(g)/group.yaml is invalid: run `hone validate` to see why") }
-        let hint = ObjectAddress.nearest(g, among: Array(load.desired.groups.keys)).map { " (did you mean \($0)?)" } ?? ""
+        let hint = NearMiss.suggestion(for: g, among: Array(load.desired.groups.keys)).map { " (did you mean \($0)?)" } ?? ""
         throw HoneError("no group \"\(g)\" (groups/\(g)/group.yaml does not exist)\(hint)")
     }
 
@@ -78,7 +81,7 @@ struct DescribeCommand: ParsableCommand {
             let known = versions.filter { $0.name == name }.map(\.version).sorted()
             throw HoneError("model \(name) has no version \(version): its versions are \(known.joined(separator: ", "))")
         }
-        let hint = ObjectAddress.nearest(name, among: Set(versions.map(\.name)).sorted()).map { " (did you mean \($0)?)" } ?? ""
+        let hint = NearMiss.suggestion(for: name, among: Set(versions.map(\.name)).sorted()).map { " (did you mean \($0)?)" } ?? ""
         throw HoneError("no model \"\(name)\" (models/\(name)/ has no versions)\(hint)")
     }
 }

@@ -22,7 +22,7 @@ struct Events: ParsableCommand {
     func sinceDate(now: Date = Date()) throws -> Date? {
         guard let since else { return nil }
         if let t = Timestamp.date(since) ?? Timestamp.date(since + "T00:00:00Z") { return t }
-        if case .seconds(let n)? = Duration.parse(since) { return now.addingTimeInterval(-Double(n)) }
+        if case .seconds(let n)? = DurationText.parse(since) { return now.addingTimeInterval(-Double(n)) }
         throw ValidationError("--since \(since) is neither a duration (10m, 2h, 1d) nor an ISO time (2026-01-31T09:00:00Z)")
     }
 

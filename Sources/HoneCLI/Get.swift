@@ -28,7 +28,7 @@ enum ListKind: String, CaseIterable {
     static func parse(_ text: String) throws -> ListKind {
         let t = text.lowercased()
         if let k = ListKind(rawValue: t) ?? ListKind(rawValue: t + "s") { return k }
-        let hint = ObjectAddress.nearest(t, among: allCases.map(\.rawValue)).map { " (did you mean \($0)?)" } ?? ""
+        let hint = NearMiss.suggestion(for: t, among: allCases.map(\.rawValue)).map { " (did you mean \($0)?)" } ?? ""
         throw ValidationError("no kind \"\(text)\"\(hint): hone get lists \(allCases.map(\.rawValue).joined(separator: ", "))")
     }
 

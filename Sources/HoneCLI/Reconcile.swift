@@ -27,7 +27,7 @@ struct Reconcile: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds between polls with --wait.", valueName: "SECONDS")) var pollInterval: Double = 1
 
     func validate() throws {
-        if let t = timeout, Duration.parse(t) == nil { throw ValidationError("--timeout \(t): expected a duration like 90s, 15m or 2h") }
+        if let t = timeout, DurationText.parse(t) == nil { throw ValidationError("--timeout \(t): expected a duration like 90s, 15m or 2h") }
         if timeout != nil && !wait { throw ValidationError("--timeout only applies with --wait") }
         if noCommit && push != nil { throw ValidationError("--push needs commits: it cannot be used with --no-commit") }
     }
@@ -36,7 +36,7 @@ struct Reconcile: ParsableCommand {
         var options = ReconcileOptions()
         options.ref = ref
         options.wait = wait
-        if let t = timeout, case .seconds(let s)? = Duration.parse(t) { options.timeout = TimeInterval(s) }
+        if let t = timeout, case .seconds(let s)? = DurationText.parse(t) { options.timeout = TimeInterval(s) }
         options.push = push
         options.noCommit = noCommit
         options.prune = prune

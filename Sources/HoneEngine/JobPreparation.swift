@@ -63,7 +63,7 @@ struct JobPreparation {
             if let m = eval.model {
                 job["model"] = try input(.model, m, src: src, directory: directory)
             } else if let runKey = eval.fromRunKey {
-                guard let rs = recorded[runKey], rs.phase == .succeeded, let m = rs.model, let uri = m.uri, let sha = m.sha256 else {
+                guard let rs = recorded[runKey], rs.phase == .succeeded, let m = rs.run?.model, let uri = m.uri, let sha = m.sha256 else {
                     throw PreparationFailure(reason: "RunNotReady", message: "run \(runKey.display) has no succeeded model")
                 }
                 let path = try verified(uri: uri, sha256: sha, what: "draft model of \(runKey.display)", src: src)

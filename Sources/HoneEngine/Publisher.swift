@@ -9,7 +9,7 @@ enum Publisher {
     /// The manifest is redacted here, as a tree and before its digest is taken.
     static func publish(run: RunSpec, status s: inout ObjectStatus, as ref: VersionRef, at now: Date, redactor: SecretRedactor,
                         into changes: inout ChangeSet) throws {
-        guard let model = s.model, let uri = model.uri, let sha = model.sha256 else {
+        guard let model = s.run?.model, let uri = model.uri, let sha = model.sha256 else {
             throw HoneError("\(run.key.display) has no stored model to publish")
         }
         var lineage: [(String, Node)] = [
@@ -35,9 +35,9 @@ enum Publisher {
         let header = "# Written by hone when it published \(run.key.display). Published versions are immutable: do not edit.\n"
         let text = header + (try YAMLEmitter.emit(redactor.redact(manifest)))
         changes.write("models/\(ref.name)/\(ref.version).yaml", text)
-        s.publishedAs = ref.description
-        s.publishedDigest = ContentHash.hex(text)
-        s.model = ModelOutput(name: ref.name, version: ref.version, uri: uri, sha256: sha, published: true)
+        s.run?.publishedAs = ref.description
+        s.run?.publishedDigest = ContentHash.hex(text)
+        s.run?.model = ModelOutput(name: ref.name, version: ref.version, uri: uri, sha256: sha, published: true)
         s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Published", message: "published as \(ref) (models/\(ref.name)/\(ref.version).yaml)"))
     }
 }

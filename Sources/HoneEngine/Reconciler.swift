@@ -262,7 +262,7 @@ public final class Reconciler {
                 try collectLogs(&s, store: store, project: project, into: &intent)
                 finish(&s, phase: .cancelled, at: now, project: project)
                 s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: released ? "AutoReleased" : "Deleted",
-                                            message: released ? "released after \(s.autoRelease.map { Duration.format($0) } ?? "?"): job cancelled" : "the spec was deleted: job cancelled"))
+                                            message: released ? "released after \(s.autoRelease.map { DurationText.format($0) } ?? "?"): job cancelled" : "the spec was deleted: job cancelled"))
                 statuses[a.key] = s
                 try writeStatus(s, into: &intent)
                 intent.action("cancel", a.key, id: s.id, line: "cancel \(a.key.display): \(a.reason)")
@@ -370,7 +370,7 @@ public final class Reconciler {
                     try collectLogs(&s, store: store, project: project, into: &step)
                     finish(&s, phase: .cancelled, at: now, project: project)
                     s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "AutoReleased",
-                                                message: "released after \(s.autoRelease.map { Duration.format($0) } ?? "?"): job cancelled", task: s.tasks.first?.name))
+                                                message: "released after \(s.autoRelease.map { DurationText.format($0) } ?? "?"): job cancelled", task: s.tasks.first?.name))
                     step.action("cancel", s.key, id: s.id, line: "auto-release \(s.key.display)")
                     progress("auto-released \(s.key.display) (\(s.id))")
                 }
@@ -389,7 +389,7 @@ public final class Reconciler {
                 // The job has ended and its outcome is read: its src/ can serve the next job of its snapshot
                 // now (a job launched later in this very pass). The rest of the folder stays: it proves the
                 // job ran until the commit that records the outcome. A failed debug eval keeps it all.
-                if !(s.debugEnabled && s.phase == .failed) {
+                if !(s.eval?.debugEnabled == true && s.phase == .failed) {
                     JobPreparation.recycleSource(dir.appendingPathComponent("src"), from: snapshotKeys.removeValue(forKey: s.id),
                                                  repositoryRoot: workspace.root)
                 }
@@ -492,11 +492,11 @@ public final class Reconciler {
     /// A failed debug eval keeps its job folder for inspection until its release time; after that the
     /// folder goes and the status says so.
     func releaseDebugFolders(_ statuses: inout [ObjectKey: ObjectStatus], now: Date, into step: inout ChangeSet) {
-        for (key, var s) in statuses.filter({ $0.value.debugWorkdir != nil }).sorted(by: { $0.key < $1.key }) where s.phase.isFinal {
-            guard let dir = s.debugWorkdir, let r = s.releaseAt, let at = Timestamp.date(r), at <= now,
+        for (key, var s) in statuses.filter({ $0.value.eval?.debugWorkdir != nil }).sorted(by: { $0.key < $1.key }) where s.phase.isFinal {
+            guard let dir = s.eval?.debugWorkdir, let r = s.releaseAt, let at = Timestamp.date(r), at <= now,
                   !step.files.keys.contains(key.statusPath) else { continue }
             try? FileManager.default.removeItem(atPath: dir)
-            s.debugWorkdir = nil
+            s.eval?.debugWorkdir = nil
             s.events.append(StatusEvent(at: Timestamp.string(now), reason: "DebugReleased", message: "debug mode: release time \(r) passed: removed the kept folder \(dir)"))
             statuses[key] = s
             try? writeStatus(s, into: &step)
@@ -525,18 +525,19 @@ public final class Reconciler {
             task = "train"
             s.handler = run.handler; s.params = run.params; s.rerun = run.rerun
             s.owner = run.owner ?? authors[key] ?? lastAuthor(key) ?? load.desired.project?.owner
-            s.baseModel = run.baseModel.description; s.trainDataset = run.trainDataset.description
-            s.validationDataset = run.validationDataset?.description; s.runtime = run.runtime?.description
+            s.run?.baseModel = run.baseModel.description; s.run?.trainDataset = run.trainDataset.description
+            s.run?.validationDataset = run.validationDataset?.description; s.runtime = run.runtime?.description
         } else if let eval = load.desired.evals[key] {
             task = "evaluate"
             s.handler = eval.handler; s.params = eval.params; s.rerun = eval.rerun
             s.owner = eval.owner ?? authors[key] ?? lastAuthor(key) ?? load.desired.project?.owner
-            if let m = eval.model { s.evalModel = m.description }
+            if let m = eval.model { s.eval?.model = m.description }
             else if let r = eval.fromRunKey, let rs = load.recorded.statuses[r] {
-                s.evalModel = "\(rs.model?.name ?? r.name)@\(rs.model?.version ?? "draft") (draft of \(r.display) attempt \(rs.attempt))"
+                let draft = rs.run?.model
+                s.eval?.model = "\(draft?.name ?? r.name)@\(draft?.version ?? "draft") (draft of \(r.display) attempt \(rs.attempt))"
             }
-            s.dataset = eval.dataset.description; s.runtime = eval.runtime?.description
-            s.autoRelease = eval.autoRelease; s.debugEnabled = eval.debug.enabled
+            s.eval?.dataset = eval.dataset.description; s.runtime = eval.runtime?.description
+            s.eval?.autoRelease = eval.autoRelease; s.eval?.debugEnabled = eval.debug.enabled
         } else { task = "task" }
         s.tasks = [TaskStatus(name: task, phase: .pending, log: key.statusFolder + "\(task).log")]
         s.events = [StatusEvent(at: Timestamp.string(now), reason: a.action == .create ? "Scheduled" : "Rescheduled",
@@ -602,7 +603,7 @@ public final class Reconciler {
         s.tasks[0].phase = .running
         s.tasks[0].executorId = executorId
         s.tasks[0].startedAt = s.startedAt
-        if let r = s.autoRelease, s.key.kind == .eval, let st = Timestamp.date(s.startedAt!) {
+        if let r = s.autoRelease, let st = Timestamp.date(s.startedAt!) {
             s.releaseAt = Timestamp.string(st.addingTimeInterval(TimeInterval(r)))
         }
         s.events.append(StatusEvent(at: Timestamp.string(startedAt), reason: "Started", message: "\(s.tasks[0].name) is running (\(executorId))", task: s.tasks[0].name))
@@ -630,16 +631,17 @@ public final class Reconciler {
         let at = Timestamp.string(finishedAt)
         s.tasks[0].exitCode = exitCode.map(Int.init)
         // An eval that ended before any poll saw it running has no release time yet.
-        if s.key.kind == .eval, s.releaseAt == nil, let r = s.autoRelease, let st = s.startedAt.flatMap(Timestamp.date) {
+        if s.releaseAt == nil, let r = s.autoRelease, let st = s.startedAt.flatMap(Timestamp.date) {
             s.releaseAt = Timestamp.string(st.addingTimeInterval(TimeInterval(r)))
         }
         try collectLogs(&s, store: store, project: project, into: &changes, logFile: logFile, at: finishedAt)
         var outputs = JobOutputs(jobDirectory: directory, store: store, id: s.id)
         collectOutputs(&s, outputs: &outputs, at: at, into: &changes)
-        if phase == .succeeded && s.key.kind == .run {
+        if phase == .succeeded && s.key.kind.producesModel {
             if let stored = try store.storeModel(jobDirectory: directory, refused: &outputs.refused) {
-                let name = s.model?.name ?? s.key.name
-                s.model = ModelOutput(name: name, version: "draft-\(s.attempt)", uri: stored.uri, sha256: stored.sha256, published: false)
+                let name = s.run?.model?.name ?? s.key.name
+                let attempt = s.attempt
+                s.run?.model = ModelOutput(name: name, version: "draft-\(attempt)", uri: stored.uri, sha256: stored.sha256, published: false)
             } else {
                 phase = .failed
                 s.events.append(StatusEvent(at: at, type: .warning, reason: "NoModel", message: "the handler exited 0 but wrote no model file into outputDir", task: task))
@@ -648,7 +650,7 @@ public final class Reconciler {
         if let e = outputs.refusalEvent(at: at, task: task) { s.events.append(e) }
         finish(&s, phase: phase, at: finishedAt, project: project)
         if phase == .succeeded {
-            s.events.append(StatusEvent(at: at, reason: "Succeeded", message: "\(task) exited 0 after \(Duration.span(s.durationSeconds ?? 0))", task: task))
+            s.events.append(StatusEvent(at: at, reason: "Succeeded", message: "\(task) exited 0 after \(DurationText.span(s.durationSeconds ?? 0))", task: task))
         } else if phase == .cancelled {
             s.events.append(StatusEvent(at: at, type: .warning, reason: "Cancelled", message: "the executor cancelled the job (\(reason))", task: task))
         } else {
@@ -662,8 +664,8 @@ public final class Reconciler {
             }
             s.events.append(StatusEvent(at: at, type: .warning, reason: reason == "TIMEOUT" ? "TimeLimit" : "Failed",
                                         message: why + (tail.isEmpty ? "" : "; last lines of the log:\n" + tail), task: task))
-            if s.debugEnabled, s.key.kind == .eval {
-                s.debugWorkdir = directory.path
+            if s.eval?.debugEnabled == true {
+                s.eval?.debugWorkdir = directory.path
                 s.events.append(StatusEvent(at: at, reason: "DebugKept",
                                             message: "debug mode: the job's folder \(directory.path) is kept until \(s.releaseAt ?? "the release time")", task: task))
             }
@@ -690,15 +692,16 @@ public final class Reconciler {
             if curve.isCut { warn("OutputCut", Reconciler.cutMessage("metrics.jsonl", curve)) }
         }
         var results: JSONLines? = nil
-        if s.key.kind == .eval, let r = outputs.lines("out/results.jsonl", storeAs: "results.jsonl", checkRows: true) {
+        if s.key.kind.recordsResults, let r = outputs.lines("out/results.jsonl", storeAs: "results.jsonl", checkRows: true) {
             results = r
             changes.write(s.key.statusFolder + "results.jsonl", data: r.committed)
-            s.resultsPath = s.key.statusFolder + "results.jsonl"
-            s.resultsRows = r.committedRows
+            let path = s.key.statusFolder + "results.jsonl"
+            s.eval?.resultsPath = path
+            s.eval?.resultsRows = r.committedRows
             if r.hasBadRows { warn("BadResults", Reconciler.badRowsMessage(r)) }
             if r.isCut { warn("OutputCut", Reconciler.cutMessage("results.jsonl", r)) }
         }
-        if s.key.kind == .eval, summary.data == nil, summary.problem == nil, results == nil {
+        if s.key.kind.recordsResults, summary.data == nil, summary.problem == nil, results == nil {
             warn("NoOutputs", "the handler wrote neither summary.json nor results.jsonl into outputDir: the eval has no metrics and no results")
         }
     }

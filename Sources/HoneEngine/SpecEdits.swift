@@ -137,7 +137,7 @@ public struct SpecEdits {
             let comingFromOther = load.desired.runs.values.contains { $0.key != key && $0.publish?.model == model && $0.publish?.as_ == .new }
             if !onDisk && !comingFromOther {
                 let names = Set((load.desired.versions[.model] ?? [:]).keys.map(\.name))
-                let hint = ObjectAddress.nearest(model, among: Array(names)).map { " (did you mean \($0)?)" } ?? ""
+                let hint = NearMiss.suggestion(for: model, among: Array(names)).map { " (did you mean \($0)?)" } ?? ""
                 throw HoneError("model \"\(model)\" does not exist (no models/\(model)/)\(hint): use --new to publish it as a new model")
             }
         }
@@ -160,7 +160,7 @@ public struct SpecEdits {
         let key = ObjectKey(scope: scope, kind: .view, name: name)
         guard load.files.contains(key.specPath) else {
             let names = viewFiles(scope, load).map { String($0.split(separator: "/").last!.dropLast(5)) }
-            let hint = ObjectAddress.nearest(name, among: names).map { " (did you mean \($0)?)" } ?? ""
+            let hint = NearMiss.suggestion(for: name, among: names).map { " (did you mean \($0)?)" } ?? ""
             throw HoneError("no view \"\(name)\" in \(scope.folder)/views\(hint)" + (names.isEmpty ? "" : "; views: \(names.sorted().joined(separator: ", "))"))
         }
         return key
@@ -177,10 +177,10 @@ public struct SpecEdits {
         return (column, condition)
     }
 
-    static func parseSort(_ text: String) throws -> (by: String, order: HoneModel.SortOrder) {
+    static func parseSort(_ text: String) throws -> (by: String, order: ViewSortOrder) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count <= 2, !parts[0].isEmpty else { throw HoneError("--sort \"\(text)\": expected COLUMN or COLUMN:asc|desc") }
-        guard let order = parts.count == 2 ? HoneModel.SortOrder(rawValue: parts[1]) : .desc else {
+        guard let order = parts.count == 2 ? ViewSortOrder(rawValue: parts[1]) : .desc else {
             throw HoneError("--sort \"\(text)\": the order must be asc or desc, found \"\(parts[1])\"")
         }
         return (parts[0], order)

@@ -395,7 +395,7 @@ enum Decoders {
         let params = f.params("params") ?? [:]
         var autoRelease: Int? = 3600
         if let v = f.raw("autoRelease"), !v.isNullScalar {
-            if let s = v.scalar, let d = Duration.parse(s) {
+            if let s = v.scalar, let d = DurationText.parse(s) {
                 if case .seconds(let n) = d { autoRelease = n } else { autoRelease = nil }
             } else {
                 f.error("\"autoRelease\" must be a duration like 90s, 15m, 2h or 3600 (seconds), or 0/never to turn it off; found \(v.scalar.map { "\"\($0)\"" } ?? v.kindDescription)", at: v.mark)
@@ -502,7 +502,7 @@ enum Decoders {
                 } else { sf.error("\"sort.by\" must be a column name, found \(by.kindDescription)", at: by.mark) }
             }
             if let o = sf.raw("order"), !o.isNullScalar {
-                if let s = o.scalar, let order = SortOrder(rawValue: s) { view.sortOrder = order }
+                if let s = o.scalar, let order = ViewSortOrder(rawValue: s) { view.sortOrder = order }
                 else { sf.error("\"sort.order\" must be asc or desc, found \(o.scalar.map { "\"\($0)\"" } ?? o.kindDescription)", at: o.mark) }
             }
             sf.finish(context: "sort.")

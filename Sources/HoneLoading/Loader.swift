@@ -77,8 +77,8 @@ enum Classifier {
             return unknown
         case "status":
             // status/groups/<g>/runs/<r>.yaml, status/groups/<g>/evals/<e>.yaml, status/evaluations/<e>.yaml
-            if parts.count == 5 && parts[1] == "groups" && isYAML && (parts[3] == "runs" || parts[3] == "evals") {
-                return .status(ObjectKey(scope: .group(String(parts[2])), kind: parts[3] == "runs" ? .run : .eval, name: stem(parts[4])))
+            if parts.count == 5 && parts[1] == "groups" && isYAML, let kind = ObjectKey.Kind.withStatus(folder: parts[3]) {
+                return .status(ObjectKey(scope: .group(String(parts[2])), kind: kind, name: stem(parts[4])))
             }
             if parts.count == 3 && parts[1] == "evaluations" && isYAML {
                 return .status(ObjectKey(scope: .evaluations, kind: .eval, name: stem(parts[2])))
@@ -419,7 +419,7 @@ public struct Loader {
             case .status(let key): decoded = .status(key, StatusCodec.decode(key, root, report: report))
             case .object(let key):
                 guard let context else { return }
-                if key.kind != .view, let handler = root["handler"], let command = handler.scalar,
+                if key.kind.runsJobs, let handler = root["handler"], let command = handler.scalar,
                    let path = HandlerScript.path(in: command) {
                     script = (path, handler.mark)
                 }

@@ -39,7 +39,7 @@ public struct ObjectAddress: Sendable, CustomStringConvertible {
     public func resolve(in load: LoadResult, only: ObjectKey.Kind? = nil) throws -> ObjectKey {
         let wanted = kind ?? only
         if let only, let kind, kind != only {
-            throw HoneError("\(self) is \(kind == .run ? "a run" : "an eval"), not \(only == .run ? "a run" : "an eval")")
+            throw HoneError("\(self) is \(kind.withArticle), not \(only.withArticle)")
         }
         let kinds: [ObjectKey.Kind] = wanted.map { [$0] } ?? (scope == .evaluations ? [.eval] : [.run, .eval])
         let found = kinds.map { ObjectKey(scope: scope, kind: $0, name: name) }.filter { key in
@@ -55,33 +55,15 @@ public struct ObjectAddress: Sendable, CustomStringConvertible {
             }
             return key
         }
-        let what = wanted == .run ? "run" : wanted == .eval ? "eval" : "run or eval"
+        let what = wanted?.rawValue ?? "run or eval"
         let known = (Array(load.desired.runs.keys) + Array(load.desired.evals.keys))
             .filter { $0.scope == scope && (wanted == nil || $0.kind == wanted) }.map(\.name)
         var hint = ""
-        if let near = ObjectAddress.nearest(name, among: known) { hint = " (did you mean \(scope.name)/\(near)?)" }
+        if let near = NearMiss.suggestion(for: name, among: known) { hint = " (did you mean \(scope.name)/\(near)?)" }
         if case .group(let g) = scope, load.desired.groups[g] == nil, !load.files.contains("groups/\(g)/group.yaml") {
             throw HoneError("no group \"\(g)\" (groups/\(g)/group.yaml does not exist)")
         }
         throw HoneError("no \(what) \"\(name)\" in \(scope.folder)\(hint)")
-    }
-
-    /// The closest name by edit distance, when close enough to be a likely typo.
-    public static func nearest(_ s: String, among names: [String]) -> String? {
-        func distance(_ a: [Character], _ b: [Character]) -> Int {
-            var row = Array(0...b.count)
-            for i in 1...max(a.count, 1) where !a.isEmpty {
-                var prev = row[0]; row[0] = i
-                for j in 1...max(b.count, 1) where !b.isEmpty {
-                    let cur = row[j]
-                    row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
-                    prev = cur
-                }
-            }
-            return a.isEmpty ? b.count : row[b.count]
-        }
-        let scored = names.map { ($0, distance(Array(s), Array($0))) }.filter { $0.1 <= max(2, s.count / 3) }
-        return scored.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
     }
 }
 
@@ -89,7 +71,7 @@ extension ObjectAddress {
     /// How each run and eval is named on the command line (`g/name`, `evaluations/name`; `g/runs/name`
     /// and `g/evals/name` when a group has both), sorted: what shell completion offers.
     public static func names(in load: LoadResult) -> [String] {
-        let keys = Set(Array(load.desired.runs.keys) + Array(load.desired.evals.keys) + load.recorded.statuses.keys.filter { $0.kind != .view })
+        let keys = Set(Array(load.desired.runs.keys) + Array(load.desired.evals.keys) + load.recorded.statuses.keys.filter { $0.kind.runsJobs })
         let shared = Set(keys.filter { $0.kind == .run }.map { ObjectKey(scope: $0.scope, kind: .eval, name: $0.name) }).intersection(keys)
         return keys.flatMap { k -> [String] in
             let both = shared.contains(ObjectKey(scope: k.scope, kind: .eval, name: k.name))

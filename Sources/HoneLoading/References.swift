@@ -136,7 +136,7 @@ struct ReferenceContext {
         if target == key { f.error("an eval cannot be its own \(field)", at: mark); return }
         if objectFiles.contains(target) { return }
         let names = objectFiles.filter { $0.scope == key.scope && $0.kind == kind }.map(\.name)
-        let what = kind == .run ? "run" : "eval"
+        let what = kind.rawValue
         var hint = NearMiss.hint(for: name, among: names)
         if hint.isEmpty {
             let listed = names.sorted().filter { ObjectKey(scope: key.scope, kind: kind, name: $0) != key }
@@ -154,7 +154,7 @@ enum References {
     /// `file` gives a file's bytes and its report (made when missing) by path.
     static func checkPublishedManifests(_ result: inout LoadResult, file: (String) -> (text: [UInt8], report: FileReport)?) {
         for (key, status) in result.recorded.statuses.sorted(by: { $0.key < $1.key }) {
-            guard let published = status.publishedAs, let recorded = status.publishedDigest, let ref = VersionRef.parse(published) else { continue }
+            guard let published = status.run?.publishedAs, let recorded = status.run?.publishedDigest, let ref = VersionRef.parse(published) else { continue }
             let path = "models/\(ref.name)/\(ref.version).yaml"
             guard let (bytes, report) = file(path) else { continue }
             let now = ContentHash.hex(bytes)

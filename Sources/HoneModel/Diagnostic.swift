@@ -140,7 +140,8 @@ public enum NearMiss {
         let limit = max(2, word.count / 3)
         for c in candidates {
             let d = distance(word.lowercased(), c.lowercased())
-            if d <= limit, best == nil || d < best!.1 { best = (c, d) }
+            // Ties go to the first name in order: candidates often come from a Set, whose order varies.
+            if d <= limit, best == nil || (d, c) < (best!.1, best!.0) { best = (c, d) }
         }
         return best?.0
     }

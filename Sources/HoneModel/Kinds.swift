@@ -22,7 +22,55 @@ public enum Scope: Sendable, Hashable, Comparable {
 
 /// The identity of a run, eval or view: its path (specs/layout.md).
 public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Hashable { case run, eval, view }
+    /// Every kind of object. Switched over exhaustively (no `default:`), so a new case makes the compiler
+    /// name each place that must learn about it (Sources/README.md, "Add a kind").
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case run, eval, view
+
+        /// The spec file's `kind:` and how plans and listings name it: `Run`, `Eval`, `View`.
+        public var title: String {
+            switch self {
+            case .run: return "Run"
+            case .eval: return "Eval"
+            case .view: return "View"
+            }
+        }
+        /// `a run`, `an eval`, `a view`.
+        public var withArticle: String {
+            switch self {
+            case .run: return "a run"
+            case .eval: return "an eval"
+            case .view: return "a view"
+            }
+        }
+        /// Whether a succeeded job of this kind leaves a (draft) model in the store.
+        public var producesModel: Bool {
+            switch self {
+            case .run: return true
+            case .eval, .view: return false
+            }
+        }
+        /// Whether its jobs write per-sample results (`out/results.jsonl`) that hone commits.
+        public var recordsResults: Bool {
+            switch self {
+            case .eval: return true
+            case .run, .view: return false
+            }
+        }
+        /// Whether objects of this kind run jobs: they have a handler and a status.
+        public var runsJobs: Bool {
+            switch self {
+            case .run, .eval: return true
+            case .view: return false
+            }
+        }
+        /// The kind whose statuses live in `status/groups/<g>/<folder>/`, if any.
+        public static func withStatus(folder: some StringProtocol) -> Kind? {
+            allCases.first { $0.runsJobs && $0.folder == folder }
+        }
+        /// The folder of a group holding this kind's specs: `runs`, `evals`, `views`.
+        public var folder: String { rawValue + "s" }
+    }
     public var scope: Scope
     public var kind: Kind
     public var name: String
@@ -35,7 +83,7 @@ public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible
         case (.evaluations, .eval): return "evaluations/\(name).yaml"
         case (.evaluations, .view): return "evaluations/views/\(name).yaml"
         case (.evaluations, .run): return "evaluations/runs/\(name).yaml"
-        case (.group(let g), _): return "groups/\(g)/\(kind.rawValue)s/\(name).yaml"
+        case (.group(let g), _): return "groups/\(g)/\(kind.folder)/\(name).yaml"
         }
     }
     /// `groups/support/runs/lora-r8` (the plan's "object" field).
@@ -302,7 +350,7 @@ public struct FilterClause: Sendable, Equatable {
     public init(column: String, op: Op, value: String) { self.column = column; self.op = op; self.value = value }
 }
 
-public enum SortOrder: String, Sendable { case asc, desc }
+public enum ViewSortOrder: String, Sendable { case asc, desc }
 
 /// A saved list of evals (`groups/<g>/views/<v>.yaml`, `evaluations/views/<v>.yaml`).
 public struct ViewSpec: Sendable, Equatable {
@@ -312,11 +360,11 @@ public struct ViewSpec: Sendable, Equatable {
     public var pinned: [String]
     public var filter: [FilterClause]
     public var sortBy: String
-    public var sortOrder: SortOrder
+    public var sortOrder: ViewSortOrder
     public var isDefault: Bool
     public var visible: Bool
     public init(key: ObjectKey, columns: [String]? = nil, pinned: [String] = [], filter: [FilterClause] = [], sortBy: String = "createdAt",
-                sortOrder: SortOrder = .desc, isDefault: Bool = false, visible: Bool = true) {
+                sortOrder: ViewSortOrder = .desc, isDefault: Bool = false, visible: Bool = true) {
         self.key = key; self.columns = columns; self.pinned = pinned; self.filter = filter; self.sortBy = sortBy
         self.sortOrder = sortOrder; self.isDefault = isDefault; self.visible = visible
     }

@@ -46,7 +46,8 @@ public struct ModelOutput: Sendable, Equatable {
     }
 }
 
-/// Recorded state of one run (RunStatus) or eval (EvalStatus), under `status/` (specs/status.md).
+/// Recorded state of one object under `status/` (specs/status.md): the core every kind shares (identity,
+/// phase, attempt, digest, times, tasks, events) plus the fields of its own kind in `detail`.
 public struct ObjectStatus: Sendable, Equatable {
     public var key: ObjectKey
     public var id: String
@@ -67,6 +68,7 @@ public struct ObjectStatus: Sendable, Equatable {
     public var rerun: Int
     public var specDigest: String
     public var specCommit: String?
+    public var runtime: String?
     public var cost: Double?
     public var metrics: [String: JSONValue]
     public var tasks: [TaskStatus]
@@ -76,33 +78,100 @@ public struct ObjectStatus: Sendable, Equatable {
     /// The blob id of every file of the object's `code:` paths in `specCommit` (file → id); nil for a status
     /// recorded before hone recorded code (specs/status.md, "Code").
     public var code: [String: String]?
-    // Runs
-    public var model: ModelOutput?
-    public var baseModel: String?
-    public var trainDataset: String?
-    public var validationDataset: String?
-    public var runtime: String?
-    /// Published manifest, once published (`models/M/vN`).
-    public var publishedAs: String?
-    /// sha256 of the published manifest's text: the manifest is immutable, and validate checks it.
-    public var publishedDigest: String?
-    // Evals
-    public var evalModel: String?
-    public var dataset: String?
-    public var autoRelease: Int?
-    public var debugEnabled: Bool
-    public var debugWorkdir: String?
-    public var releaseAt: String?
-    public var resultsPath: String?
-    public var resultsRows: Int?
+    /// The fields only this object's kind has.
+    public var detail: KindStatus
 
     public init(key: ObjectKey, id: String, phase: Phase, pool: String, handler: String, attempt: Int, specDigest: String) {
         self.key = key; self.id = id; self.phase = phase; self.pool = pool; self.handler = handler
         self.params = [:]; self.attempt = attempt; self.rerun = 0; self.specDigest = specDigest; self.metrics = [:]
-        self.tasks = []; self.events = []; self.inputs = [:]; self.debugEnabled = false
+        self.tasks = []; self.events = []; self.inputs = [:]; self.detail = KindStatus(for: key.kind)
     }
 
-    public var kindName: String { key.kind == .run ? "RunStatus" : "EvalStatus" }
+    /// `RunStatus`, `EvalStatus`: the file's `kind:`.
+    public var kindName: String { detail.kindName }
+
+    /// The run fields, when this is a run (`s.run?.publishedAs = …` sets them).
+    public var run: RunStatus? {
+        get { if case .run(let r) = detail { return r } else { return nil } }
+        set { if let newValue, case .run = detail { detail = .run(newValue) } }
+    }
+    /// The wall-clock limit from the start, in seconds, for kinds that are released (nil: never).
+    public var autoRelease: Int? {
+        switch detail {
+        case .run: return nil
+        case .eval(let e): return e.autoRelease
+        }
+    }
+    /// When a released kind's job is stopped; setting it on a kind that is never released does nothing.
+    public var releaseAt: String? {
+        get {
+            switch detail {
+            case .run: return nil
+            case .eval(let e): return e.releaseAt
+            }
+        }
+        set {
+            switch detail {
+            case .run: break
+            case .eval(var e): e.releaseAt = newValue; detail = .eval(e)
+            }
+        }
+    }
+
+    /// The eval fields, when this is an eval.
+    public var eval: EvalStatus? {
+        get { if case .eval(let e) = detail { return e } else { return nil } }
+        set { if let newValue, case .eval = detail { detail = .eval(newValue) } }
+    }
+}
+
+/// The per-kind part of a status. A new kind adds a case here; the codec and every reader switch over it.
+public enum KindStatus: Sendable, Equatable {
+    case run(RunStatus)
+    case eval(EvalStatus)
+
+    /// Empty fields for a kind. Views have no status (nothing runs): asking for one is a programming error.
+    public init(for kind: ObjectKey.Kind) {
+        switch kind {
+        case .run: self = .run(RunStatus())
+        case .eval: self = .eval(EvalStatus())
+        case .view: preconditionFailure("views have no status")
+        }
+    }
+
+    /// The status file's `kind:`.
+    public var kindName: String {
+        switch self {
+        case .run: return "RunStatus"
+        case .eval: return "EvalStatus"
+        }
+    }
+}
+
+/// What only a run records: its output model and what it trained on.
+public struct RunStatus: Sendable, Equatable {
+    public var model: ModelOutput?
+    public var baseModel: String?
+    public var trainDataset: String?
+    public var validationDataset: String?
+    /// Published manifest, once published (`models/M/vN`).
+    public var publishedAs: String?
+    /// sha256 of the published manifest's text: the manifest is immutable, and validate checks it.
+    public var publishedDigest: String?
+    public init() {}
+}
+
+/// What only an eval records: the model and dataset it scored, its release and debug state, its results.
+public struct EvalStatus: Sendable, Equatable {
+    public var model: String?
+    public var dataset: String?
+    public var autoRelease: Int?
+    public var debugEnabled = false
+    public var debugWorkdir: String?
+    public var releaseAt: String?
+    public var resultsPath: String?
+    public var resultsRows: Int?
+    public init() {}
 }
 
 /// Everything hone has recorded, keyed like the desired state.
@@ -210,7 +279,7 @@ public enum Timestamp {
 }
 
 /// Durations: `90s`, `15m`, `2h`, `1d`, `3600` (seconds), `0`/`never` (off → nil).
-public enum Duration {
+public enum DurationText {
     public enum Parsed: Equatable { case seconds(Int), off }
     public static func parse(_ s: String) -> Parsed? {
         let t = s.trimmingCharacters(in: .whitespaces)

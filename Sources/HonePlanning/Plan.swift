@@ -73,6 +73,6 @@ public struct PlannedAction: Sendable, Equatable {
         self.costNote = costNote; self.supersedes = supersedes; self.gates = gates; self.publishAs = publishAs
     }
 
-    public var kindName: String { key.kind == .run ? "Run" : key.kind == .eval ? "Eval" : "View" }
+    public var kindName: String { key.kind.title }
     public var startsWork: Bool { action == .create || action == .rerun || action == .blocked }
 }

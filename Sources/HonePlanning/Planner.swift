@@ -159,7 +159,7 @@ public struct Planner: Sendable {
             let runStatus = recorded.statuses[runKey]
             if let a = runAction, a.action == .create || a.action == .rerun || a.action == .blocked {
                 waits.append("run \(runKey.display) (\(a.action.rawValue) pending)")
-            } else if let s = runStatus, s.phase == .succeeded, let sha = s.model?.sha256 {
+            } else if let s = runStatus, s.phase == .succeeded, let sha = s.run?.model?.sha256 {
                 inputs[SpecDigest.runInputKey(runKey)] = sha
             } else if let s = runStatus, s.phase == .succeeded {
                 waits.append("a model from run \(runKey.display): attempt \(s.attempt) succeeded but recorded none")
@@ -183,12 +183,12 @@ public struct Planner: Sendable {
         var action = decide(key: key, status: status, spec: spec, rerun: eval.rerun, onChange: eval.onChange,
                             waits: waits, pool: eval.pool, cost: cost, costNote: costNote, gates: gates, publish: nil)
         // Auto-release: a job past its release time is cancelled (recorded as AutoReleased).
-        if action.action == .poll, let s = status, let r = s.releaseAt, let at = Timestamp.date(r), at <= now {
+        if action.action == .poll, let s = status, let r = s.eval?.releaseAt, let at = Timestamp.date(r), at <= now {
             action.action = .cancel
-            action.reason = "auto-release time \(r) has passed (autoRelease \(s.autoRelease.map { Duration.format($0) } ?? "?"))"
+            action.reason = "auto-release time \(r) has passed (autoRelease \(s.eval?.autoRelease.map { DurationText.format($0) } ?? "?"))"
         }
         if action.startsWork, let r = eval.autoRelease {
-            action.reason += "; released after \(Duration.format(r))"
+            action.reason += "; released after \(DurationText.format(r))"
         }
         return action
     }
@@ -239,7 +239,7 @@ public struct Planner: Sendable {
         if status.phase.isActive {
             return action(.poll, "attempt \(status.attempt) is \(status.phase.rawValue.lowercased())")
         }
-        if status.phase == .succeeded, let publish, status.publishedAs == nil {
+        if status.phase == .succeeded, let publish, status.run?.publishedAs == nil {
             var a = action(.publish, "succeeded; publish into model \(publish.model) as \(publish.as_ == .new ? "a new model" : "a new version")")
             a.publishAs = nextVersion(model: publish.model)
             return a

@@ -77,14 +77,14 @@ final class AnalysisRepo {
                              attempt: attempt, specDigest: String(repeating: "0", count: 64))
         s.createdAt = "2026-01-0\(attempt)T10:00:00Z"
         s.finishedAt = phase.isFinal ? "2026-01-0\(attempt)T10:05:00Z" : nil
-        s.evalModel = "base@v1"
-        s.dataset = "test@v1"
+        s.eval?.model = "base@v1"
+        s.eval?.dataset = "test@v1"
         s.metrics = metrics
         s.inputs = inputs
         s.tasks = [TaskStatus(name: "evaluate", phase: phase, exitCode: phase.isFinal ? 0 : nil, log: key.statusFolder + "evaluate.log")]
         if let rows {
-            s.resultsPath = key.statusFolder + "results.jsonl"
-            s.resultsRows = rows.count
+            s.eval?.resultsPath = key.statusFolder + "results.jsonl"
+            s.eval?.resultsRows = rows.count
             write(key.statusFolder + "results.jsonl", rows.map { AnalysisRepo.jsonLine($0) + "\n" }.joined())
         }
         write(key.statusFolder + "evaluate.log", "evaluating \(name) attempt \(attempt)\n")
@@ -95,10 +95,10 @@ final class AnalysisRepo {
         let key = ObjectKey(scope: .group("g"), kind: .run, name: name)
         var s = ObjectStatus(key: key, id: "\(name)-1-0123456789", phase: .succeeded, pool: "local", handler: "python3 train.py",
                              attempt: 1, specDigest: String(repeating: "0", count: 64))
-        s.model = ModelOutput(name: published.flatMap { VersionRef.parse($0)?.name } ?? name,
+        s.run?.model = ModelOutput(name: published.flatMap { VersionRef.parse($0)?.name } ?? name,
                               version: published.flatMap { VersionRef.parse($0)?.version } ?? "draft-1",
                               uri: "store://sha256/\(sha)/model.npz", sha256: sha, published: published != nil)
-        s.publishedAs = published
+        s.run?.publishedAs = published
         s.metrics = ["train_loss": .double(0.5)]
         if !curve.isEmpty { write(key.statusFolder + "metrics.jsonl", curve.map { AnalysisRepo.jsonLine($0) + "\n" }.joined()) }
         write(key.statusPath, try! YAMLEmitter.emit(StatusCodec.encode(s)))
@@ -462,7 +462,7 @@ final class AnalysisTests: XCTestCase {
         XCTAssertEqual(diags.count, 0)
         XCTAssertEqual(status?.phase, .succeeded)
         XCTAssertEqual(status?.metrics["accuracy"], .double(0.5))
-        XCTAssertEqual(status?.resultsPath, "status/evaluations/a/results.jsonl")
+        XCTAssertEqual(status?.eval?.resultsPath, "status/evaluations/a/results.jsonl")
         XCTAssertEqual(status?.tasks.first?.log, "status/evaluations/a/evaluate.log")
 
         let before = try repo.git("status", "--porcelain")

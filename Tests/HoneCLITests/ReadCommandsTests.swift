@@ -137,11 +137,11 @@ struct HoneRepoFixture {
                     StatusEvent(at: createdAt, reason: "Launched", message: "\(task) submitted to local as 4242", task: task)]
         if phase == .failed { s.events.append(StatusEvent(at: s.finishedAt ?? createdAt, type: .warning, reason: "Failed", message: "\(task) exited 3", task: task)) }
         if key.kind == .run {
-            s.baseModel = "base@v1"; s.trainDataset = "d@v1"; s.validationDataset = "d@v1"
-            if phase == .succeeded { s.model = ModelOutput(name: key.name, version: "draft-1", uri: "store://models/x", sha256: "ab", published: false) }
+            s.run?.baseModel = "base@v1"; s.run?.trainDataset = "d@v1"; s.run?.validationDataset = "d@v1"
+            if phase == .succeeded { s.run?.model = ModelOutput(name: key.name, version: "draft-1", uri: "store://models/x", sha256: "ab", published: false) }
         } else {
-            s.evalModel = "base@v1"; s.dataset = "d@v1"; s.autoRelease = 3600
-            if phase == .succeeded { s.resultsPath = key.statusFolder + "results.jsonl"; s.resultsRows = 10 }
+            s.eval?.model = "base@v1"; s.eval?.dataset = "d@v1"; s.eval?.autoRelease = 3600
+            if phase == .succeeded { s.eval?.resultsPath = key.statusFolder + "results.jsonl"; s.eval?.resultsRows = 10 }
         }
         try write(key.statusPath, try YAMLEmitter.emit(StatusCodec.encode(s)))
     }

@@ -18,7 +18,7 @@ final class DebugModeTests: XCTestCase {
 
         let ok = try XCTUnwrap(repo.evalStatus("ok"))
         XCTAssertEqual(ok.phase, .succeeded)
-        XCTAssertTrue(ok.debugEnabled)
+        XCTAssertEqual(ok.eval?.debugEnabled, true)
         let okLog = try XCTUnwrap(repo.read("status/groups/g/evals/ok/evaluate.log"))
         XCTAssertTrue(okLog.contains("secret is *** debug 1"), okLog)
 
@@ -29,7 +29,7 @@ final class DebugModeTests: XCTestCase {
 
         let failed = try XCTUnwrap(repo.evalStatus("dbg"))
         XCTAssertEqual(failed.phase, .failed)
-        let kept = try XCTUnwrap(failed.debugWorkdir, "the status says where the folder is kept")
+        let kept = try XCTUnwrap(failed.eval?.debugWorkdir, "the status says where the folder is kept")
         let releaseAt = try XCTUnwrap(failed.releaseAt, "… and until when")
         XCTAssertTrue(failed.event("DebugKept")?.message.contains(kept) == true)
         XCTAssertTrue(failed.event("DebugKept")?.message.contains(releaseAt) == true)
@@ -47,7 +47,7 @@ final class DebugModeTests: XCTestCase {
         try repo.reconcile(env: ["TEST_DEBUG_PASSWORD": password])
         XCTAssertFalse(FileManager.default.fileExists(atPath: kept))
         let after = try XCTUnwrap(repo.evalStatus("dbg"))
-        XCTAssertNil(after.debugWorkdir)
+        XCTAssertNil(after.eval?.debugWorkdir)
         XCTAssertNotNil(after.event("DebugReleased"))
         XCTAssertEqual(repo.executions(of: "g/dbg"), 1)
         XCTAssertFalse(try repo.allGitObjects().contains(password))

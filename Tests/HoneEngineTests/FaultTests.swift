@@ -35,8 +35,8 @@ final class FaultTests: XCTestCase {
             XCTAssertNotNil(s.tasks.first?.startedAt, "\(s.key.display)'s task has no start time", file: file, line: line)
             XCTAssertNotNil(s.tasks.first?.finishedAt, "\(s.key.display)'s task has no end time", file: file, line: line)
         }
-        XCTAssertNotNil(repo.status("r1")?.model?.sha256)
-        XCTAssertEqual(repo.evalStatus("e1")?.resultsRows, 2, file: file, line: line)
+        XCTAssertNotNil(repo.status("r1")?.run?.model?.sha256)
+        XCTAssertEqual(repo.evalStatus("e1")?.eval?.resultsRows, 2, file: file, line: line)
         XCTAssertTrue(repo.read("models/m/v1.yaml")?.contains("publishedFrom: g/r1") == true, file: file, line: line)
         XCTAssertFalse(repo.exists("models/m/v2.yaml"), file: file, line: line)
         try repo.assertHealthy(file: file, line: line)

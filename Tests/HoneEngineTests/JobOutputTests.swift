@@ -99,7 +99,7 @@ final class JobOutputTests: XCTestCase {
         let e = try XCTUnwrap(repo.evalStatus("e-links"), output)
         XCTAssertEqual(e.phase, .succeeded)
         XCTAssertEqual(e.metrics, [:])
-        XCTAssertNil(e.resultsPath)
+        XCTAssertNil(e.eval?.resultsPath)
         let skipped = try XCTUnwrap(e.event("OutputSkipped"), "\(e.events)")
         XCTAssertEqual(skipped.type, .warning)
         for name in ["out/summary.json", "out/results.jsonl", "out/metrics.jsonl"] {
@@ -257,7 +257,7 @@ final class JobOutputTests: XCTestCase {
         let committed = try XCTUnwrap(FileManager.default.contents(atPath: repo.url("status/groups/g/evals/e-huge/results.jsonl").path))
         XCTAssertLessThanOrEqual(committed.count, 4 << 20)
         XCTAssertEqual(committed.count % 100, 0, "whole rows only")
-        XCTAssertEqual(huge.resultsRows, committed.count / 100)
+        XCTAssertEqual(huge.eval?.resultsRows, committed.count / 100)
         XCTAssertTrue(cut.message.contains("60000 rows"), cut.message)
         XCTAssertTrue(cut.message.contains("store://outputs/\(huge.id)/results.jsonl"), cut.message)
         var st = stat()

@@ -141,10 +141,10 @@ extension HostileInputTests {
         let bot = "groups/support/evals/bot-test.yaml"
         check([bot: "kind: Eval\nmodel: support-bot@v1\nhandler: h\ndataset: tickets-test@v1\nautoRelease: 999999999999999999d\n"],
               [Expect(bot, 5, 14, "\"autoRelease\" must be a duration like 90s, 15m, 2h or 3600 (seconds), or 0/never to turn it off; found \"999999999999999999d\"")])
-        XCTAssertEqual(Duration.parse("36500d"), .seconds(36_500 * 86_400), "the longest: 100 years")
-        XCTAssertEqual(Duration.parse("876000h"), .seconds(36_500 * 86_400))
-        XCTAssertNil(Duration.parse("36501d"))
-        XCTAssertNil(Duration.parse("\(36_500 * 86_400 + 1)"))
-        XCTAssertNil(Duration.parse("9223372036854775807m"))
+        XCTAssertEqual(DurationText.parse("36500d"), .seconds(36_500 * 86_400), "the longest: 100 years")
+        XCTAssertEqual(DurationText.parse("876000h"), .seconds(36_500 * 86_400))
+        XCTAssertNil(DurationText.parse("36501d"))
+        XCTAssertNil(DurationText.parse("\(36_500 * 86_400 + 1)"))
+        XCTAssertNil(DurationText.parse("9223372036854775807m"))
     }
 }

@@ -18,8 +18,8 @@ final class PublishedManifestTests: XCTestCase {
     func status(digest: String) throws -> String {
         let key = ObjectKey(scope: .group("support"), kind: .run, name: "lora-r8")
         var s = ObjectStatus(key: key, id: "lora-r8-1-abc", phase: .succeeded, pool: "local", handler: "h", attempt: 1, specDigest: "d")
-        s.publishedAs = "published-bot@v1"
-        s.publishedDigest = digest
+        s.run?.publishedAs = "published-bot@v1"
+        s.run?.publishedDigest = digest
         return try YAMLEmitter.emit(StatusCodec.encode(s))
     }
 

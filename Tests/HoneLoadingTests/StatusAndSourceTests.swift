@@ -23,9 +23,9 @@ final class StatusCodecTests: XCTestCase {
         s.cost = 0.25
         s.metrics = ["accuracy": .double(0.5), "loss": .double(1e-5)]
         s.inputs = ["models/tiny-char/v1": String(repeating: "a", count: 64)]
-        s.model = ModelOutput(name: "draft", version: "0001", uri: "store://x", sha256: String(repeating: "b", count: 64), published: false)
-        s.baseModel = "tiny-char@v1"
-        s.trainDataset = "tickets@v3"
+        s.run?.model = ModelOutput(name: "draft", version: "0001", uri: "store://x", sha256: String(repeating: "b", count: 64), published: false)
+        s.run?.baseModel = "tiny-char@v1"
+        s.run?.trainDataset = "tickets@v3"
         s.runtime = "numpy@v1"
         s.tasks = [TaskStatus(name: "train", phase: .succeeded, executorId: "12345", startedAt: "2026-01-31T12:00:01Z", finishedAt: "2026-01-31T12:01:00Z", exitCode: 0, log: "status/groups/support/runs/lora-r8/train.log")]
         s.events = [StatusEvent(at: "2026-01-31T12:00:00Z", reason: "Created", message: "launched: yes"),
@@ -45,17 +45,17 @@ final class StatusCodecTests: XCTestCase {
 
     func testEvalStatusRoundTrip() throws {
         var s = ObjectStatus(key: evalKey, id: "e-1", phase: .cancelled, pool: "gpu", handler: "python e.py", attempt: 1, specDigest: "d")
-        s.evalModel = "support-bot@v1"
-        s.dataset = "tickets-test@v1"
-        s.autoRelease = 3600
+        s.eval?.model = "support-bot@v1"
+        s.eval?.dataset = "tickets-test@v1"
+        s.eval?.autoRelease = 3600
         s.releaseAt = "2026-01-31T13:00:00Z"
-        s.debugEnabled = true
-        s.debugWorkdir = "/tmp/x"
-        s.resultsPath = "status/evaluations/base/results.jsonl"
-        s.resultsRows = 12
+        s.eval?.debugEnabled = true
+        s.eval?.debugWorkdir = "/tmp/x"
+        s.eval?.resultsPath = "status/evaluations/base/results.jsonl"
+        s.eval?.resultsRows = 12
         s.events = [StatusEvent(at: "2026-01-31T13:00:00Z", type: .warning, reason: "AutoReleased", message: "released")]
         try roundTrip(s)
-        s.autoRelease = nil
+        s.eval?.autoRelease = nil
         try roundTrip(s)
     }
 

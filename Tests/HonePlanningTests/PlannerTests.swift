@@ -69,7 +69,7 @@ final class PlannerTests: XCTestCase {
         s.inputs = a.inputs
         s.createdAt = Timestamp.string(now.addingTimeInterval(-100))
         if a.key.kind == .run && phase == .succeeded {
-            s.model = ModelOutput(name: "r", version: "draft-1", uri: "store://sha256/\(PlannerTests.sha2)/m.npz", sha256: PlannerTests.sha2)
+            s.run?.model = ModelOutput(name: "r", version: "draft-1", uri: "store://sha256/\(PlannerTests.sha2)/m.npz", sha256: PlannerTests.sha2)
         }
         modify(&s)
         return (a.key.statusPath, try YAMLEmitter.emit(StatusCodec.encode(s)))
@@ -187,7 +187,7 @@ final class PlannerTests: XCTestCase {
     func testAutoReleasePassedCancelsTheEval() throws {
         let (rp, rt) = try status(for: "g/r", phase: .succeeded)
         let (ep, et) = try status(for: "g/e", phase: .running, in: [rp: rt]) { s in
-            s.autoRelease = 1800
+            s.eval?.autoRelease = 1800
             s.releaseAt = Timestamp.string(self.now.addingTimeInterval(-1))
         }
         let a = try XCTUnwrap(action(try plan([rp: rt, ep: et]), "g/e"))
@@ -201,7 +201,7 @@ final class PlannerTests: XCTestCase {
         let a = try XCTUnwrap(action(try plan([path: text, "groups/g/runs/r.yaml": run]), "g/r"))
         XCTAssertEqual(a.action, .publish)
         XCTAssertEqual(a.publishAs?.description, "bot@v1")
-        let (_, published) = try status(for: "g/r", phase: .succeeded, in: ["groups/g/runs/r.yaml": run]) { $0.publishedAs = "bot@v1" }
+        let (_, published) = try status(for: "g/r", phase: .succeeded, in: ["groups/g/runs/r.yaml": run]) { $0.run?.publishedAs = "bot@v1" }
         XCTAssertEqual(action(try plan([path: published, "groups/g/runs/r.yaml": run]), "g/r")?.action, .noop)
     }
 

@@ -146,8 +146,8 @@ public struct CompareReport: Sendable {
                 var d: [String: JSONValue] = ["object": .string(e.name)]
                 d["phase"] = e.status.map { .string($0.phase.rawValue) } ?? .null
                 d["attempt"] = e.status.map { .int($0.attempt) } ?? .null
-                d["model"] = (e.status?.evalModel ?? e.spec?.model?.description ?? e.spec?.fromRun.map { "fromRun \($0)" }).map(JSONValue.string) ?? .null
-                d["dataset"] = (e.status?.dataset ?? e.spec?.dataset.description).map(JSONValue.string) ?? .null
+                d["model"] = (e.status?.eval?.model ?? e.spec?.model?.description ?? e.spec?.fromRun.map { "fromRun \($0)" }).map(JSONValue.string) ?? .null
+                d["dataset"] = (e.status?.eval?.dataset ?? e.spec?.dataset.description).map(JSONValue.string) ?? .null
                 d["finishedAt"] = e.status?.finishedAt.map(JSONValue.string) ?? .null
                 d["resultsRows"] = e.results.map { .int($0.count) } ?? .null
                 d["note"] = e.absence.map(JSONValue.string) ?? .null

@@ -55,7 +55,7 @@ public enum EvalSync {
             model = m
         } else if let runKey = spec.fromRunKey {
             let run = load.recorded.statuses[runKey]
-            guard let published = run?.publishedAs, let ref = VersionRef.parse(published), run?.model?.published == true else {
+            guard let published = run?.run?.publishedAs, let ref = VersionRef.parse(published), run?.run?.model?.published == true else {
                 throw HoneError("\(srcKey.display) evaluates the draft model of run \(runKey.display), which is not published: drafts are not synced. Publish the run first (`hone publish \(runKey.display) --model M`, commit, `hone reconcile`), then sync")
             }
             guard let version = load.desired.version(.model, ref) else {
@@ -132,11 +132,12 @@ public enum EvalSync {
         s.specDigest = digest
         s.id = SpecDigest.jobID(target, digest: digest, attempt: s.attempt)
         s.inputs = inputs
-        s.evalModel = model.description
+        s.eval?.model = model.description
         func moved(_ path: String) -> String {
             path.hasPrefix(srcKey.statusFolder) ? target.statusFolder + path.dropFirst(srcKey.statusFolder.count) : path
         }
-        s.resultsPath = s.resultsPath.map(moved)
+        let results = s.eval?.resultsPath.map(moved)
+        s.eval?.resultsPath = results
         for i in s.tasks.indices { s.tasks[i].log = s.tasks[i].log.map(moved) }
 
         var files: [String: Data?] = [:]

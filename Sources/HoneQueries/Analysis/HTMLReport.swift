@@ -77,12 +77,12 @@ public enum HTMLReport {
             let metricNames = Set(runs.flatMap { load.recorded.statuses[$0]?.metrics.keys.map { $0 } ?? [] }).sorted()
             for k in runs {
                 let spec = load.desired.runs[k], s = load.recorded.statuses[k]
-                let model = s?.model.map { m in m.published ? "\(s?.publishedAs ?? "\(m.name)@\(m.version)") (published)" : "\(m.name)@\(m.version) (draft)" }
+                let model = s?.run?.model.map { m in m.published ? "\(s?.run?.publishedAs ?? "\(m.name)@\(m.version)") (published)" : "\(m.name)@\(m.version) (draft)" }
                 runRows.append([("<span id=\"run-\(h(k.name))\">\(h(k.name))</span>", nil), (h(s?.phase.rawValue ?? "not run"), nil),
                                 (s.map { String($0.attempt) } ?? "–", "num"),
-                                (h(s?.baseModel ?? spec?.baseModel.description ?? "–"), nil),
-                                (h(s?.trainDataset ?? spec?.trainDataset.description ?? "–"), nil),
-                                (h(s?.durationSeconds.map { Duration.span($0) } ?? "–"), "num"), (h(model ?? "–"), nil)]
+                                (h(s?.run?.baseModel ?? spec?.baseModel.description ?? "–"), nil),
+                                (h(s?.run?.trainDataset ?? spec?.trainDataset.description ?? "–"), nil),
+                                (h(s?.durationSeconds.map { DurationText.span($0) } ?? "–"), "num"), (h(model ?? "–"), nil)]
                                + metricNames.map { (h(CellText.of(s?.metrics[$0], limit: 20)), "num") })
                 if let bytes = try source.read(k.statusFolder + "metrics.jsonl") {
                     let rows = RecordedEval.parseJSONLines(Data(bytes)).rows
@@ -115,13 +115,13 @@ public enum HTMLReport {
         let metricNames = Set(evals.flatMap { $0.metrics.keys }).sorted()
         let evalRows = evals.enumerated().map { i, e -> [(html: String, cls: String?)] in
             let s = e.status
-            var model = h(s?.evalModel ?? e.spec?.model?.description ?? "–")
+            var model = h(s?.eval?.model ?? e.spec?.model?.description ?? "–")
             if let r = e.spec?.fromRun { model += " <span class=\"muted\">(from run <a href=\"#run-\(h(r))\">\(h(r))</a>)</span>" }
             let name = "<span id=\"eval-\(h(e.key.name))\">\(h(e.key.name))</span>" + (i == leader ? " ★" : "")
                 + (e.spec?.syncedFrom.map { " <span class=\"muted\">(synced from \(h($0)))</span>" } ?? "")
-            return [(name, nil), (model, nil), (h(s?.dataset ?? e.spec?.dataset.description ?? "–"), nil), (h(s?.phase.rawValue ?? "not run"), nil),
+            return [(name, nil), (model, nil), (h(s?.eval?.dataset ?? e.spec?.dataset.description ?? "–"), nil), (h(s?.phase.rawValue ?? "not run"), nil),
                     (s.map { String($0.attempt) } ?? "–", "num"), (h(s?.finishedAt ?? "–"), nil),
-                    (h(s?.durationSeconds.map { Duration.span($0) } ?? "–"), "num")]
+                    (h(s?.durationSeconds.map { DurationText.span($0) } ?? "–"), "num")]
                 + metricNames.map { (h(CellText.of(e.metrics[$0], limit: 20)), "num") }
         }
         if !evalRows.isEmpty {

@@ -34,13 +34,13 @@ public struct RecordedEval: Sendable {
     public var resultsAbsence: String? {
         if results != nil { return nil }
         if let a = absence, status?.phase != .succeeded { return a }
-        return "no per-sample results (\(status?.resultsPath ?? key.statusFolder + "results.jsonl") is missing)"
+        return "no per-sample results (\(status?.eval?.resultsPath ?? key.statusFolder + "results.jsonl") is missing)"
     }
 
     /// Reads an eval from a repository view (working tree or commit).
     public static func read(_ key: ObjectKey, load: LoadResult, source: FileSource) throws -> RecordedEval {
         var e = RecordedEval(key: key, spec: load.desired.evals[key], status: load.recorded.statuses[key])
-        let path = e.status?.resultsPath ?? key.statusFolder + "results.jsonl"
+        let path = e.status?.eval?.resultsPath ?? key.statusFolder + "results.jsonl"
         if let bytes = try source.read(path) {
             let parsed = parseJSONLines(Data(bytes))
             e.results = parsed.rows

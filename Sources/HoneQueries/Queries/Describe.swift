@@ -23,7 +23,7 @@ public enum Describe {
     public static func document(_ load: LoadResult, _ key: ObjectKey) -> JSONValue {
         let s = load.recorded.statuses[key]
         var d: [String: JSONValue] = [
-            "object": .string(key.display), "kind": .string(key.kind == .run ? "Run" : "Eval"), "path": .string(key.specPath),
+            "object": .string(key.display), "kind": .string(key.kind.title), "path": .string(key.specPath),
             "phase": .string(s?.phase.rawValue ?? neverRunPhase), "id": str(s?.id), "attempt": s.map { .int($0.attempt) } ?? .null,
             "createdAt": str(s?.createdAt), "startedAt": str(s?.startedAt), "finishedAt": str(s?.finishedAt),
             "durationSeconds": s?.durationSeconds.map(JSONValue.double) ?? .null, "cost": s?.cost.map(JSONValue.double) ?? .null,
@@ -43,15 +43,15 @@ public enum Describe {
             d["owner"] = str(s?.owner ?? spec?.owner)
             d["pool"] = str(s?.pool ?? spec?.pool)
             d["rerun"] = .int(spec?.rerun ?? s?.rerun ?? 0)
-            d["model"] = s?.model.map { m in .object(["name": .string(m.name), "version": .string(m.version), "published": .bool(m.published)]) } ?? .null
-            d["baseModel"] = ref(s?.baseModel ?? spec?.baseModel.description)
-            d["trainDataset"] = ref(s?.trainDataset ?? spec?.trainDataset.description)
-            d["validationDataset"] = ref(s?.validationDataset ?? spec?.validationDataset?.description)
+            d["model"] = s?.run?.model.map { m in .object(["name": .string(m.name), "version": .string(m.version), "published": .bool(m.published)]) } ?? .null
+            d["baseModel"] = ref(s?.run?.baseModel ?? spec?.baseModel.description)
+            d["trainDataset"] = ref(s?.run?.trainDataset ?? spec?.trainDataset.description)
+            d["validationDataset"] = ref(s?.run?.validationDataset ?? spec?.validationDataset?.description)
             d["runtime"] = ref(s?.runtime ?? spec?.runtime?.description)
             d["handler"] = str(handler ?? spec?.handler)
             d["params"] = .object(s?.params ?? spec?.params ?? [:])
             d["publish"] = spec?.publish.map { p in .object(["model": .string(p.model), "as": .string(p.as_.rawValue)]) } ?? .null
-            d["publishedAs"] = str(s?.publishedAs)
+            d["publishedAs"] = str(s?.run?.publishedAs)
         case .eval, .view:
             let spec = load.desired.evals[key]
             d["description"] = str(spec?.description)
@@ -62,21 +62,21 @@ public enum Describe {
             if let m = spec?.model { model = ["name": .string(m.name), "version": .string(m.version)] }
             if let r = spec?.fromRunKey {
                 model["fromRun"] = .string(r.display)
-                if let out = load.recorded.statuses[r]?.model {
+                if let out = load.recorded.statuses[r]?.run?.model {
                     model["name"] = .string(out.name); model["version"] = .string(out.version); model["published"] = .bool(out.published)
                 }
             }
-            if spec == nil, let m = s?.evalModel { model = ref(m).objectValue ?? [:] }
+            if spec == nil, let m = s?.eval?.model { model = ref(m).objectValue ?? [:] }
             d["model"] = model.isEmpty ? .null : .object(model)
-            d["dataset"] = ref(s?.dataset ?? spec?.dataset.description)
+            d["dataset"] = ref(s?.eval?.dataset ?? spec?.dataset.description)
             d["runtime"] = ref(s?.runtime ?? spec?.runtime?.description)
             d["handler"] = str(handler ?? spec?.handler)
             d["params"] = .object(s?.params ?? spec?.params ?? [:])
-            let release = s != nil ? s?.autoRelease : spec?.autoRelease
+            let release = s != nil ? s?.eval?.autoRelease : spec?.autoRelease
             d["autoRelease"] = release.map(JSONValue.int) ?? .null
-            d["releaseAt"] = str(s?.releaseAt)
-            d["debug"] = .object(["enabled": .bool(s?.debugEnabled ?? spec?.debug.enabled ?? false)])
-            d["results"] = s?.resultsPath.map { p in .object(["path": .string(p), "rows": .int(s?.resultsRows ?? 0)]) } ?? .null
+            d["releaseAt"] = str(s?.eval?.releaseAt)
+            d["debug"] = .object(["enabled": .bool(s?.eval?.debugEnabled ?? spec?.debug.enabled ?? false)])
+            d["results"] = s?.eval?.resultsPath.map { p in .object(["path": .string(p), "rows": .int(s?.eval?.resultsRows ?? 0)]) } ?? .null
             d["gates"] = .object(Dictionary((spec?.gates ?? []).map { ($0.metric, JSONValue.string($0.expression)) }, uniquingKeysWith: { a, _ in a }))
             d["baseline"] = str(spec?.baseline)
         }
@@ -124,17 +124,18 @@ public enum Describe {
         add("Created", v("createdAt"))
         add("Started", v("startedAt"))
         add("Finished", v("finishedAt"))
-        add("Duration", s?.durationSeconds.map(Duration.span))
+        add("Duration", s?.durationSeconds.map(DurationText.span))
         add("Owner", v("owner"))
         add("Pool", v("pool"))
-        if key.kind == .run {
+        switch key.kind {
+        case .run:
             let m = doc["model"]?.objectValue
             add("Model name", m?["name"]?.stringValue)
             add("Model version", m.map { m in (m["version"]?.stringValue ?? "-") + (m["published"] == .bool(true) ? " (published)" : " (draft)") })
             add("Base model", refText("baseModel"))
             add("Train dataset", refText("trainDataset"))
             add("Validation dataset", refText("validationDataset"))
-        } else {
+        case .eval, .view:
             var model = refText("model")
             if let from = doc["model"]?["fromRun"]?.stringValue {
                 model = (model.map { $0 + ", " } ?? "") + "draft of run \(from)"
@@ -145,12 +146,13 @@ public enum Describe {
         add("Runtime", refText("runtime"))
         add("Handler", v("handler"))
         add("Params", doc["params"]?.canonicalJSON)
-        if key.kind == .run {
+        switch key.kind {
+        case .run:
             if let p = doc["publish"]?.objectValue {
                 add("Publish", "\(p["model"]?.display ?? "?") (as \(p["as"]?.display ?? "?"))" + (v("publishedAs").map { ", published as \($0)" } ?? ""))
             } else if let p = v("publishedAs") { add("Publish", "published as \(p)") }
-        } else {
-            add("Auto release", doc["autoRelease"]?.doubleValue.map { Duration.format(Int($0)) } ?? "never")
+        case .eval, .view:
+            add("Auto release", doc["autoRelease"]?.doubleValue.map { DurationText.format(Int($0)) } ?? "never")
             add("Release at", v("releaseAt"))
             add("Debug", doc["debug"]?["enabled"] == .bool(true) ? "enabled" : "disabled")
             add("Results", doc["results"]?.objectValue.map { r in "\(r["path"]?.display ?? "-") (\(r["rows"]?.display ?? "0") rows)" })
@@ -164,7 +166,7 @@ public enum Describe {
         add("Metrics", metrics.isEmpty ? nil : metrics.keys.sorted().map { "\($0)=\(metrics[$0]!.display)" }.joined(separator: ", "))
 
         let width = lines.map(\.0.count).max()! + 2
-        var out = "\(key.kind == .run ? "Run" : "Eval") \(key.display)\n"
+        var out = "\(key.kind.title) \(key.display)\n"
         for (label, value) in lines { out += (label + ":").padding(toLength: width, withPad: " ", startingAt: 0) + value + "\n" }
         out += "\nTasks:\n"
         out += s.map { $0.tasks.isEmpty ? "  (none)\n" : tasks($0).render(.table) } ?? "  (none: \(key.display) has never run; `hone reconcile` launches it)\n"

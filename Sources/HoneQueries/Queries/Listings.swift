@@ -31,7 +31,7 @@ public enum Listings {
     public static func runs(_ load: LoadResult, group: String?) -> Table {
         let ks = keys(load, kind: .run, scope: group.map(Scope.group))
         var rows = ks.map { runRow(load, $0) }
-        ViewQuery.sort(&rows, by: "createdAt", order: HoneModel.SortOrder.desc)
+        ViewQuery.sort(&rows, by: "createdAt", order: ViewSortOrder.desc)
         var t = Table(columns: runColumns, rows: rows)
         t.spanColumns = ["duration"]
         t.narrow = ["name", "group", "phase", "baseModel", "trainDataset", "age", "duration"]
@@ -59,7 +59,12 @@ public enum Listings {
 
     /// The runs or evals of a scope (or all): every spec, plus statuses whose spec was deleted.
     static func keys(_ load: LoadResult, kind: ObjectKey.Kind, scope: Scope?) -> [ObjectKey] {
-        let specs: [ObjectKey] = kind == .run ? Array(load.desired.runs.keys) : Array(load.desired.evals.keys)
+        let specs: [ObjectKey]
+        switch kind {
+        case .run: specs = Array(load.desired.runs.keys)
+        case .eval: specs = Array(load.desired.evals.keys)
+        case .view: specs = Array(load.desired.views.keys)
+        }
         let all = Set(specs + load.recorded.statuses.keys.filter { $0.kind == kind })
         return all.filter { scope == nil || $0.scope == scope }.sorted()
     }
@@ -83,9 +88,9 @@ public enum Listings {
         // The spec says what the run is now; the status what the recorded attempt used (for a deleted spec).
         var row: [String: JSONValue] = [
             "name": .string(key.name), "group": .string(key.scope.name),
-            "baseModel": str(spec?.baseModel.description ?? s?.baseModel),
-            "trainDataset": str(spec?.trainDataset.description ?? s?.trainDataset),
-            "validationDataset": str(spec.map { $0.validationDataset?.description } ?? s?.validationDataset),
+            "baseModel": str(spec?.baseModel.description ?? s?.run?.baseModel),
+            "trainDataset": str(spec?.trainDataset.description ?? s?.run?.trainDataset),
+            "validationDataset": str(spec.map { $0.validationDataset?.description } ?? s?.run?.validationDataset),
             "pool": str(s?.pool ?? spec?.pool),
             "owner": str(s?.owner ?? spec?.owner),
         ]
@@ -98,8 +103,8 @@ public enum Listings {
         func str(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }
         var row: [String: JSONValue] = [
             "name": .string(key.name), "group": .string(key.scope.name),
-            "model": str(s?.evalModel ?? spec.map(Describe.modelText)),
-            "dataset": str(s?.dataset ?? spec?.dataset.description),
+            "model": str(s?.eval?.model ?? spec.map(Describe.modelText)),
+            "dataset": str(s?.eval?.dataset ?? spec?.dataset.description),
             "runtime": str(s?.runtime ?? spec?.runtime?.description),
             "handler": str((s?.handler).flatMap { $0.isEmpty ? nil : $0 } ?? spec?.handler),
             "pool": str(s?.pool ?? spec?.pool),
@@ -193,7 +198,7 @@ public enum ViewQuery {
     }
 
     /// Sorts by a column; rows without a value go last whatever the order; ties by group, then name.
-    public static func sort(_ rows: inout [[String: JSONValue]], by column: String, order: HoneModel.SortOrder) {
+    public static func sort(_ rows: inout [[String: JSONValue]], by column: String, order: ViewSortOrder) {
         func compare(_ a: JSONValue, _ b: JSONValue) -> ComparisonResult {
             if let x = a.doubleValue, let y = b.doubleValue { return x < y ? .orderedAscending : x > y ? .orderedDescending : .orderedSame }
             if dateColumns.contains(column), let x = a.stringValue.flatMap(Timestamp.date), let y = b.stringValue.flatMap(Timestamp.date) {

@@ -61,7 +61,7 @@ public struct Table: Sendable {
     }
 
     func cell(_ row: [String: JSONValue], _ c: String) -> String {
-        if spanColumns.contains(c), let seconds = row[c]?.doubleValue { return Duration.span(seconds) }
+        if spanColumns.contains(c), let seconds = row[c]?.doubleValue { return DurationText.span(seconds) }
         // Values come from files people and handlers wrote: never let one drive the terminal.
         return TerminalText.escaped(row[c]?.display ?? "-")
     }

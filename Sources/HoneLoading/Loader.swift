@@ -147,32 +147,83 @@ public struct Loader {
 
     func wanted(_ path: String) -> Bool { parseOnly?(path) ?? true }
 
+    /// Loading, as named steps: list, read and decode the basics, read and decode the rest on every
+    /// core, merge, then the checks across files and the diagnostics' source lines.
     public func load(includeStatus: Bool = true) throws -> LoadResult {
         var clock = PhaseClock()
         var result = LoadResult()
+        let listed = try list(includeStatus: includeStatus, into: &result)
+        clock.lap("list")
+        let reader = try FileReader(self, listed)
+        // Stage 1: hone.yaml, versions and groups, which need no other file.
+        let basics = try reader.prepare(listed.basics, context: nil)
+        Loader.mergeBasics(basics, listed, into: &result)
+        clock.lap("hone.yaml, versions, groups")
+        // Stage 2, on every core: each run, eval, view and status is read, parsed, checked and decoded in
+        // one go, and its tree dropped (10,000 trees are never held at once). Which model versions runs
+        // will publish is only known at the end: the few checks that depend on it wait until then.
+        var context = ReferenceContext(project: result.desired.project, versions: result.desired.versions, versionFiles: listed.versionFiles,
+                                       groups: Set(result.desired.groups.keys), groupFiles: listed.groupFiles, objectFiles: listed.objectFiles,
+                                       publishes: nil)
+        let dependents = try reader.prepare(listed.dependents, context: context)
+        clock.lap("runs, evals, views, statuses")
+        context.publishes = Loader.publishers(dependents, listed)
+        mergeDependents(dependents, listed, context: &context, into: &result)
+        Loader.leaveAlone(under: listed.refusedFolders, &result)
+        reader.keep(basics: basics, dependents: dependents, listed)
+        clock.lap("merge")
+        Loader.skipOrphans(listed, into: &result)
+        Loader.checkAcrossFiles(basics: basics, dependents: dependents, listed, into: &result)
+        clock.lap("checks and diagnostics")
+        readCode(into: &result)
+        clock.lap("code")
+        result.parsedFiles = KeptUntilReleased((basics, dependents))
+        return result
+    }
+
+    /// What the listing alone tells: where each file belongs, and which version, group and object files
+    /// exist (valid or not). Indices point into `paths`.
+    struct ListedFiles {
+        var paths: [String]
+        var places: [FilePlace]
+        /// hone.yaml, versions, groups: what everything else refers to.
+        var basics: [Int] = []
+        /// Runs, evals, views and statuses.
+        var dependents: [Int] = []
+        var objectFiles: Set<ObjectKey> = []
+        var groupFiles: Set<String> = []
+        var versionFiles: Set<String> = []
+        /// Refused folders and stray files, whose contents are unknown.
+        var refusedFolders: [String] = []
+        /// Whether hone.yaml is listed (or refused, which is reported on its own).
+        var hasProjectFile = false
+
+        /// A binary search: later checks and diagnostics' source lines find a few files by path.
+        func index(of path: String) -> Int? {
+            var lo = 0, hi = paths.count
+            while lo < hi { let mid = (lo + hi) / 2; if paths[mid] < path { lo = mid + 1 } else { hi = mid } }
+            return lo < paths.count && paths[lo] == path ? lo : nil
+        }
+    }
+
+    func list(includeStatus: Bool, into result: inout LoadResult) throws -> ListedFiles {
         let listing = try source.listing()
         var paths = listing.files
         if !zip(paths, paths.dropFirst()).allSatisfy({ $0 < $1 }) { paths.sort() }
         result.files = listing.refused.isEmpty ? paths : (paths + listing.refused.map(\.path)).sorted()
         let places = Loader.parallelMap(paths.count, workers: Loader.workerCount(paths.count)) { _, i in Classifier.place(of: paths[i]) }
-
-        // What the listing alone tells: which version, group and object files exist (valid or not).
-        var basics: [Int] = []      // hone.yaml, versions, groups: what everything else refers to
-        var dependents: [Int] = []  // runs, evals, views and statuses
-        dependents.reserveCapacity(paths.count)
-        var objectFiles: Set<ObjectKey> = []
-        objectFiles.reserveCapacity(paths.count)
-        var groupFiles: Set<String> = []
-        var versionFiles: Set<String> = []
+        var l = ListedFiles(paths: paths, places: places)
+        l.dependents.reserveCapacity(paths.count)
+        l.objectFiles.reserveCapacity(paths.count)
         for (i, place) in places.enumerated() {
             switch place {
-            case .project: basics.append(i)
-            case .version: basics.append(i); versionFiles.insert(paths[i])
-            case .group(let name): basics.append(i); groupFiles.insert(name)
+            case .project: l.basics.append(i)
+            case .version: l.basics.append(i); l.versionFiles.insert(paths[i])
+            case .group(let name): l.basics.append(i); l.groupFiles.insert(name)
             case .object(let key):
-                objectFiles.insert(key)
-                if wanted(paths[i]) { dependents.append(i) }
-            case .status: if includeStatus && wanted(paths[i]) { dependents.append(i) }
+                l.objectFiles.insert(key)
+                if wanted(paths[i]) { l.dependents.append(i) }
+            case .status: if includeStatus && wanted(paths[i]) { l.dependents.append(i) }
             case .misplaced(let message):
                 result.diagnostics.append(Diagnostic(.warning, path: paths[i], mark: .none, message: message))
             case .invalidName(let message):
@@ -180,46 +231,60 @@ public struct Loader {
             case .ignored, .statusAttachment: continue
             }
         }
-        let refusedFolders = Loader.refuse(listing.refused, into: &result, objectFiles: &objectFiles, groupFiles: &groupFiles, versionFiles: &versionFiles)
-        clock.lap("list")
+        l.refusedFolders = Loader.refuse(listing.refused, into: &result, objectFiles: &l.objectFiles, groupFiles: &l.groupFiles, versionFiles: &l.versionFiles)
+        l.hasProjectFile = paths.contains(Layout.projectFile) || listing.refused.contains { $0.path == Layout.projectFile }
+        return l
+    }
 
-        // Files the cache holds (same content id) are neither read nor parsed again.
+    /// Reads files (or takes them from the cache), parses and decodes them on every core.
+    struct FileReader {
+        let paths: [String]
+        let places: [FilePlace]
+        let cache: ParseCache?
+        /// Content ids and cache hits: files the cache holds (same content id) are neither read nor parsed again.
         var ids: [Int: String] = [:]
         var hits: [Int: ParseCache.Entry] = [:]
-        if let cache {
-            for i in basics + dependents {
-                guard let id = try source.contentID(paths[i]) else { continue }
-                ids[i] = id
-                hits[i] = cache[id]
-            }
-        }
-        // Each worker reads through a source of its own; a source that cannot be read from several
-        // threads is read here first. Both stages use at most these workers (and so these readers).
-        let workers = Loader.workerCount(basics.count + dependents.count)
-        var readers: [FileSource]? = [source]
-        for _ in 1..<max(workers, 1) {
-            guard let r = try source.readerForAnotherThread() else { readers = nil; break }
-            readers!.append(r)
-        }
+        /// Each worker reads through a source of its own; a source that cannot be read from several
+        /// threads is read here first. Both stages use at most `workers` workers (and so these readers).
+        var readers: [FileSource] = []
         var preread: [Int: [UInt8]] = [:]
         var refusals: [Int: RefusedFile] = [:]
-        if readers == nil {
-            for i in basics + dependents where hits[i] == nil {
-                do { preread[i] = try source.read(paths[i], limit: ReadLimit.specFile) } catch let refused as RefusedFile { refusals[i] = refused }
+        let workers: Int
+
+        init(_ loader: Loader, _ listed: ListedFiles) throws {
+            paths = listed.paths; places = listed.places; cache = loader.cache
+            let all = listed.basics + listed.dependents
+            if let cache {
+                for i in all {
+                    guard let id = try loader.source.contentID(paths[i]) else { continue }
+                    ids[i] = id
+                    hits[i] = cache[id]
+                }
             }
+            workers = Loader.workerCount(all.count)
+            var readers: [FileSource]? = [loader.source]
+            for _ in 1..<max(workers, 1) {
+                guard let r = try loader.source.readerForAnotherThread() else { readers = nil; break }
+                readers!.append(r)
+            }
+            if readers == nil {
+                for i in all where hits[i] == nil {
+                    do { preread[i] = try loader.source.read(paths[i], limit: ReadLimit.specFile) } catch let refused as RefusedFile { refusals[i] = refused }
+                }
+            }
+            self.readers = readers ?? []
         }
-        nonisolated(unsafe) let sharedReaders = readers ?? []
-        let keepTrees = cache != nil
-        let files = (paths: paths, places: places, hits: hits, preread: preread, refusals: refusals)
-        /// Reads (or takes from the cache), parses and decodes the files `indices` on every core.
+
         func prepare(_ indices: [Int], context: ReferenceContext?) throws -> [Prepared] {
+            nonisolated(unsafe) let files = self
+            let keepTrees = cache != nil
             let prepared = Loader.parallelMap(indices.count, workers: min(workers, Loader.workerCount(indices.count))) { worker, j in
                 let i = indices[j]
                 do {
                     let entry: ParseCache.Entry
                     if let hit = files.hits[i] { entry = hit } else {
                         if let refused = files.refusals[i] { return Prepared(refused: refused) }
-                        let bytes = sharedReaders.isEmpty ? files.preread[i] : try sharedReaders[worker].read(files.paths[i], limit: ReadLimit.specFile)
+                        let bytes = files.readers.isEmpty ? files.preread[i] : try files.readers[worker].read(files.paths[i], limit: ReadLimit.specFile)
                         guard let bytes else { return Prepared() }  // listed but gone
                         entry = Loader.parseEntry(bytes)
                     }
@@ -232,43 +297,49 @@ public struct Loader {
             return prepared
         }
 
-        // Stage 1: hone.yaml, versions and groups, which need no other file.
-        let decodedBasics = try prepare(basics, context: nil)
-        for j in decodedBasics.indices {
-            switch decodedBasics[j].decoded {
+        /// The cache keeps exactly this load's parses.
+        func keep(basics: [Prepared], dependents: [Prepared], _ listed: ListedFiles) {
+            guard let cache else { return }
+            var kept: [String: ParseCache.Entry] = [:]
+            kept.reserveCapacity(ids.count)
+            for (j, i) in listed.basics.enumerated() { if let id = ids[i], let e = basics[j].entry { kept[id] = e } }
+            for (j, i) in listed.dependents.enumerated() { if let id = ids[i], let e = dependents[j].entry { kept[id] = e } }
+            cache.replace(with: kept)
+        }
+    }
+
+    static func mergeBasics(_ decoded: [Prepared], _ listed: ListedFiles, into result: inout LoadResult) {
+        for j in decoded.indices {
+            switch decoded[j].decoded {
             case .project(let project): result.desired.project = project
             case .version(let v?): result.desired.versions[v.kind, default: [:]][v.ref] = v
             case .group(let g?): result.desired.groups[g.name] = g
             default: break
             }
         }
-        if !paths.contains(Layout.projectFile) && !listing.refused.contains(where: { $0.path == Layout.projectFile }) {
+        if !listed.hasProjectFile {
             result.diagnostics.append(Diagnostic(path: Layout.projectFile, mark: .none, message: "no hone.yaml: this is not a hone repository (run `hone init` to make one)"))
         }
-        clock.lap("hone.yaml, versions, groups")
+    }
 
-        // Stage 2, on every core: each run, eval, view and status is read, parsed, checked and decoded in
-        // one go, and its tree dropped (10,000 trees are never held at once). Which model versions runs
-        // will publish is only known at the end: the few checks that depend on it wait until then.
-        var context = ReferenceContext(project: result.desired.project, versions: result.desired.versions, versionFiles: versionFiles,
-                                       groups: Set(result.desired.groups.keys), groupFiles: groupFiles, objectFiles: objectFiles,
-                                       publishes: nil)
-        let decoded = try prepare(dependents, context: context)
-        clock.lap("runs, evals, views, statuses")
-
-        // Publishers, then the checks that waited for them.
+    /// Which runs publish into which model (read even from invalid runs: they still claim the name).
+    static func publishers(_ decoded: [Prepared], _ listed: ListedFiles) -> [String: [(PublishAs, ObjectKey)]] {
         var publishes: [String: [(PublishAs, ObjectKey)]] = [:]
         for j in decoded.indices {
-            if let (model, as_) = decoded[j].publishes, case .object(let key) = places[dependents[j]] {
+            if let (model, as_) = decoded[j].publishes, case .object(let key) = listed.places[listed.dependents[j]] {
                 publishes[model, default: []].append((as_, key))
             }
         }
-        context.publishes = publishes
-        result.recorded.statuses.reserveCapacity(dependents.count)
-        result.desired.runs.reserveCapacity(dependents.count)
+        return publishes
+    }
+
+    /// Runs, evals, views and statuses into the result, after the checks that waited for the publishers.
+    func mergeDependents(_ decoded: [Prepared], _ listed: ListedFiles, context: inout ReferenceContext, into result: inout LoadResult) {
+        result.recorded.statuses.reserveCapacity(decoded.count)
+        result.desired.runs.reserveCapacity(decoded.count)
         let scripts = ScriptCheck(source: source)
         for j in decoded.indices {
-            let i = dependents[j]
+            let i = listed.dependents[j], path = listed.paths[i], place = listed.places[i]
             guard let report = decoded[j].report else { continue }  // listed but gone
             if !report.deferred.isEmpty { context.resolveDeferred(report) }
             scripts.check(decoded[j].script, report)
@@ -276,41 +347,42 @@ public struct Loader {
             let recheck = decoded[j].recheck
             switch decoded[j].decoded {
             case .status(let key, let status?): result.recorded.statuses[key] = status
-            case .status(let key, nil): result.recorded.unreadable[key] = paths[i]
+            case .status(let key, nil): result.recorded.unreadable[key] = path
             case .run(let r):
-                guard case .object(let key) = places[i] else { continue }
+                guard case .object(let key) = place else { continue }
                 // A run on a broken version file: reported there, skipped here.
                 if !report.hasErrors && (!recheck || context.usable(r.versionRefs)) {
                     result.desired.runs[key] = r
                 } else { result.invalidObjects.insert(key) }
             case .eval(let e):
-                guard case .object(let key) = places[i] else { continue }
+                guard case .object(let key) = place else { continue }
                 if !report.hasErrors && (!recheck || context.usable(e.versionRefs)) {
                     result.desired.evals[key] = e
                 } else { result.invalidObjects.insert(key) }
             case .view(let v, let root):
-                guard case .object(let key) = places[i] else { continue }
-                result.nodes[paths[i]] = root
+                guard case .object(let key) = place else { continue }
+                result.nodes[path] = root
                 if !report.hasErrors { result.desired.views[key] = v } else { result.invalidObjects.insert(key) }
-            default:
+            case .none, .invalid, .project, .version, .group:
                 // No tree, a decoder that gave up (with errors), or on a broken version (`invalid`).
-                if case .object(let key) = places[i] { result.invalidObjects.insert(key) }
-                if case .status(let key) = places[i] { result.recorded.unreadable[key] = paths[i] }
+                if case .object(let key) = place { result.invalidObjects.insert(key) }
+                if case .status(let key) = place { result.recorded.unreadable[key] = path }
             }
         }
-        Loader.leaveAlone(under: refusedFolders, &result)
-        if let cache {
-            var kept: [String: ParseCache.Entry] = [:]
-            kept.reserveCapacity(ids.count)
-            for (j, i) in basics.enumerated() { if let id = ids[i], let e = decodedBasics[j].entry { kept[id] = e } }
-            for (j, i) in dependents.enumerated() { if let id = ids[i], let e = decoded[j].entry { kept[id] = e } }
-            cache.replace(with: kept)
-        }
-        clock.lap("merge")
+    }
 
-        // Objects of a group without groups/<g>/group.yaml: one problem per group, its objects skipped.
+    /// The code objects depend on, from the commit (one tree lookup per distinct path).
+    func readCode(into result: inout LoadResult) {
+        if let reader = try? source.codeReader(), let snapshot = try? reader.snapshot(of: result.desired) {
+            result.desired.code = snapshot
+            result.recorded.codeAtLaunch = reader.codeAtLaunch(result.desired, result.recorded)
+        }
+    }
+
+    /// Objects of a group without groups/<g>/group.yaml: one problem per group, its objects skipped.
+    static func skipOrphans(_ listed: ListedFiles, into result: inout LoadResult) {
         var orphans: [String: [ObjectKey]] = [:]
-        for key in objectFiles { if case .group(let g) = key.scope, !groupFiles.contains(g) { orphans[g, default: []].append(key) } }
+        for key in listed.objectFiles { if case .group(let g) = key.scope, !listed.groupFiles.contains(g) { orphans[g, default: []].append(key) } }
         for (g, keys) in orphans.sorted(by: { $0.key < $1.key }) {
             let n = keys.count
             result.diagnostics.append(Diagnostic(path: "groups/\(g)/group.yaml", mark: .none,
@@ -320,43 +392,29 @@ public struct Loader {
                 result.desired.runs[key] = nil; result.desired.evals[key] = nil; result.desired.views[key] = nil
             }
         }
+    }
 
-        // Every file's report and bytes, by index into `paths`; later checks and the source lines of
-        // diagnostics find files by path (a binary search: few lookups).
-        var reports: [FileReport?] = Array(repeating: nil, count: paths.count)
-        var texts: [[UInt8]?] = Array(repeating: nil, count: paths.count)
-        for j in basics.indices { reports[basics[j]] = decodedBasics[j].report; texts[basics[j]] = decodedBasics[j].bytes }
-        for j in dependents.indices { reports[dependents[j]] = decoded[j].report; texts[dependents[j]] = decoded[j].bytes }
-        func index(of path: String) -> Int? {
-            var lo = 0, hi = paths.count
-            while lo < hi { let mid = (lo + hi) / 2; if paths[mid] < path { lo = mid + 1 } else { hi = mid } }
-            return lo < paths.count && paths[lo] == path ? lo : nil
-        }
-        References.checkViews(&result) { path in index(of: path).flatMap { reports[$0] } }
+    /// The checks across files (views, published manifests), then every diagnostic with its source line,
+    /// sorted by place.
+    static func checkAcrossFiles(basics: [Prepared], dependents: [Prepared], _ listed: ListedFiles, into result: inout LoadResult) {
+        var reports: [FileReport?] = Array(repeating: nil, count: listed.paths.count)
+        var texts: [[UInt8]?] = Array(repeating: nil, count: listed.paths.count)
+        for j in listed.basics.indices { reports[listed.basics[j]] = basics[j].report; texts[listed.basics[j]] = basics[j].bytes }
+        for j in listed.dependents.indices { reports[listed.dependents[j]] = dependents[j].report; texts[listed.dependents[j]] = dependents[j].bytes }
+        References.checkViews(&result) { path in listed.index(of: path).flatMap { reports[$0] } }
         References.checkPublishedManifests(&result) { path -> (text: [UInt8], report: FileReport)? in
-            guard let i = index(of: path), let text = texts[i] else { return nil }
+            guard let i = listed.index(of: path), let text = texts[i] else { return nil }
             if reports[i] == nil { reports[i] = FileReport(path: path) }
             return (text, reports[i]!)
         }
-
-        // Source lines for every diagnostic that points into a file.
         for report in reports { if let report, !report.items.isEmpty { result.diagnostics += report.items } }
         for i in result.diagnostics.indices where result.diagnostics[i].line > 0 {
             let d = result.diagnostics[i]
-            if let f = index(of: d.path), let bytes = texts[f] { result.diagnostics[i].sourceLine = Loader.line(d.line, of: bytes) }
+            if let f = listed.index(of: d.path), let bytes = texts[f] { result.diagnostics[i].sourceLine = Loader.line(d.line, of: bytes) }
         }
         result.diagnostics = result.diagnostics.enumerated()
             .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
             .map(\.element)
-        clock.lap("checks and diagnostics")
-        // The code objects depend on, from the commit (one tree lookup per distinct path).
-        if let reader = try? source.codeReader(), let snapshot = try? reader.snapshot(of: result.desired) {
-            result.desired.code = snapshot
-            result.recorded.codeAtLaunch = reader.codeAtLaunch(result.desired, result.recorded)
-        }
-        clock.lap("code")
-        result.parsedFiles = KeptUntilReleased((decodedBasics, decoded))
-        return result
     }
 
     /// What loading makes of one file: its report, and its value when it has one.
@@ -423,7 +481,7 @@ public struct Loader {
                    let path = HandlerScript.path(in: command) {
                     script = (path, handler.mark)
                 }
-                if key.kind != .view, let items = root["code"]?.items {
+                if key.kind.runsJobs, let items = root["code"]?.items {
                     code = items.compactMap { i in i.scalar.flatMap(HandlerScript.repositoryPath).map { ($0, i.mark) } }
                         .filter { !Decoders.writtenByHone($0.path) }
                 }

@@ -208,11 +208,18 @@ extension JobOutputs {
             return (nil, [], "summary.json is not valid JSON\(why)")
         }
         var names: [String] = []
-        guard case .object = value, case .object(let metrics)? = dropNonFinite(value, path: "", into: &names) else {
+        // The kit's "_meta" (each metric's direction, kind, unit: specs/handler-kit.md) describes the metrics
+        // and is not one of them.
+        guard case .object(var top) = value else { return (nil, [], "summary.json is \(kindName(value)), not a JSON object") }
+        top.removeValue(forKey: JobOutputs.metaKey)
+        guard case .object(let metrics)? = dropNonFinite(.object(top), path: "", into: &names) else {
             return (nil, [], "summary.json is \(kindName(value)), not a JSON object")
         }
         return (metrics, names, nil)
     }
+
+    /// The key of summary.json that is not a metric.
+    static let metaKey = "_meta"
 
     /// Stands in for a non-finite number while parsing (a string no JSON text can hold unescaped).
     static let nonFiniteMark = "\u{0}hone:non-finite"

@@ -39,6 +39,11 @@ struct JobPreparation {
             "attempt": .int(status.attempt), "params": .object(status.params),
             "outputDir": .string(directory.appendingPathComponent("out").path),
         ]
+        // Checkpoints: beside out/, never collected, stored or published, and kept when the same attempt is
+        // prepared again or requeued (Slurm), so the handler can resume from them (specs/job-contract.md).
+        let checkpoints = directory.appendingPathComponent("checkpoints")
+        try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+        job["checkpointDir"] = .string(checkpoints.path)
         var env: [String: String] = [:]
         var secrets: [String: String] = [:]
         var runtimeRef: VersionRef? = nil
@@ -61,14 +66,28 @@ struct JobPreparation {
             task = "evaluate"
             command = eval.handler
             if let m = eval.model {
-                job["model"] = try input(.model, m, src: src, directory: directory)
+                var model = try input(.model, m, src: src, directory: directory)
+                // A published adapter names the base it is applied to: the eval gets it too.
+                if let baseRef = desired.version(.model, m)?.base {
+                    let base = try input(.model, baseRef, src: src, directory: directory)
+                    job["baseModel"] = base
+                    if case .object(var o) = model { o["base"] = base; model = .object(o) }
+                }
+                job["model"] = model
             } else if let runKey = eval.fromRunKey {
                 guard let rs = recorded[runKey], rs.phase == .succeeded, let m = rs.run?.model, let uri = m.uri, let sha = m.sha256 else {
                     throw PreparationFailure(reason: "RunNotReady", message: "run \(runKey.display) has no succeeded model")
                 }
                 let path = try verified(uri: uri, sha256: sha, what: "draft model of \(runKey.display)", src: src)
-                job["model"] = .object(["name": .string(m.name), "version": .string(m.version), "path": .string(path.path),
-                                        "fromRun": .string(runKey.display), "sha256": .string(sha)])
+                var model: [String: JSONValue] = ["name": .string(m.name), "version": .string(m.version), "path": .string(path.path),
+                                                  "fromRun": .string(runKey.display), "sha256": .string(sha)]
+                // The run's output may be an adapter: its base model, as the run had it.
+                if let run = desired.runs[runKey] {
+                    let base = try input(.model, run.baseModel, src: src, directory: directory)
+                    job["baseModel"] = base
+                    model["base"] = base
+                }
+                job["model"] = .object(model)
             }
             job["dataset"] = try input(.dataset, eval.dataset, src: src, directory: directory)
             runtimeRef = eval.runtime

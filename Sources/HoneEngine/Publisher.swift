@@ -8,7 +8,7 @@ import YAML
 enum Publisher {
     /// The manifest is redacted here, as a tree and before its digest is taken.
     static func publish(run: RunSpec, status s: inout ObjectStatus, as ref: VersionRef, at now: Date, redactor: SecretRedactor,
-                        into changes: inout ChangeSet) throws {
+                        contents: ModelContents? = nil, into changes: inout ChangeSet) throws {
         guard let model = s.run?.model, let uri = model.uri, let sha = model.sha256 else {
             throw HoneError("\(run.key.display) has no stored model to publish")
         }
@@ -29,6 +29,7 @@ enum Publisher {
             ("sha256", .text(sha)),
             ("publishedFrom", .text(run.key.display)),
             ("publishedAt", .text(Timestamp.string(now))),
+        ] + (contents?.manifestFields ?? []) + [
             ("lineage", .mapping(lineage)),
             ("metrics", StatusCodec.json(.object(s.metrics))),
         ])
@@ -39,5 +40,35 @@ enum Publisher {
         s.run?.publishedDigest = ContentHash.hex(text)
         s.run?.model = ModelOutput(name: ref.name, version: ref.version, uri: uri, sha256: sha, published: true)
         s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Published", message: "published as \(ref) (models/\(ref.name)/\(ref.version).yaml)"))
+    }
+}
+
+/// What a published manifest says of the model's files (specs/versions.md): each file with its sha256 and
+/// size, the total size, and for an adapter (a PEFT folder: `adapter_config.json` at its top) the base model
+/// it is applied to, with that base's sha256.
+struct ModelContents {
+    var files: [StoredFile]
+    var base: (ref: VersionRef, sha256: String?)?
+
+    /// The contents of the run's stored model; nil when the store cannot list it (the manifest then has no
+    /// `files`).
+    static func of(_ model: ModelOutput, run: RunSpec, store: ArtifactStore, desired: DesiredState) -> ModelContents? {
+        guard let uri = model.uri, let sha = model.sha256, let files = try? store.files(ofModel: uri, sha256: sha) else { return nil }
+        let adapter = files.contains { $0.path == "adapter_config.json" }
+        return ModelContents(files: files, base: adapter ? (run.baseModel, desired.version(.model, run.baseModel)?.sha256) : nil)
+    }
+
+    var manifestFields: [(String, Node)] {
+        var fields: [(String, Node)] = []
+        if let base {
+            var b: [(String, Node)] = [("model", .text(base.ref.description))]
+            if let sha = base.sha256 { b.append(("sha256", .text(sha))) }
+            fields.append(("base", .mapping(b)))
+        }
+        fields.append(("size", .int(files.reduce(0) { $0 + $1.size })))
+        fields.append(("files", .sequence(files.map { f in
+            .mapping([("path", .text(f.path)), ("sha256", .text(f.sha256)), ("size", .int(f.size))])
+        })))
+        return fields
     }
 }

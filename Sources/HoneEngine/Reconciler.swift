@@ -268,7 +268,8 @@ public final class Reconciler {
                 intent.action("cancel", a.key, id: s.id, line: "cancel \(a.key.display): \(a.reason)")
             case .publish:
                 guard var s = statuses[a.key], let run = load.desired.runs[a.key], let to = a.publishAs else { continue }
-                try Publisher.publish(run: run, status: &s, as: to, at: now, redactor: recorder.secrets.redactor, into: &intent)
+                let contents = s.run?.model.flatMap { ModelContents.of($0, run: run, store: store, desired: load.desired) }
+                try Publisher.publish(run: run, status: &s, as: to, at: now, redactor: recorder.secrets.redactor, contents: contents, into: &intent)
                 statuses[a.key] = s
                 try writeStatus(s, into: &intent)
                 intent.action("publish", a.key, id: s.id, line: "publish \(a.key.display) as \(to)")

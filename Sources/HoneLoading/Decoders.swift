@@ -251,12 +251,33 @@ enum Decoders {
                 v.publishedAt = f.string("publishedAt", lenient: true)
                 if let l = f.raw("lineage") { v.lineage = Fields.jsonValue(l) }
                 v.metrics = f.json("metrics") ?? [:]
+                if let b = f.raw("base") { modelBase(b, into: &v, fields: &f) }
+                if let files = f.raw("files") { v.files = Fields.jsonValue(files) }
+                v.size = f.int("size", min: 0)
             }
         }
         f.finish()
         if report.hasErrors { return nil }
         v.digest = kind == .runtime ? runtimeDigest(v) : (v.sha256 ?? "")
         return v
+    }
+
+    /// `base: {model: name@version, sha256: <64 hex>}` (sha256 optional): the base an adapter needs.
+    static func modelBase(_ node: Node, into v: inout VersionSpec, fields f: inout Fields) {
+        guard case .object(let o) = Fields.jsonValue(node), case .string(let m)? = o["model"], let ref = VersionRef.parse(m) else {
+            f.error("\"base\" must be a mapping with model: name@version (the base model an adapter is applied to) and optionally its sha256", at: node.mark)
+            return
+        }
+        v.base = ref
+        if let sha = o["sha256"] {
+            guard case .string(let s) = sha, s.count == 64, s.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+                f.error("\"base.sha256\" must be 64 lowercase hex digits", at: node.mark); return
+            }
+            v.baseSha256 = s
+        }
+        if let unknown = o.keys.sorted().first(where: { $0 != "model" && $0 != "sha256" }) {
+            f.error("\"base\": unknown field \"\(unknown)\" (fields: model, sha256)", at: node.mark)
+        }
     }
 
     /// `[A-Za-z_][A-Za-z0-9_]*`: what a shell and `execve`'s environment take as a variable name.

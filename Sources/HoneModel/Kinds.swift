@@ -212,6 +212,13 @@ public struct VersionSpec: Sendable, Equatable {
     public var publishedAt: String?
     public var lineage: JSONValue?
     public var metrics: [String: JSONValue]
+    /// A ModelVersion that is an adapter (PEFT LoRA): the base model it is applied to, and that base's
+    /// sha256 when it was trained (`base: {model: name@version, sha256: …}`; specs/versions.md).
+    public var base: VersionRef?
+    public var baseSha256: String?
+    /// A published ModelVersion's files (`[{path, sha256, size}]`) and total size in bytes, as hone stored them.
+    public var files: JSONValue?
+    public var size: Int?
     /// The file's own digest (sha256 of its canonical form): what "the digest of a version" means for specs.
     public var digest: String
 

@@ -212,6 +212,16 @@ def version_props(kind):
                 "publishedAt": text("Written by hone: when it was published (ISO-8601 UTC)."),
                 "lineage": {"$ref": "#/$defs/json", "description": "Written by hone: base model, datasets, runtime, params of the run."},
                 "metrics": json_map("Written by hone: the run's summary metrics."),
+                "base": {"type": "object", "additionalProperties": False, "required": ["model"],
+                         "description": "An adapter (PEFT LoRA): the base model it is applied to; an eval of this version gets it as baseModel in job.json.",
+                         "properties": {"model": t("string", pattern="^[^@]+@[^@]+$", description="The base model version, name@version."),
+                                        "sha256": t("string", pattern="^[0-9a-f]{64}$", description="The base's sha256 when the adapter was trained.")}},
+                "size": t("integer", description="Written by hone: the model's total size in bytes."),
+                "files": {"type": "array", "description": "Written by hone: the model's files as stored (checkpoints are never among them).",
+                          "items": {"type": "object", "additionalProperties": False, "required": ["path", "sha256", "size"],
+                                    "properties": {"path": t("string", description="Path inside the model (a file's own name for a one-file model)."),
+                                                   "sha256": t("string", pattern="^[0-9a-f]{64}$", description="The file's sha256."),
+                                                   "size": t("integer", description="Bytes.")}}},
             })
     return p
 

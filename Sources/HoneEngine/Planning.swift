@@ -63,44 +63,34 @@ extension Workspace {
             guard let eval = load.desired.evals[a.key], eval.debug.enabled else { continue }
             let variable = eval.debug.passwordEnv
             guard (environment[variable] ?? "").isEmpty else { continue }
-            var d = Diagnostic(.warning, path: a.key.specPath, mark: .none,
-                               message: "debug mode is on but \(variable) is not set here: reconcile would fail \(a.key.display) (DebugPasswordMissing) — set \(variable) in the environment of `hone reconcile` (never in git) before reconciling")
-            if let bytes = try? source(ref: ref).read(d.path, limit: ReadLimit.specFile) {
-                let text = String(decoding: bytes, as: UTF8.self)
-                if let node = YAMLParser.parse(text).root?["debug"] {
-                    d.line = node.mark.line; d.column = node.mark.column
-                    d.sourceLine = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(node.mark.line - 1).first.map(String.init)
-                }
-            }
-            out.append(d)
+            out.append(Diagnostic(.warning, path: a.key.specPath, mark: eval.marks["debug"],
+                                  message: "debug mode is on but \(variable) is not set here: reconcile would fail \(a.key.display) (DebugPasswordMissing) — set \(variable) in the environment of `hone reconcile` (never in git) before reconciling"))
         }
-        return out
+        return try withSourceLines(out, ref: ref)
     }
 
     /// Every problem of a loaded repository: the loader's diagnostics and what only planning finds
     /// (`Planner.problems`), pointed at their source lines and sorted by path, line and column. `hone
     /// plan` and `hone validate` both report this, so they never disagree.
     public func problems(_ load: LoadResult, ref: String?, now: Date = Date()) throws -> [Diagnostic] {
-        let all = load.diagnostics + (try pointAtSource(Planner(load, now: now).problems(), ref: ref))
+        let all = load.diagnostics + (try withSourceLines(Planner(load, now: now).problems(), ref: ref))
         return all.enumerated()
             .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
             .map(\.element)
     }
 
-    /// The planner names files, not lines (it is pure): point its diagnostics at the `sha256:` line of a
-    /// version file, with the source line, so they read like every other diagnostic.
-    func pointAtSource(_ diagnostics: [Diagnostic], ref: String?) throws -> [Diagnostic] {
+    /// The planner's diagnostics carry their place (from the specs' marks); this adds the text of the
+    /// line they point at, so they read like every other diagnostic.
+    func withSourceLines(_ diagnostics: [Diagnostic], ref: String?) throws -> [Diagnostic] {
         let src = try source(ref: ref)
-        return try diagnostics.map { d in
+        var lines: [String: [UInt8]] = [:]
+        return diagnostics.map { d in
             // A refused file (a link, too large) was reported by the loader: the diagnostic stays as it is.
-            guard d.line == 0, d.path.hasSuffix(".yaml"), let bytes = (try? src.read(d.path, limit: ReadLimit.specFile)) ?? nil else { return d }
-            let text = String(decoding: bytes, as: UTF8.self)
-            let field = d.message.contains("versions are immutable") ? "sha256" : "kind"
-            guard let node = YAMLParser.parse(text).root?[field] else { return d }
+            guard d.line > 0, d.sourceLine == nil else { return d }
+            if lines[d.path] == nil { lines[d.path] = (try? src.read(d.path, limit: ReadLimit.specFile)) ?? nil }
+            guard let bytes = lines[d.path] else { return d }
             var out = d
-            out.line = node.mark.line
-            out.column = node.mark.column
-            out.sourceLine = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(node.mark.line - 1).first.map(String.init)
+            out.sourceLine = Loader.line(d.line, of: bytes)
             return out
         }
     }

@@ -259,6 +259,7 @@ enum Decoders {
         f.finish()
         if report.hasErrors { return nil }
         v.digest = kind == .runtime ? runtimeDigest(v) : (v.sha256 ?? "")
+        v.marks = marks(root, ["kind", "sha256"])
         return v
     }
 
@@ -278,6 +279,13 @@ enum Decoders {
         if let unknown = o.keys.sorted().first(where: { $0 != "model" && $0 != "sha256" }) {
             f.error("\"base\": unknown field \"\(unknown)\" (fields: model, sha256)", at: node.mark)
         }
+    }
+
+    /// The marks of the top-level fields later checks point at (only those: 10,000 runs are decoded at once).
+    static func marks(_ root: Node, _ fields: [String]) -> SourceMarks {
+        var m: [String: Mark] = [:]
+        for field in fields { if let node = root[field] { m[field] = node.mark } }
+        return SourceMarks(m)
     }
 
     /// `[A-Za-z_][A-Za-z0-9_]*`: what a shell and `execve`'s environment take as a variable name.
@@ -388,8 +396,10 @@ enum Decoders {
         c.checkVersion(&f, "runtime", .runtime, runtime)
         c.checkPublish(&f, key, pub)
         guard !report.hasErrors, let base, let train, let handler else { return nil }
-        return RunSpec(key: key, description: description, pool: pool, baseModel: base, trainDataset: train, validationDataset: val,
-                       runtime: runtime, handler: handler, params: params, owner: owner, rerun: rerun, onChange: oc, publish: pub, code: code)
+        var run = RunSpec(key: key, description: description, pool: pool, baseModel: base, trainDataset: train, validationDataset: val,
+                          runtime: runtime, handler: handler, params: params, owner: owner, rerun: rerun, onChange: oc, publish: pub, code: code)
+        run.marks = marks(root, ["kind"])
+        return run
     }
 
     static func eval(_ key: ObjectKey, _ root: Node, context c: ReferenceContext, report: FileReport) -> EvalSpec? {
@@ -466,9 +476,11 @@ enum Decoders {
         if case .group = key.scope { c.checkSibling(&f, key, field: "fromRun", kind: .run, name: fromRun) }
         c.checkSibling(&f, key, field: "baseline", kind: .eval, name: baseline)
         guard !report.hasErrors, let handler, let dataset else { return nil }
-        return EvalSpec(key: key, description: description, pool: pool, model: model, fromRun: fromRun, handler: handler, dataset: dataset,
-                        runtime: runtime, params: params, autoRelease: autoRelease, debug: debug, rerun: rerun, onChange: oc, owner: owner,
-                        gates: gates, baseline: baseline, syncedFrom: syncedFrom, code: code)
+        var eval = EvalSpec(key: key, description: description, pool: pool, model: model, fromRun: fromRun, handler: handler, dataset: dataset,
+                            runtime: runtime, params: params, autoRelease: autoRelease, debug: debug, rerun: rerun, onChange: oc, owner: owner,
+                            gates: gates, baseline: baseline, syncedFrom: syncedFrom, code: code)
+        eval.marks = marks(root, ["kind", "debug"])
+        return eval
     }
 
     static func view(_ key: ObjectKey, _ root: Node, context c: ReferenceContext, report: FileReport) -> ViewSpec? {

@@ -298,9 +298,6 @@ final class FileReport {
         items.append(Diagnostic(.warning, path: path, mark: mark, message: message, notes: notes))
     }
     var hasErrors: Bool { items.contains { $0.isError } }
-    var errorCount: Int { items.filter(\.isError).count }
-    /// Marks where errors were already reported (so that a later check does not repeat one).
-    func hasError(at mark: Mark) -> Bool { items.contains { $0.isError && $0.line == mark.line && $0.column == mark.column } }
 }
 
 extension Node {

@@ -573,7 +573,7 @@ public struct Loader {
     }
 
     /// The text of line `n` (1-based), without its line break or a leading byte-order mark.
-    static func line(_ n: Int, of bytes: [UInt8]) -> String? {
+    public static func line(_ n: Int, of bytes: [UInt8]) -> String? {
         var current = 1
         var start = 0
         var end: Int? = nil

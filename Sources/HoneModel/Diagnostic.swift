@@ -134,6 +134,18 @@ public enum TerminalText {
 }
 
 /// "did you mean" suggestions: the closest candidate within a small edit distance.
+/// Where a spec's fields are in its file, captured when it is decoded, so that checks made later (the
+/// planner's) build their diagnostics with the place. Not part of the value: specs that differ only in
+/// layout are equal.
+public struct SourceMarks: Sendable, Hashable {
+    public var byField: [String: Mark]
+    public init(_ byField: [String: Mark] = [:]) { self.byField = byField }
+    /// The mark of a top-level field, or `.none` (no line) when the file has no such field.
+    public subscript(field: String) -> Mark { byField[field] ?? .none }
+    public static func == (a: SourceMarks, b: SourceMarks) -> Bool { true }
+    public func hash(into hasher: inout Hasher) {}
+}
+
 public enum NearMiss {
     public static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
         var best: (String, Int)? = nil

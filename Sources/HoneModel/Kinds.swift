@@ -221,6 +221,8 @@ public struct VersionSpec: Sendable, Equatable {
     public var size: Int?
     /// The file's own digest (sha256 of its canonical form): what "the digest of a version" means for specs.
     public var digest: String
+    /// Where `kind` and `sha256` are in the file.
+    public var marks = SourceMarks()
 
     public init(kind: VersionKind, ref: VersionRef, uri: String? = nil, sha256: String? = nil, description: String? = nil,
                 python: String = "python3", requirements: [String] = [], env: [String: String] = [:], systemSitePackages: Bool = false,
@@ -276,6 +278,8 @@ public struct RunSpec: Sendable, Equatable {
     public var rerun: Int
     public var onChange: OnChange
     public var publish: PublishRequest?
+    /// Where `kind` is in the file.
+    public var marks = SourceMarks()
     /// Repository paths (files or folders) whose committed content the run depends on (`code:`, default: the
     /// folder of the handler's script; specs/run.md).
     public var code: [String]
@@ -319,6 +323,8 @@ public struct EvalSpec: Sendable, Equatable {
     public var baseline: String?
     /// Where a synced copy came from (`support/e` or `evaluations/e`), set by `hone sync`.
     public var syncedFrom: String?
+    /// Where `kind` and `debug` are in the file.
+    public var marks = SourceMarks()
     /// Repository paths whose committed content the eval depends on (as `RunSpec.code`).
     public var code: [String]
 

@@ -13,7 +13,6 @@ public struct Plan: Sendable {
 
     /// Actions that change something (not `noop`).
     public var changes: [PlannedAction] { actions.filter { $0.action != .noop } }
-    public var hasChanges: Bool { actions.contains { $0.action != .noop && $0.action != .blocked } || actions.contains { $0.action == .blocked } }
 
     /// Sum of the known cost bounds of the work this plan starts (create, rerun, blocked).
     public var estimatedCost: Double {

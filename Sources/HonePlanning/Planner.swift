@@ -66,7 +66,8 @@ public struct Planner: Sendable {
         let cycles = findCycles()
         var out = cycles.map { cycle -> Diagnostic in
             let names = (cycle + [cycle[0]]).map(\.display).joined(separator: " → ")
-            return Diagnostic(path: cycle[0].specPath, mark: .none, message: "dependency cycle: \(names) (each waits for a model another publishes)")
+            let mark = (desired.runs[cycle[0]]?.marks ?? desired.evals[cycle[0]]?.marks)?["kind"] ?? .none
+            return Diagnostic(path: cycle[0].specPath, mark: mark, message: "dependency cycle: \(names) (each waits for a model another publishes)")
         }
         let inCycle = Set(cycles.joined())
         for key in desired.runs.keys.sorted() where !inCycle.contains(key) {
@@ -83,11 +84,18 @@ public struct Planner: Sendable {
     func changedVersion(_ key: ObjectKey, status: ObjectStatus, inputs: [String: String]) -> (input: String, diagnostic: Diagnostic)? {
         for (k, recordedDigest) in status.inputs.sorted(by: { $0.key < $1.key }) where !k.hasPrefix("runs/") {
             if let now = inputs[k], now != recordedDigest {
-                return (k, Diagnostic(path: k + ".yaml", mark: .none,
+                return (k, Diagnostic(path: k + ".yaml", mark: versionMarks(inputKey: k)["sha256"],
                                       message: "versions are immutable: \(key.display) attempt \(status.attempt) used \(k) with sha256 \(recordedDigest), the file now says \(now); publish a new version instead of changing this one"))
             }
         }
         return nil
+    }
+
+    /// Where a version's fields are, by its input key (`models/tiny-char/v1`).
+    func versionMarks(inputKey: String) -> SourceMarks {
+        let parts = inputKey.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, let kind = VersionKind.allCases.first(where: { $0.folder == parts[0] }) else { return SourceMarks() }
+        return desired.version(kind, VersionRef(name: String(parts[1]), version: String(parts[2])))?.marks ?? SourceMarks()
     }
 
     /// The digests of the versions a run reads, by input key (what its status records under `inputs`).

@@ -1,3 +1,4 @@
+import Foundation
 internal import CYAML
 
 // MARK: - Public API

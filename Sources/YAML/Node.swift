@@ -234,6 +234,3 @@ extension Node {
         return true
     }
 }
-
-import Foundation
-

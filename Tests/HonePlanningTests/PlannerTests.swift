@@ -220,6 +220,8 @@ final class PlannerTests: XCTestCase {
         let p = try plan(["groups/g/runs/r.yaml": a, "groups/g/runs/s.yaml": b])
         XCTAssertEqual(p.errors.count, 1)
         XCTAssertTrue(p.errors[0].message.contains("dependency cycle: g/r → g/s → g/r"), p.errors[0].message)
+        // Made by the pure planner with its place: the `kind:` of the first run (from the spec's marks).
+        XCTAssertEqual([p.errors[0].path, "\(p.errors[0].line):\(p.errors[0].column)"], ["groups/g/runs/r.yaml", "1:7"])
         XCTAssertEqual(action(p, "g/r")?.action, .blocked)
     }
 
@@ -231,6 +233,7 @@ final class PlannerTests: XCTestCase {
         let e = try XCTUnwrap(p.errors.first)
         XCTAssertTrue(e.message.contains("versions are immutable"), e.message)
         XCTAssertTrue(e.message.contains(PlannerTests.sha1) && e.message.contains(PlannerTests.sha2), "both digests shown")
+        XCTAssertEqual([e.path, "\(e.line):\(e.column)"], ["datasets/train/v1.yaml", "3:9"], "at the sha256 value, from the planner itself")
     }
 
     func testCostEstimates() throws {

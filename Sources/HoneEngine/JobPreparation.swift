@@ -3,11 +3,15 @@ import Git
 import HoneExecutors
 import HoneLoading
 import HoneModel
+import HonePlanning
 
 /// Why a job could not be prepared: recorded as a failed attempt with this event, never thrown at the user.
 struct PreparationFailure: Error {
     var reason: String
     var message: String
+    /// The version input (`datasets/d/v1`) whose artifact could not be verified: no job read it, so the
+    /// digest the attempt recorded for it must not freeze the version (specs/versions.md).
+    var unverifiedInput: String? = nil
 }
 
 /// Turns a Pending status into a ready job directory (specs/job-contract.md): `src/` (the tree of the spec's
@@ -130,7 +134,11 @@ struct JobPreparation {
         guard let v = desired.version(kind, ref), let uri = v.uri, let sha = v.sha256 else {
             throw PreparationFailure(reason: "InputMissing", message: "\(kind.noun) version \(ref) is not in the repository")
         }
-        let path = try verified(uri: uri, sha256: sha, what: "\(kind.noun) \(ref)", src: src)
+        let path: URL
+        do { path = try verified(uri: uri, sha256: sha, what: "\(kind.noun) \(ref)", src: src) } catch var f as PreparationFailure {
+            f.unverifiedInput = SpecDigest.inputKey(kind, ref)
+            throw f
+        }
         return .object(["name": .string(ref.name), "version": .string(ref.version), "path": .string(path.path), "sha256": .string(sha)])
     }
 

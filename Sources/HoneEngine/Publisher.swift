@@ -41,6 +41,17 @@ enum Publisher {
         s.run?.model = ModelOutput(name: ref.name, version: ref.version, uri: uri, sha256: sha, published: true)
         s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Published", message: "published as \(ref) (models/\(ref.name)/\(ref.version).yaml)"))
     }
+
+    /// A succeeded attempt whose model an existing version already holds (same sha256): nothing is
+    /// written; the status says which version it is, so it is not published again.
+    static func recordAlreadyPublished(status s: inout ObjectStatus, as ref: VersionRef, at now: Date) {
+        guard var run = s.run, let model = run.model else { return }
+        run.publishedAs = ref.description
+        run.model = ModelOutput(name: ref.name, version: ref.version, uri: model.uri, sha256: model.sha256, published: true)
+        s.run = run
+        s.events.append(StatusEvent(at: Timestamp.string(now), reason: "AlreadyPublished",
+                                    message: "the model (sha256 \(model.sha256 ?? "?")) is already \(ref) (models/\(ref.name)/\(ref.version).yaml): nothing published"))
+    }
 }
 
 /// What a published manifest says of the model's files (specs/versions.md): each file with its sha256 and

@@ -267,12 +267,22 @@ public final class Reconciler {
                 try writeStatus(s, into: &intent)
                 intent.action("cancel", a.key, id: s.id, line: "cancel \(a.key.display): \(a.reason)")
             case .publish:
-                guard var s = statuses[a.key], let run = load.desired.runs[a.key], let to = a.publishAs else { continue }
+                guard var s = statuses[a.key], let run = load.desired.runs[a.key] else { continue }
+                if let same = a.alreadyPublished {
+                    Publisher.recordAlreadyPublished(status: &s, as: same, at: now)
+                    statuses[a.key] = s
+                    try writeStatus(s, into: &intent)
+                    intent.action("publish", a.key, id: s.id, line: "\(a.key.display): the same model as \(same), nothing published")
+                    progress("\(a.key.display): attempt \(s.attempt) made the same model as \(same) (sha256 \(s.run?.model?.sha256?.prefix(12) ?? "?")…): nothing published")
+                    continue
+                }
+                guard let to = a.publishAs else { continue }
                 let contents = s.run?.model.flatMap { ModelContents.of($0, run: run, store: store, desired: load.desired) }
                 try Publisher.publish(run: run, status: &s, as: to, at: now, redactor: recorder.secrets.redactor, contents: contents, into: &intent)
                 statuses[a.key] = s
                 try writeStatus(s, into: &intent)
                 intent.action("publish", a.key, id: s.id, line: "publish \(a.key.display) as \(to)")
+                progress("published \(a.key.display) → \(to)")
             case .prune:
                 guard options.prune, let s = statuses[a.key] else { continue }
                 intent.delete(a.key.statusPath)
@@ -588,6 +598,8 @@ public final class Reconciler {
                 markRunning(&s, executorId: executorId, startedAt: startedAt ?? now)
             }
         } catch let f as PreparationFailure {
+            // Not verified, so not used: a corrected sha256 in that version is not a change to a used version.
+            if let input = f.unverifiedInput { s.inputs[input] = nil }
             finish(&s, phase: .failed, at: now, project: project)
             s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: f.reason, message: f.message, task: s.tasks[0].name))
             progress("\(s.key.display) failed before starting: \(f.message)")

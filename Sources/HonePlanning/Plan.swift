@@ -60,6 +60,9 @@ public struct PlannedAction: Sendable, Equatable {
     public var gates: [String]
     /// For publish: the version to write (`support-bot@v2`).
     public var publishAs: VersionRef?
+    /// For publish: the existing version that already holds this model (same sha256). Nothing is
+    /// written then; the status records it (event `AlreadyPublished`). `publishAs` is nil.
+    public var alreadyPublished: VersionRef?
     /// For create and rerun: the code files the attempt runs (file → blob id, recorded in its status); nil
     /// when the code cannot be read (no commit).
     public var code: [String: String]?

@@ -150,8 +150,12 @@ public struct Planner: Sendable {
             else if let h = pool.maxHours { cost = pool.costPerHour * h }
             else { costNote = "unknown: pool \(pool.name) sets no maxHours" }
         }
-        return decide(key: key, status: status, spec: spec, rerun: run.rerun, onChange: run.onChange,
-                      waits: waits, pool: run.pool, cost: cost, costNote: costNote, gates: [], publish: run.publish)
+        var action = decide(key: key, status: status, spec: spec, rerun: run.rerun, onChange: run.onChange,
+                            waits: waits, pool: run.pool, cost: cost, costNote: costNote, gates: [], publish: run.publish)
+        if let p = run.publish, action.action == .create || action.action == .rerun {
+            action.reason += "; then publishes \(nextVersion(model: p.model)) (nothing if a version of \(p.model) holds the same model)"
+        }
+        return action
     }
 
     // MARK: Evals
@@ -248,12 +252,26 @@ public struct Planner: Sendable {
             return action(.poll, "attempt \(status.attempt) is \(status.phase.rawValue.lowercased())")
         }
         if status.phase == .succeeded, let publish, status.run?.publishedAs == nil {
+            // Once per distinct artifact: a rerun that made the same model publishes nothing.
+            if let sha = status.run?.model?.sha256, let same = publishedVersion(model: publish.model, sha256: sha) {
+                var a = action(.publish, "succeeded with the model \(same) already holds (sha256 \(sha.prefix(12))…): records it, publishes nothing")
+                a.alreadyPublished = same
+                return a
+            }
             var a = action(.publish, "succeeded; publish into model \(publish.model) as \(publish.as_ == .new ? "a new model" : "a new version")")
             a.publishAs = nextVersion(model: publish.model)
             return a
         }
         return action(.noop, "attempt \(status.attempt) \(status.phase.rawValue.lowercased()); spec unchanged")
     }
+
+    /// The lowest version of `model` whose artifact has this sha256, if one has.
+    public func publishedVersion(model: String, sha256: String) -> VersionRef? {
+        (desired.versions[.model] ?? [:]).values.filter { $0.ref.name == model && $0.sha256 == sha256 }
+            .min { versionNumber($0.ref) < versionNumber($1.ref) }?.ref
+    }
+
+    func versionNumber(_ ref: VersionRef) -> Int { ref.version.hasPrefix("v") ? Int(ref.version.dropFirst()) ?? .max : .max }
 
     /// The version a publish into `model` creates: one past the highest `vN`.
     public func nextVersion(model: String) -> VersionRef {

@@ -254,6 +254,10 @@ public final class Reconciler {
             case .cancel:
                 guard var s = statuses[a.key] else { continue }
                 let released = a.reason.hasPrefix("auto-release")
+                // Released already by its own watchdog (local pools): collected below, with its outputs.
+                if released, case .finished(_, _, _, _, LocalExecutor.releasedReason)? = try? executor(for: s.pool, project: project).poll(id: s.id) {
+                    continue
+                }
                 if let why = cancelUnconfirmed(s, id: s.id, project: project) {
                     try recordCancelFailure(&s, id: s.id, why: why, now: now, into: &intent)
                     statuses[a.key] = s
@@ -266,6 +270,7 @@ public final class Reconciler {
                 statuses[a.key] = s
                 try writeStatus(s, into: &intent)
                 intent.action("cancel", a.key, id: s.id, line: "cancel \(a.key.display): \(a.reason)")
+                if released { summary.finished[a.key.display] = s.phase }
             case .publish:
                 guard var s = statuses[a.key], let run = load.desired.runs[a.key] else { continue }
                 if let same = a.alreadyPublished {
@@ -357,6 +362,7 @@ public final class Reconciler {
                 if running[s.pool, default: 0] >= limit {
                     if !s.events.contains(where: { $0.reason == "Queued" }) {
                         s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Queued", message: "pool \(s.pool) runs at most \(limit) job\(limit == 1 ? "" : "s") at a time: waiting for a free slot"))
+                        progress("\(s.key.display): queued (pool \(s.pool) runs at most \(limit) job\(limit == 1 ? "" : "s") at a time)")
                     }
                     verb = "queue"
                     break
@@ -383,6 +389,7 @@ public final class Reconciler {
                     s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "AutoReleased",
                                                 message: "released after \(s.autoRelease.map { DurationText.format($0) } ?? "?"): job cancelled", task: s.tasks.first?.name))
                     step.action("cancel", s.key, id: s.id, line: "auto-release \(s.key.display)")
+                    summary.finished[s.key.display] = s.phase
                     progress("auto-released \(s.key.display) (\(s.id))")
                 }
             case .finished(let executorId, let exitCode, let startedAt, let finishedAt, let reason):
@@ -638,8 +645,10 @@ public final class Reconciler {
     func collect(_ s: inout ObjectStatus, exitCode: Int32?, reason: String, finishedAt: Date, directory: URL, logFile: URL,
                  store: ArtifactStore, project: Project?, into changes: inout ChangeSet) throws {
         let cancelledBySlurm = reason == "CANCELLED" || reason == "PREEMPTED"
-        var phase: Phase = exitCode == 0 && reason != "TIMEOUT" && !cancelledBySlurm ? .succeeded : .failed
-        if cancelledBySlurm { phase = .cancelled }
+        // Ended by its own watchdog at the release time (local pools): released, as a reconciler would have.
+        let released = reason == LocalExecutor.releasedReason
+        var phase: Phase = exitCode == 0 && reason != "TIMEOUT" && !cancelledBySlurm && !released ? .succeeded : .failed
+        if cancelledBySlurm || released { phase = .cancelled }
         let task = s.tasks[0].name
         let at = Timestamp.string(finishedAt)
         s.tasks[0].exitCode = exitCode.map(Int.init)
@@ -664,6 +673,9 @@ public final class Reconciler {
         finish(&s, phase: phase, at: finishedAt, project: project)
         if phase == .succeeded {
             s.events.append(StatusEvent(at: at, reason: "Succeeded", message: "\(task) exited 0 after \(DurationText.span(s.durationSeconds ?? 0))", task: task))
+        } else if released {
+            s.events.append(StatusEvent(at: at, type: .warning, reason: "AutoReleased",
+                                        message: "released after \(s.autoRelease.map { DurationText.format($0) } ?? "?"): the job ended itself at its release time", task: task))
         } else if phase == .cancelled {
             s.events.append(StatusEvent(at: at, type: .warning, reason: "Cancelled", message: "the executor cancelled the job (\(reason))", task: task))
         } else {

@@ -15,6 +15,8 @@ public struct JobRecord: Sendable, Equatable {
     /// `pid`: "<pid> <pgid>" of run.sh on the machine that ran it.
     public var pid: Int32?
     public var pgid: Int32?
+    /// `released`: why the job's own watchdog ended it at its release time (nil: it did not).
+    public var released: String? = nil
 
     /// Reads the job directory's record files.
     public static func read(_ directory: URL) -> JobRecord {
@@ -28,6 +30,6 @@ public struct JobRecord: Sendable, Equatable {
         return JobRecord(started: startedText != nil, startedAt: date(JobScript.Files.started),
                          ended: exit.ended, exitCode: exit.code,
                          finishedAt: date(JobScript.Files.finished),
-                         pid: ids.first, pgid: ids.count > 1 ? ids[1] : ids.first)
+                         pid: ids.first, pgid: ids.count > 1 ? ids[1] : ids.first, released: text(JobScript.Files.released))
     }
 }

@@ -17,6 +17,7 @@ import HoneModel
 //               (created under the lock; its content is one small write, so a reader may briefly see it empty)
 //   task.log    runtime creation output, then the handler's stdout+stderr (secrets redacted as ***)
 //   finished    epoch seconds when the task ended, written just before the exit code
+//   released    why the job's own watchdog ended it at its release time (local pools: `releaseWatchdog`)
 //   exitcode    the task's exit status and a newline, written LAST, in one write (no temporary file: an `mv`
 //               costs a process): pollers take a complete line as "done, and finished is there", an empty file
 //               as "being written" (128+sig when a signal killed it; 97: runtime creation failed;
@@ -55,6 +56,7 @@ public enum JobScript {
         public static let log = "task.log"
         public static let exitCode = "exitcode"
         public static let finished = "finished"
+        public static let released = "released"
         public static let source = "src"
     }
 
@@ -65,8 +67,10 @@ public enum JobScript {
     /// `executorMakesCgroup`: the launcher creates the job's cgroup folder and removes it once empty, so run.sh
     /// starts neither `mkdir` nor `rmdir` (the local executor).
     /// The script is a sequence of sections (each a function below), in the order run.sh runs them.
+    /// `releaseWatchdog`: a job with a time limit ends itself at its release time (`releaseTimer`), with no
+    /// reconciler running (the local executor; Slurm enforces `--time` itself).
     public static func render(job: JobSpec, jobDirectory: URL, runtimeCache: URL, cgroups: Bool = true,
-                              executorMakesCgroup: Bool = false) -> String {
+                              executorMakesCgroup: Bool = false, releaseWatchdog: Bool = false) -> String {
         let secretNames = secretVariableNames(job)
         var s = [header(job, jobDirectory: jobDirectory), runOnceGuard, recordFunctions, startRecord,
                  processTracking(jobDirectory: jobDirectory, cgroups: cgroups, executorMakesCgroup: executorMakesCgroup)]
@@ -77,7 +81,12 @@ public enum JobScript {
         }
         s += environmentSection(job)
         s += handlerSection(job, secretNames: secretNames)
-        s += waitSection(secretNames: secretNames)
+        let limit = releaseWatchdog ? job.timeLimitSeconds.flatMap { $0 > 0 ? $0 : nil } : nil
+        if let limit {
+            s += releaseFunctions(reason: "autoRelease \(DurationText.format(limit)): the release time was reached")
+            s += releaseTimer(seconds: limit)
+        }
+        s += waitSection(secretNames: secretNames, releasable: limit != nil)
         return s
     }
 
@@ -293,15 +302,57 @@ public enum JobScript {
         return s
     }
 
+    /// Releasing the job from inside (`hone_release`, run by run.sh when `hone_release_due` is set: SIGUSR1):
+    /// `released` records why, then the job's processes end as a cancel ends them — SIGTERM, up to 3 s for
+    /// them to exit, then SIGKILL for what is left (`hone_end_processes`). run.sh then records the handler's
+    /// status as usual, and the executor reports the job `Released`. Any trigger can use it: a timer
+    /// (`releaseTimer`), or an idle check that sends run.sh SIGUSR1.
+    public static func releaseFunctions(reason: String) -> String {
+        """
+
+        # Release: the job ends itself (why in `released`), as a cancel would end it.
+        hone_release_due=0
+        trap 'hone_release_due=1; hone_trapped=1' USR1
+        HONE_RELEASE_REASON=\(quote(reason))
+        hone_release() {
+          hone_release_due=0
+          [ -e "$HONE_JOBDIR/released" ] && return 0
+          hone_put released "$HONE_RELEASE_REASON"
+          hone_say "released: $HONE_RELEASE_REASON"
+          if [ -n "$hone_cgroup" ]; then { while read -r p; do kill -TERM "$p"; done < "$hone_cgroup/cgroup.procs"; } 2>/dev/null
+          elif [ "$hone_pgid" = "$$" ]; then kill -TERM -- "-$$" 2>/dev/null  # run.sh's own TERM is trapped
+          else kill -TERM "$hone_child" 2>/dev/null; fi
+          local i
+          for i in {1..30}; do kill -0 "$hone_child" 2>/dev/null || break; sleep 0.1; done
+          hone_end_processes
+        }
+
+        """
+    }
+
+    /// The release timer: SIGUSR1 to run.sh `seconds` after the job started (the `started` time, from which
+    /// the engine computes `releaseAt`). It runs with the job's processes (`hone_join`), so it ends with them
+    /// when the handler ends first.
+    public static func releaseTimer(seconds: Int) -> String {
+        """
+        printf -v hone_t '%(%s)T' -1
+        hone_left=$((hone_now + \(seconds) - hone_t))
+        [ "$hone_left" -gt 0 ] || hone_left=0
+        ( hone_join; trap - TERM INT HUP; exec > /dev/null 2>&1 < /dev/null 9>&-; sleep "$hone_left" && kill -USR1 $$ ) &
+
+        """
+    }
+
     /// Waiting for the handler, ending what it left, and exiting with its status.
-    static func waitSection(secretNames: [String]) -> String {
+    static func waitSection(secretNames: [String], releasable: Bool = false) -> String {
+        let release = releasable ? "[ \"$hone_release_due\" = 1 ] && hone_release      # the release time came\n  " : ""
         var s = """
         # Wait for the handler; a trapped signal interrupts `wait` while the handler may still be running.
         while :; do
           hone_trapped=0
           wait "$hone_child"; hone_code=$?
           [ "$hone_trapped" = 1 ] || break                  # the handler ended
-          kill -0 "$hone_child" 2>/dev/null && continue     # interrupted: still running
+          \(release)kill -0 "$hone_child" 2>/dev/null && continue     # interrupted: still running
           # Interrupted, and the handler ended meanwhile: collect its status if wait did not already.
           wait "$hone_child" 2>/dev/null; hone_rc=$?
           case $hone_rc in 127|255|-*) ;; *) hone_code=$hone_rc ;; esac

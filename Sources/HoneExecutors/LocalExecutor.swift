@@ -20,6 +20,9 @@ public final class LocalExecutor: Executor, Sendable {
     /// see JobProcesses).
     public let cgroups: Bool
 
+    /// The `finished` reason of a job its own watchdog ended at its release time (`released` in its folder).
+    public static let releasedReason = "Released"
+
     /// `jobsRoot`: `<repo>/.hone/jobs`; `runtimeCache`: `<repo>/.hone/runtimes`.
     public init(jobsRoot: URL, runtimeCache: URL, terminationGrace: TimeInterval = 3, cgroups: Bool = true) {
         self.jobsRoot = jobsRoot
@@ -59,7 +62,7 @@ public final class LocalExecutor: Executor, Sendable {
         if lock >= 0, let existing = launchedId(dir) { return existing }  // it ran and ended meanwhile
         let script = dir.appendingPathComponent(JobScript.Files.script)
         let text = JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache, cgroups: cgroups,
-                                    executorMakesCgroup: cgroups)
+                                    executorMakesCgroup: cgroups, releaseWatchdog: true)
         if cgroups { JobProcesses.makeCgroup(for: dir) }
         // In place, without a temporary file or fsync: with the lock held no run.sh of this job is reading
         // it, nothing runs it before the spawn below, and a reconciler killed while writing it launched
@@ -243,7 +246,7 @@ public final class LocalExecutor: Executor, Sendable {
         return .finished(executorId: readPid(dir)?.pid ?? "unknown", exitCode: code,
                          startedAt: readDate(dir, JobScript.Files.started),
                          finishedAt: readDate(dir, JobScript.Files.finished),
-                         reason: code == 0 ? "Completed" : "Failed")
+                         reason: exists(dir, JobScript.Files.released) ? Self.releasedReason : code == 0 ? "Completed" : "Failed")
     }
 
     // MARK: waiting

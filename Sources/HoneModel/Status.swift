@@ -125,6 +125,18 @@ public struct ObjectStatus: Sendable, Equatable {
     }
 }
 
+extension ObjectStatus {
+    /// Why an attempt that is `Pending` and not launched yet waits, when it waits for a slot of its pool
+    /// (its latest event is `Queued`): listings show it as `Queued` (specs/status.md, "Phases").
+    public var queuedReason: String? {
+        guard phase == .pending, tasks.first?.executorId == nil, let last = events.last, last.reason == "Queued" else { return nil }
+        return last.message
+    }
+
+    /// The phase as listings show it: `Queued` for a pending attempt waiting for a pool slot.
+    public var shownPhase: String { queuedReason == nil ? phase.rawValue : "Queued" }
+}
+
 /// The per-kind part of a status. A new kind adds a case here; the codec and every reader switch over it.
 public enum KindStatus: Sendable, Equatable {
     case run(RunStatus)

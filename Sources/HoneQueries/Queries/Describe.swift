@@ -24,7 +24,7 @@ public enum Describe {
         let s = load.recorded.statuses[key]
         var d: [String: JSONValue] = [
             "object": .string(key.display), "kind": .string(key.kind.title), "path": .string(key.specPath),
-            "phase": .string(s?.phase.rawValue ?? neverRunPhase), "id": str(s?.id), "attempt": s.map { .int($0.attempt) } ?? .null,
+            "phase": .string(s?.shownPhase ?? neverRunPhase), "id": str(s?.id), "attempt": s.map { .int($0.attempt) } ?? .null,
             "createdAt": str(s?.createdAt), "startedAt": str(s?.startedAt), "finishedAt": str(s?.finishedAt),
             "durationSeconds": s?.durationSeconds.map(JSONValue.double) ?? .null, "cost": s?.cost.map(JSONValue.double) ?? .null,
             "metrics": .object(s?.metrics ?? [:]),
@@ -119,7 +119,7 @@ public enum Describe {
         }
         add("Description", v("description"))
         add("ID", v("id"))
-        add("Phase", v("phase"))
+        add("Phase", v("phase").map { p in s?.queuedReason.map { "\(p): \($0)" } ?? p })
         add("Attempt", v("attempt").map { a in "\(a) (rerun \(v("rerun") ?? "0"))" })
         add("Created", v("createdAt"))
         add("Started", v("startedAt"))

@@ -75,7 +75,7 @@ public enum Listings {
 
     static func common(_ s: ObjectStatus?, into row: inout [String: JSONValue]) {
         func str(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }
-        row["phase"] = .string(s?.phase.rawValue ?? neverRunPhase)
+        row["phase"] = .string(s?.shownPhase ?? neverRunPhase)
         row["createdAt"] = str(s?.createdAt)
         row["finishedAt"] = str(s?.finishedAt)
         row["duration"] = s?.durationSeconds.map(JSONValue.double) ?? .null

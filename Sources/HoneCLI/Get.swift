@@ -76,8 +76,12 @@ struct Get: ParsableCommand {
         the specs joined with what is recorded under status/: an object that has never run is listed with \
         phase "never run"; newest first. The default table is narrow, with an AGE column (time since \
         created: 5s, 3m, 2h, 4d); -o wide shows every column with ISO times, as json, yaml, csv and markdown \
-        do; on a terminal the narrow table leaves out its rightmost columns until it fits. Evals of a group (or of --evaluations) go through the scope's default view when it has a \
-        visible one, or through --view V (hidden views too): its filter, sort, columns and pinned columns. \
+        do; on a terminal the narrow table leaves out its rightmost columns until it fits. Runs show their params \
+        and summary metrics as columns (params.lr, metrics.val_loss). Evals of a group (or of --evaluations), and \
+        runs of a group, go through the scope's default view for them when it has a visible one (views with \
+        `for: runs` list runs), or through --view V (hidden views too): its filter, sort, columns and pinned \
+        columns. JSON and YAML are one document ({"apiVersion": "hone/v1", "kind": "RunList", "items": [...]}, \
+        specs/json.md) whose items have the same keys whatever the view: a view picks their rows and order. \
         Models, datasets and runtimes are listed one row per version (models with published-from and digest).
         """)
 
@@ -86,7 +90,7 @@ struct Get: ParsableCommand {
     @Argument(help: ArgumentHelp("What to list: groups, runs, evals, models, datasets, runtimes or views.", valueName: "KIND"),
               completion: .list(ListKind.allCases.map(\.rawValue))) var kind: String
     @OptionGroup var scope: ScopeOptions
-    @Option(help: ArgumentHelp("List evals through this saved view of the group (or of --evaluations).", valueName: "V")) var view: String?
+    @Option(help: ArgumentHelp("List runs or evals through this saved view of the group (or of --evaluations).", valueName: "V")) var view: String?
     @Flag(help: "Ignore the scope's default view.") var noView = false
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp(ListFormat.help)) var format: ListFormat = .table
     @Flag(name: .shortAndLong, help: "Keep listing: read the repository every second and show the list again when it changes (Ctrl-C ends).")
@@ -96,16 +100,15 @@ struct Get: ParsableCommand {
 
     func validate() throws {
         let what = try ListKind.parse(kind)
-        if what != .evals && (view != nil || noView) { throw ValidationError("--view and --no-view apply to evals") }
+        if what != .evals && what != .runs && (view != nil || noView) { throw ValidationError("--view and --no-view apply to runs and evals") }
         switch what {
         case .groups, .models, .datasets, .runtimes:
             if scope.scope != nil { throw ValidationError("\(what.rawValue) are not in a group: drop --group/--evaluations") }
-        case .runs:
-            if scope.evaluations { throw ValidationError("the evaluation module has evals only: use `hone get evals --evaluations`") }
-        case .views: break
-        case .evals:
+        case .runs, .evals:
+            if what == .runs && scope.evaluations { throw ValidationError("the evaluation module has evals only: use `hone get evals --evaluations`") }
             if view != nil && scope.scope == nil { throw ValidationError("--view names a view of a group: add --group G (or --evaluations)") }
             if view != nil && noView { throw ValidationError("--view and --no-view contradict each other") }
+        case .views: break
         }
     }
 
@@ -151,10 +154,13 @@ struct Get: ParsableCommand {
     func table(_ what: ListKind, _ load: LoadResult, announce: Bool = true) throws -> Table {
         switch what {
         case .groups: return Listings.groups(load)
-        case .runs: return Listings.runs(load, group: scope.group)
+        case .runs:
+            let chosen = try scope.scope.flatMap { try chooseView($0, load, for: .runs) }
+            if let chosen, format == .table, announce { announceView(chosen) }
+            return Listings.runs(load, group: scope.group, view: chosen)
         case .evals:
-            let chosen = try scope.scope.flatMap { try chooseView($0, load) }
-            if let chosen, format == .table, announce { printError("(view \(chosen.key.display)\(chosen.isDefault && view == nil ? ", the default" : ""))") }
+            let chosen = try scope.scope.flatMap { try chooseView($0, load, for: .evals) }
+            if let chosen, format == .table, announce { announceView(chosen) }
             return Listings.evals(load, scope: scope.scope, view: chosen)
         case .models, .datasets, .runtimes: return Catalog.versions(load, what.versionKind!)
         case .views: return Catalog.views(load, scope: scope.scope)
@@ -167,11 +173,20 @@ struct Get: ParsableCommand {
         }
     }
 
-    func chooseView(_ scope: Scope, _ load: LoadResult) throws -> ViewSpec? {
-        let views = load.desired.views.values.filter { $0.key.scope == scope }
+    func announceView(_ chosen: ViewSpec) {
+        printError("(view \(chosen.key.display)\(chosen.isDefault && view == nil ? ", the default" : ""))")
+    }
+
+    func chooseView(_ scope: Scope, _ load: LoadResult, for target: ViewSpec.Target) throws -> ViewSpec? {
+        let views = load.desired.views.values.filter { $0.key.scope == scope && $0.target == target }
         guard let name = view else { return noView ? nil : views.first { $0.isDefault && $0.visible } }
         let key = ObjectKey(scope: scope, kind: .view, name: name)
-        if let v = load.desired.views[key] { return v }
+        if let v = load.desired.views[key] {
+            guard v.target == target else {
+                throw HoneError("view \(key.display) lists \(v.target.rawValue) (for: \(v.target.rawValue)): use `hone get \(v.target.rawValue) --view \(name)`")
+            }
+            return v
+        }
         if load.files.contains(key.specPath) { throw HoneError("view \(key.display) is invalid (\(key.specPath)): run `hone validate` to see why") }
         let names = views.filter(\.visible).map(\.key.name).sorted()
         throw HoneError("no view \"\(name)\" in \(scope.folder)/views" + (names.isEmpty ? "" : "; views: \(names.joined(separator: ", "))"))

@@ -259,7 +259,9 @@ public struct SpecEdits {
         let key = try existingView(scope, name, load)
         var changes: [SpecChange] = []
         var cleared: [String] = []
-        for path in viewFiles(scope, load) where path != key.specPath {
+        let target = load.desired.views[key]?.target
+        let sameTarget = { (path: String) in load.desired.views.values.first { $0.key.specPath == path }.map { $0.target == target } ?? true }
+        for path in viewFiles(scope, load) where path != key.specPath && sameTarget(path) {
             var editor = try SpecEditor(text: read(path), path: path)
             if let d = try editor.value("default"), d.scalar == "true" {
                 try editor.set("default", .bool(false))

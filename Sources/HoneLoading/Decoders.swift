@@ -486,9 +486,17 @@ enum Decoders {
     static func view(_ key: ObjectKey, _ root: Node, context c: ReferenceContext, report: FileReport) -> ViewSpec? {
         guard var f = Fields(root, what: "a View", report: report), header(&f, expected: "View") else { return nil }
         var view = ViewSpec(key: key)
+        if let node = f.raw("for"), !node.isNullScalar {
+            if let s = node.scalar, let t = ViewSpec.Target(rawValue: s) {
+                if t == .runs, key.scope == .evaluations { f.error("the evaluation module has no runs: \"for: runs\" belongs in groups/<group>/views/", at: node.mark) }
+                view.target = t
+            } else { f.error("\"for\" must be evals or runs, found \(node.scalar.map { "\"\($0)\"" } ?? node.kindDescription)", at: node.mark) }
+        }
         func checkColumn(_ c: String, _ mark: Mark, _ what: String) -> Bool {
-            if ViewSpec.isKnownColumn(c) { return true }
-            f.error("unknown \(what) \"\(c)\"\(NearMiss.hint(for: c, among: ViewSpec.builtinColumns)): use one of \(ViewSpec.builtinColumns.joined(separator: ", ")) or metrics.<key>", at: mark)
+            if ViewSpec.isKnownColumn(c, for: view.target) { return true }
+            let known = ViewSpec.columns(for: view.target)
+            let extra = view.target == .runs ? "params.<key> or metrics.<key>" : "metrics.<key>"
+            f.error("unknown \(what) \"\(c)\"\(NearMiss.hint(for: c, among: known)): use one of \(known.joined(separator: ", ")) or \(extra)", at: mark)
             return false
         }
         if let cols = f.raw("columns"), !cols.isNullScalar {
@@ -560,14 +568,14 @@ public enum FilterParser {
         if op == .eq, t.hasPrefix("=") { t = String(t.dropFirst()).trimmingCharacters(in: .whitespaces) }
         if t.isEmpty { return .failure(FilterError(message: "expected a value after \"\(op.rawValue)\"")) }
         let ordered = [FilterClause.Op.ge, .le, .gt, .lt].contains(op)
-        let numeric = column.hasPrefix("metrics.") || column == "duration" || column == "cost" || column == "attempt"
+        let numeric = column.hasPrefix("metrics.") || column.hasPrefix("params.") || column == "duration" || column == "cost" || column == "attempt"
         let temporal = column == "createdAt" || column == "finishedAt"
         if ordered {
             if numeric && Double(t) == nil { return .failure(FilterError(message: "\"\(op.rawValue)\" needs a number, found \"\(t)\"")) }
             if temporal && Timestamp.date(t) == nil && Timestamp.date(t + "T00:00:00Z") == nil {
                 return .failure(FilterError(message: "\"\(op.rawValue)\" needs a date like 2026-01-31 or 2026-01-31T12:00:00Z, found \"\(t)\""))
             }
-            if !numeric && !temporal { return .failure(FilterError(message: "\"\(op.rawValue)\" only applies to metrics, duration, cost, attempt and dates")) }
+            if !numeric && !temporal { return .failure(FilterError(message: "\"\(op.rawValue)\" only applies to metrics, params, duration, cost, attempt and dates")) }
         }
         if column == "phase" && (op == .eq || op == .ne) && !t.contains("*") && Phase(rawValue: t) == nil {
             return .failure(FilterError(message: "unknown phase \"\(t)\"\(NearMiss.hint(for: t, among: Phase.allCases.map(\.rawValue))): one of \(Phase.allCases.map(\.rawValue).joined(separator: ", "))"))

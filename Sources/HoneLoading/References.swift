@@ -166,14 +166,18 @@ enum References {
     }
 
     static func checkViews(_ result: inout LoadResult, report: (String) -> FileReport?) {
-        var defaults: [Scope: ObjectKey] = [:]
+        // One default per scope and per what views list (a group's evals and its runs each have their own).
+        struct Slot: Hashable { var scope: Scope; var target: ViewSpec.Target }
+        var defaults: [Slot: ObjectKey] = [:]
         for (key, view) in result.desired.views.sorted(by: { $0.key < $1.key }) where view.isDefault {
-            if let first = defaults[key.scope] {
+            let slot = Slot(scope: key.scope, target: view.target)
+            if let first = defaults[slot] {
                 let mark = result.nodes[key.specPath]?["default"]?.mark ?? Mark(line: 1, column: 1)
-                report(key.specPath)?.error("more than one default view in \(key.scope.folder): \(first.name) is already the default (use `hone view set-default` to switch)", at: mark)
+                let what = view.target == .runs ? "default run view" : "default view"
+                report(key.specPath)?.error("more than one \(what) in \(key.scope.folder): \(first.name) is already the default (use `hone view set-default` to switch)", at: mark)
                 result.invalidObjects.insert(key)
                 result.desired.views[key] = nil
-            } else { defaults[key.scope] = key }
+            } else { defaults[slot] = key }
         }
     }
 }

@@ -367,7 +367,10 @@ public enum ViewSortOrder: String, Sendable { case asc, desc }
 
 /// A saved list of evals (`groups/<g>/views/<v>.yaml`, `evaluations/views/<v>.yaml`).
 public struct ViewSpec: Sendable, Equatable {
+    /// What a view lists (`for:`): a group's evals (the default) or its runs.
+    public enum Target: String, Sendable, CaseIterable { case evals, runs }
     public var key: ObjectKey
+    public var target: Target = .evals
     /// nil = every column.
     public var columns: [String]?
     public var pinned: [String]
@@ -387,6 +390,22 @@ public struct ViewSpec: Sendable, Equatable {
                                         "createdAt", "finishedAt", "duration", "attempt", "cost"]
     public static func isKnownColumn(_ c: String) -> Bool {
         builtinColumns.contains(c) || (c.hasPrefix("metrics.") && c.count > "metrics.".count)
+    }
+    /// Built-in columns of a run list (plus `params.<key>` and `metrics.<key>`, nested keys dotted).
+    public static let runColumns = ["name", "group", "baseModel", "trainDataset", "validationDataset", "phase", "pool", "owner",
+                                    "createdAt", "finishedAt", "duration", "attempt"]
+    public static func isKnownColumn(_ c: String, for target: Target) -> Bool {
+        switch target {
+        case .evals: return isKnownColumn(c)
+        case .runs:
+            return runColumns.contains(c) || ["metrics.", "params."].contains { c.hasPrefix($0) && c.count > $0.count }
+        }
+    }
+    public static func columns(for target: Target) -> [String] {
+        switch target {
+        case .evals: return builtinColumns
+        case .runs: return runColumns
+        }
     }
 }
 

@@ -38,7 +38,7 @@ final class GetKindsTests: XCTestCase {
             let a = try runHone(["get", one, "-o", "json"], in: f.root), b = try runHone(["get", many, "-o", "json"], in: f.root)
             XCTAssertEqual(a.status, 0, a.stderr)
             XCTAssertEqual(a.stdout, b.stdout, one)
-            XCTAssertFalse(((a.json as? [Any]) ?? []).isEmpty, "\(one) lists something")
+            XCTAssertFalse((a.items ?? []).isEmpty, "\(one) lists something")
         }
         let typo = try runHone(["get", "rnus"], in: f.root)
         XCTAssertEqual(typo.status, 1)
@@ -55,14 +55,17 @@ final class GetKindsTests: XCTestCase {
         let f = try fixture()
         let narrow = try runHone(["get", "runs"], in: f.root)
         XCTAssertEqual(narrow.status, 0, narrow.stderr)
-        XCTAssertEqual(narrow.lines[0], "NAME  GROUP  PHASE      BASEMODEL  TRAINDATASET  AGE   DURATION")
-        XCTAssertEqual(narrow.lines[1], "r2    g      Running    base@v1    d@v1          3h    -")
+        // Params and summary metrics are columns of their own (dvc exp show).
+        XCTAssertEqual(narrow.lines[0], "NAME  GROUP  PHASE      AGE   DURATION  PARAMS.LR")
+        XCTAssertEqual(narrow.lines[1], "r2    g      Running    3h    -         0.1")
         let wide = try runHone(["get", "runs", "-o", "wide"], in: f.root)
-        XCTAssertEqual(wide.lines[0], "NAME  GROUP  BASEMODEL  TRAINDATASET  VALIDATIONDATASET  PHASE      POOL   OWNER  CREATEDAT             FINISHEDAT            DURATION  ATTEMPT")
+        XCTAssertEqual(wide.lines[0], "NAME  GROUP  BASEMODEL  TRAINDATASET  VALIDATIONDATASET  PHASE      POOL   OWNER  CREATEDAT             FINISHEDAT            DURATION  ATTEMPT  PARAMS.LR")
         XCTAssertTrue(wide.lines[2].contains("2026-01-02T10:00:00Z"), wide.stdout)
-        // JSON keeps the shape it had: every column, ISO times, no age.
-        let json = try XCTUnwrap(try runHone(["get", "runs", "--format", "json"], in: f.root).json as? [[String: Any]])
-        XCTAssertEqual(Set(json[0].keys), Set(Listings.runColumns))
+        // JSON: ISO times, no age; params and metrics as objects, the base model structured.
+        let json = try XCTUnwrap(try runHone(["get", "runs", "--format", "json"], in: f.root).items)
+        XCTAssertEqual(Set(json[0].keys), ["object", "phase", "baseModel", "trainDataset", "validationDataset", "pool", "owner", "createdAt", "attempt", "params", "metrics"])
+        XCTAssertEqual(json[0]["params"] as? [String: Double], ["lr": 0.1])
+        XCTAssertEqual((json[0]["baseModel"] as? [String: Any])?["name"] as? String, "base")
         let evals = try runHone(["get", "evals", "--group", "g", "--no-view"], in: f.root)
         XCTAssertEqual(evals.lines[0], "NAME     GROUP  MODEL           PHASE      AGE   DURATION  METRICS.ACCURACY  METRICS.BLEU  METRICS.LOSS")
     }
@@ -77,7 +80,7 @@ final class GetKindsTests: XCTestCase {
             "base         v1       -              \(HoneRepoFixture.sha("base model\n").prefix(12))  -",
             "support-bot  v1       g/r1           \(digest.prefix(12))  2d",
         ])
-        let json = try XCTUnwrap(try runHone(["get", "models", "-o", "json"], in: f.root).json as? [[String: Any]])
+        let json = try XCTUnwrap(try runHone(["get", "models", "-o", "json"], in: f.root).items)
         XCTAssertEqual(json[1]["sha256"] as? String, digest)
         XCTAssertEqual(json[1]["path"] as? String, "models/support-bot/v1.yaml")
         XCTAssertEqual(try runHone(["get", "datasets"], in: f.root).lines,
@@ -96,7 +99,9 @@ final class GetKindsTests: XCTestCase {
         let f = try fixture()
         let yaml = try runHone(["get", "groups", "-o", "yaml"], in: f.root)
         XCTAssertEqual(yaml.status, 0, yaml.stderr)
-        XCTAssertEqual(yaml.lines.prefix(6), ["- name: empty", "  description: Nothing yet", "  runs: 0", "  evals: 0", "  lastActivity: null", "- name: g"])
+        XCTAssertEqual(yaml.lines.prefix(7), ["apiVersion: hone/v1", "items:", "- description: Nothing yet", "  evals: 0", "  lastActivity: null", "  name: empty", "  runs: 0"])
+        let json = try runHone(["get", "groups", "-o", "json"], in: f.root)
+        XCTAssertEqual((json.json as? [String: Any])?["kind"] as? String, "GroupList")
     }
 
     func testDescribeGroupAndModel() throws {

@@ -28,6 +28,11 @@ struct HoneRun {
         return l
     }
     var json: Any? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
+    /// The items of a list document (`get -o json`), after checking its apiVersion.
+    var items: [[String: Any]]? {
+        guard let doc = json as? [String: Any], doc["apiVersion"] as? String == "hone/v1" else { return nil }
+        return doc["items"] as? [[String: Any]]
+    }
 }
 
 /// Runs `hone ARGS` in `dir`.
@@ -194,16 +199,21 @@ final class ReadCommandsTests: XCTestCase {
         let runs = try runHone(["get", "runs", "-o", "wide"], in: f.root)
         XCTAssertEqual(runs.status, 0, runs.stderr)
         XCTAssertEqual(runs.lines, [
-            "NAME  GROUP  BASEMODEL  TRAINDATASET  VALIDATIONDATASET  PHASE      POOL   OWNER  CREATEDAT  FINISHEDAT  DURATION  ATTEMPT",
-            "r1    g      base@v1    d@v1          d@v1               never run  local  -      -          -           -         -",
+            "NAME  GROUP  BASEMODEL  TRAINDATASET  VALIDATIONDATASET  PHASE      POOL   OWNER  CREATEDAT  FINISHEDAT  DURATION  ATTEMPT  PARAMS.LR",
+            "r1    g      base@v1    d@v1          d@v1               never run  local  -      -          -           -         -        0.1",
         ])
         let evals = try runHone(["get", "evals", "--group", "g", "--format", "json"], in: f.root)
         XCTAssertEqual(evals.status, 0, evals.stderr)
-        let rows = try XCTUnwrap(evals.json as? [[String: Any]])
+        XCTAssertEqual((evals.json as? [String: Any])?["kind"] as? String, "EvalList")
+        let rows = try XCTUnwrap(evals.items)
         XCTAssertEqual(rows.count, 1)
         XCTAssertEqual(rows[0]["phase"] as? String, "never run")
-        XCTAssertEqual(rows[0]["model"] as? String, "base@v1")
-        XCTAssertTrue(rows[0]["createdAt"] is NSNull)
+        XCTAssertEqual(rows[0]["object"] as? [String: String], ["group": "g", "name": "e1", "path": "groups/g/evals/e1.yaml"])
+        let model = try XCTUnwrap(rows[0]["model"] as? [String: Any])
+        XCTAssertEqual(model["name"] as? String, "base")
+        XCTAssertEqual(model["version"] as? String, "v1")
+        XCTAssertEqual(model["draft"] as? Bool, false)
+        XCTAssertNil(rows[0]["createdAt"], "times the status does not have are left out")
         let groups = try runHone(["get", "groups", "--format", "wide"], in: f.root)
         XCTAssertEqual(groups.lines, ["NAME  DESCRIPTION  RUNS  EVALS  LASTACTIVITY", "g     Group G      1     1      -"])
     }
@@ -221,13 +231,13 @@ final class ReadCommandsTests: XCTestCase {
         XCTAssertEqual(runs.status, 0, runs.stderr)
         // Newest first; never-run last.
         XCTAssertEqual(runs.lines, [
-            "NAME  GROUP  BASEMODEL  TRAINDATASET  VALIDATIONDATASET  PHASE      POOL   OWNER  CREATEDAT             FINISHEDAT            DURATION  ATTEMPT",
-            "r1    g      base@v1    d@v1          d@v1               Succeeded  local  alice  2026-01-02T10:00:00Z  2026-01-02T10:01:30Z  1m30s     1",
-            "r0    g      base@v1    d@v1          d@v1               Failed     local  bob    2026-01-01T10:00:00Z  2026-01-01T10:00:05Z  5s        1",
-            "r2    g      base@v1    d@v1          d@v1               never run  local  -      -                     -                     -         -",
+            "NAME  GROUP  BASEMODEL  TRAINDATASET  VALIDATIONDATASET  PHASE      POOL   OWNER  CREATEDAT             FINISHEDAT            DURATION  ATTEMPT  PARAMS.LR",
+            "r1    g      base@v1    d@v1          d@v1               Succeeded  local  alice  2026-01-02T10:00:00Z  2026-01-02T10:01:30Z  1m30s     1        0.1",
+            "r0    g      base@v1    d@v1          d@v1               Failed     local  bob    2026-01-01T10:00:00Z  2026-01-01T10:00:05Z  5s        1        0.1",
+            "r2    g      base@v1    d@v1          d@v1               never run  local  -      -                     -                     -         -        0.1",
         ])
         let csv = try runHone(["get", "runs", "--format", "csv"], in: f.root)
-        XCTAssertEqual(csv.lines[1], "r1,g,base@v1,d@v1,d@v1,Succeeded,local,alice,2026-01-02T10:00:00Z,2026-01-02T10:01:30Z,90.0,1\r")
+        XCTAssertEqual(csv.lines[1], "r1,g,base@v1,d@v1,d@v1,Succeeded,local,alice,2026-01-02T10:00:00Z,2026-01-02T10:01:30Z,90.0,1,0.1\r")
         let md = try runHone(["get", "groups", "--format", "markdown"], in: f.root)
         XCTAssertEqual(md.lines[0], "| name | description | runs | evals | lastActivity |")
     }
@@ -241,9 +251,9 @@ final class ReadCommandsTests: XCTestCase {
         XCTAssertEqual(r.lines[2], "e-mid,g,base@v1,d@v1,,python3 eval.py,local,Succeeded,alice,2026-01-02T09:00:00Z,2026-01-02T09:01:00Z,60.0,1,0.0,0.8,,1.5\r")
         // All evals: the evaluation module too.
         let all = try runHone(["get", "evals", "--format", "json"], in: f.root)
-        let rows = try XCTUnwrap(all.json as? [[String: Any]])
+        let rows = try XCTUnwrap(all.items)
         XCTAssertEqual(rows.count, 6)
-        XCTAssertEqual(rows.first.map { "\($0["group"]!)/\($0["name"]!)" }, "evaluations/ev1")
+        XCTAssertEqual(rows.first.map { ($0["object"] as? [String: String])?["path"] }, "evaluations/ev1.yaml")
         let module = try runHone(["get", "evals", "--evaluations"], in: f.root)
         XCTAssertEqual(module.lines.count, 2)
         XCTAssertTrue(module.lines[1].hasPrefix("ev1   evaluations  base@v1"), module.stdout)
@@ -267,7 +277,10 @@ final class ReadCommandsTests: XCTestCase {
         ])
         // A hidden view is still usable by name; `?` matches one character.
         let hidden = try runHone(["get", "evals", "--group", "g", "--view", "names", "--format", "json"], in: f.root)
-        XCTAssertEqual((hidden.json as? [[String: Any]])?.map { $0["name"] as? String }, ["e-old"])
+        XCTAssertEqual(hidden.items?.map { ($0["object"] as? [String: String])?["name"] }, ["e-old"])
+        // The view picks the rows, not the keys: every item has the whole shape.
+        XCTAssertEqual(hidden.items.map { Set($0[0].keys) }, Set(["object", "phase", "model", "dataset", "handler", "pool", "owner", "cost",
+                                                                 "createdAt", "finishedAt", "durationSeconds", "attempt", "params", "metrics"]))
         let missing = try runHone(["get", "evals", "--group", "g", "--view", "nope"], in: f.root)
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("no view \"nope\" in groups/g/views; views: acc, recent"), missing.stderr)

@@ -337,19 +337,23 @@ def ordered(pattern, what):
             "description": "a value (equality; `*`, `?` globs), `!=value`, or `>=`, `<=`, `>`, `<` followed by " + what}
 
 
-view_filter_props = {c: filter_value_plain for c in COLUMNS}
+# Run views (for: runs) add the run columns and params.<key> (ViewSpec.runColumns).
+RUN_ONLY_COLUMNS = ["baseModel", "trainDataset", "validationDataset"]
+view_filter_props = {c: filter_value_plain for c in COLUMNS + RUN_ONLY_COLUMNS}
 for c in NUMERIC_COLUMNS:
     view_filter_props[c] = ordered(ORDERED_NUM, "a number")
 for c in TEMPORAL_COLUMNS:
     view_filter_props[c] = ordered(ORDERED_DATE, "a date like 2026-01-31 or 2026-01-31T12:00:00Z")
 view_filter_props["phase"] = t("string", pattern=PHASE_VALUE, description="a phase (Pending, Running, Succeeded, Failed, Cancelled), `!=` a phase, or a glob with `*`")
 
-COLUMN = {"anyOf": [t("string", enum=COLUMNS), t("string", pattern=r"^metrics\..+")],
-          "description": "A built-in column or metrics.<key>."}
+COLUMN = {"anyOf": [t("string", enum=COLUMNS + RUN_ONLY_COLUMNS), t("string", pattern=r"^metrics\..+"), t("string", pattern=r"^params\..+")],
+          "description": "A built-in column or metrics.<key>; in run views (for: runs) also baseModel, trainDataset, validationDataset and params.<key>."}
 
 view = schema("hone View (groups/<group>/views/<view>.yaml, evaluations/views/<view>.yaml)",
-              "A saved list of evals: columns, filter and sort.", {
+              "A saved list of evals (or, with for: runs, of a group's runs): columns, filter and sort.", {
     **header("View"),
+    "for": {"enum": ["evals", "runs"], "default": "evals",
+            "description": "What the view lists: the scope's evals, or a group's runs (groups/<group>/views/ only)."},
     "columns": t("array", "null", items={"$ref": "#/$defs/column"},
                  description="Columns in the order shown. Default: every column."),
     "pinned": t("array", "null", items={"$ref": "#/$defs/column"}, default=[],
@@ -358,7 +362,7 @@ view = schema("hone View (groups/<group>/views/<view>.yaml, evaluations/views/<v
                "description": "column → value. A plain value is equality; `!=v`, `>=n`, `<=n`, `>n`, `<n`; `*` and `?` are globs. "
                               "Ordered comparisons apply to metrics.<key>, duration, cost, attempt (numbers) and createdAt, finishedAt (dates).",
                "properties": view_filter_props,
-               "patternProperties": {r"^metrics\..+": ordered(ORDERED_NUM, "a number"), **SECRET_RULE},
+               "patternProperties": {r"^metrics\..+": ordered(ORDERED_NUM, "a number"), r"^params\..+": ordered(ORDERED_NUM, "a number"), **SECRET_RULE},
                "additionalProperties": False},
     "sort": obj({
         "by": {"anyOf": COLUMN["anyOf"], "default": "createdAt", "description": "Sort column."},

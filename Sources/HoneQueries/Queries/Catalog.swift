@@ -26,6 +26,7 @@ public enum Catalog {
         let specs = (load.desired.versions[kind] ?? [:]).values.filter { name == nil || $0.ref.name == name }
             .sorted { a, b in a.ref.name != b.ref.name ? a.ref.name < b.ref.name : a.ref.version.compare(b.ref.version, options: .numeric) == .orderedAscending }
         var t = Table(columns: columns(kind), rows: specs.map(row))
+        t.documentKind = kind.rawValue + "List"
         t.narrow = narrow(kind)
         t.ages = ["age": "publishedAt"]
         return t
@@ -49,7 +50,7 @@ public enum Catalog {
         return r
     }
 
-    public static let viewColumns = ["name", "group", "columns", "pinned", "filter", "sort", "default", "visible", "path"]
+    public static let viewColumns = ["name", "group", "for", "columns", "pinned", "filter", "sort", "default", "visible", "path"]
 
     /// The saved views (of one scope, or all), by scope then name.
     public static func views(_ load: LoadResult, scope: Scope?) -> Table {
@@ -60,11 +61,37 @@ public enum Catalog {
              "pinned": .string(v.pinned.joined(separator: ",")),
              "filter": .string(v.filter.map { "\($0.column)\($0.op.rawValue)\($0.value)" }.joined(separator: " ")),
              "sort": .string("\(v.sortBy) \(v.sortOrder.rawValue)"),
-             "default": .bool(v.isDefault), "visible": .bool(v.visible), "path": .string(v.key.specPath)]
+             "default": .bool(v.isDefault), "visible": .bool(v.visible), "path": .string(v.key.specPath),
+             "for": .string(v.target.rawValue), Table.itemKey: viewItem(v)]
         }
         var t = Table(columns: viewColumns, rows: rows)
+        t.documentKind = "ViewList"
         t.narrow = ["name", "group", "default", "visible", "columns"]
         return t
+    }
+}
+
+/// One view of `get views -o json`.
+struct ViewItem: Encodable {
+    struct Sort: Encodable { var by: String; var order: String }
+    var object: ObjectRef
+    var `for`: String
+    /// nil: every column.
+    var columns: [String]?
+    var pinned: [String]
+    /// `column` → condition as written in the view (`">=0.5"`, `Succeeded`).
+    var filter: [String: String]
+    var sort: Sort
+    var `default`: Bool
+    var visible: Bool
+}
+
+extension Catalog {
+    static func viewItem(_ v: ViewSpec) -> JSONValue {
+        let filter = Dictionary(v.filter.map { ($0.column, ($0.op == .eq || $0.op == .glob ? "" : $0.op.rawValue) + $0.value) }, uniquingKeysWith: { a, _ in a })
+        let item = ViewItem(object: ObjectRef(v.key), for: v.target.rawValue, columns: v.columns, pinned: v.pinned, filter: filter,
+                            sort: .init(by: v.sortBy, order: v.sortOrder.rawValue), default: v.isDefault, visible: v.visible)
+        return (try? JSONValue(encoding: item)) ?? .null
     }
 }
 

@@ -9,8 +9,7 @@ public let neverRunPhase = "never run"
 /// (status/), so an object that has never run is listed too.
 public enum Listings {
     public static let groupColumns = ["name", "description", "runs", "evals", "lastActivity"]
-    public static let runColumns = ["name", "group", "baseModel", "trainDataset", "validationDataset", "phase", "pool", "owner",
-                                    "createdAt", "finishedAt", "duration", "attempt"]
+    public static let runColumns = ViewSpec.runColumns
 
     public static func groups(_ load: LoadResult) -> Table {
         let names = Set(load.desired.groups.keys)
@@ -22,21 +21,34 @@ public enum Listings {
                     "runs": .int(runs.count), "evals": .int(evals.count), "lastActivity": activity.map(JSONValue.string) ?? .null]
         }
         var t = Table(columns: groupColumns, rows: rows)
+        t.documentKind = "GroupList"
         t.narrow = ["name", "runs", "evals", "active", "description"]
         t.ages = ["active": "lastActivity"]
         return t
     }
 
-    /// Runs, newest first (never-run ones last, by name).
-    public static func runs(_ load: LoadResult, group: String?) -> Table {
+    /// Runs, newest first (never-run ones last, by name), each with its params and summary metrics as
+    /// columns (`params.lr`, `metrics.val_loss`); through `view` (a `for: runs` view) when given.
+    public static func runs(_ load: LoadResult, group: String?, view: ViewSpec? = nil) -> Table {
         let ks = keys(load, kind: .run, scope: group.map(Scope.group))
         var rows = ks.map { runRow(load, $0) }
-        ViewQuery.sort(&rows, by: "createdAt", order: ViewSortOrder.desc)
-        var t = Table(columns: runColumns, rows: rows)
+        let results = resultColumns(rows)
+        if let view { rows = rows.filter { ViewQuery.matches($0, view.filter) } }
+        ViewQuery.sort(&rows, by: view?.sortBy ?? "createdAt", order: view?.sortOrder ?? ViewSortOrder.desc)
+        var t = Table(columns: view?.columns ?? runColumns + results, rows: rows, pinned: view?.pinned ?? [])
         t.spanColumns = ["duration"]
-        t.narrow = ["name", "group", "phase", "baseModel", "trainDataset", "age", "duration"]
-        t.ages = ["age": "createdAt"]
+        t.documentKind = "RunList"
+        if view == nil {
+            t.narrow = ["name", "group", "phase", "age", "duration"] + results
+            t.ages = ["age": "createdAt"]
+        }
         return t
+    }
+
+    /// The `params.*` then `metrics.*` columns some row has, each group sorted.
+    static func resultColumns(_ rows: [[String: JSONValue]]) -> [String] {
+        let keys = Set(rows.flatMap(\.keys))
+        return keys.filter { $0.hasPrefix("params.") }.sorted() + keys.filter { $0.hasPrefix("metrics.") }.sorted()
     }
 
     /// Evals (all, or one scope's), through `view` when given: its filter, sort, columns and pinned.
@@ -49,6 +61,7 @@ public enum Listings {
         ViewQuery.sort(&rows, by: view?.sortBy ?? "createdAt", order: view?.sortOrder ?? .desc)
         var t = Table(columns: view?.columns ?? all, rows: rows, pinned: view?.pinned ?? [])
         t.spanColumns = ["duration"]
+        t.documentKind = "EvalList"
         // A view picks its own columns; without one the narrow table keeps what tells evals apart.
         if view == nil {
             t.narrow = ["name", "group", "model", "phase", "age", "duration"] + metricKeys
@@ -95,6 +108,16 @@ public enum Listings {
             "owner": str(s?.owner ?? spec?.owner),
         ]
         common(s, into: &row)
+        let params = spec?.params ?? s?.params ?? [:], metrics = s?.metrics ?? [:]
+        Flatten.columns("params.", params, into: &row)
+        Flatten.columns("metrics.", metrics, into: &row)
+        let item = RunItem(object: ObjectRef(key), phase: s?.phase.rawValue ?? neverRunPhase,
+                           baseModel: (spec?.baseModel).map { ModelRef.version($0, load) } ?? s?.baseModel.map { ModelRef.recorded($0, load) },
+                           trainDataset: row["trainDataset"]?.stringValue, validationDataset: row["validationDataset"]?.stringValue,
+                           pool: row["pool"]?.stringValue, owner: row["owner"]?.stringValue, createdAt: s?.createdAt, finishedAt: s?.finishedAt,
+                           durationSeconds: s?.durationSeconds, attempt: s?.attempt, params: params, metrics: metrics,
+                           output: ModelRef.output(of: key, load))
+        row[Table.itemKey] = try? JSONValue(encoding: item)
         return row
     }
 
@@ -113,6 +136,13 @@ public enum Listings {
         ]
         common(s, into: &row)
         for (k, v) in s?.metrics ?? [:] { row["metrics." + k] = v }
+        let item = EvalItem(object: ObjectRef(key), phase: s?.phase.rawValue ?? neverRunPhase, model: ModelRef.of(eval: key, load),
+                            dataset: row["dataset"]?.stringValue, runtime: row["runtime"]?.stringValue, handler: row["handler"]?.stringValue,
+                            pool: row["pool"]?.stringValue, owner: row["owner"]?.stringValue, cost: s?.cost, createdAt: s?.createdAt,
+                            finishedAt: s?.finishedAt, durationSeconds: s?.durationSeconds, attempt: s?.attempt,
+                            baseline: spec?.baseline.map { ObjectRef(ObjectKey(scope: key.scope, kind: .eval, name: $0)) },
+                            params: spec?.params ?? s?.params ?? [:], metrics: s?.metrics ?? [:])
+        row[Table.itemKey] = try? JSONValue(encoding: item)
         return row
     }
 }
@@ -142,7 +172,7 @@ public enum ViewQuery {
     static let numericColumns: Set<String> = ["duration", "cost", "attempt"]
     static let dateColumns: Set<String> = ["createdAt", "finishedAt"]
 
-    static func isNumeric(_ c: String) -> Bool { numericColumns.contains(c) || c.hasPrefix("metrics.") }
+    static func isNumeric(_ c: String) -> Bool { numericColumns.contains(c) || c.hasPrefix("metrics.") || c.hasPrefix("params.") }
 
     public static func matches(_ row: [String: JSONValue], _ clauses: [FilterClause]) -> Bool {
         clauses.allSatisfy { matches(row, $0) }

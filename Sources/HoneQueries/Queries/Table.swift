@@ -23,6 +23,11 @@ public struct Table: Sendable {
     public var narrow: [String]? = nil
     /// Pseudo-columns of the narrow table shown as the time since a column's ISO time (`age` → `createdAt`).
     public var ages: [String: String] = [:]
+    /// Set for lists of objects: JSON and YAML are then a `ListDocument` of this kind (`RunList`) whose items
+    /// are each row's `Table.itemKey` value, the same keys whatever the columns (specs/json.md).
+    public var documentKind: String? = nil
+    /// The row key holding a row's document item (never a column).
+    public static let itemKey = "$item"
     /// Widest cell of the narrow table; longer ones end in `…` (`wide` shows them whole).
     public static let narrowCell = 40
 
@@ -54,7 +59,9 @@ public struct Table: Sendable {
         case .table: return narrow == nil ? text() : text(narrow!, now: now, cap: Table.narrowCell)
         case .wide: return text()
         case .yaml: return yaml()
-        case .json: return JSONValue.array(rows.map { r in .object(Dictionary(uniqueKeysWithValues: ordered.map { ($0, r[$0] ?? .null) })) }).prettyJSON + "\n"
+        case .json:
+            if let document { return document.prettyJSON + "\n" }
+            return JSONValue.array(rows.map { r in .object(Dictionary(uniqueKeysWithValues: ordered.map { ($0, r[$0] ?? .null) })) }).prettyJSON + "\n"
         case .csv: return csv()
         case .markdown: return markdown()
         }
@@ -85,7 +92,18 @@ public struct Table: Sendable {
         return v.count > cap ? String(v.prefix(cap - 1)) + "…" : v
     }
 
+    /// The list as a `ListDocument`, when the rows are objects with items.
+    var document: JSONValue? {
+        guard let documentKind else { return nil }
+        let cols = columns
+        // Rows without an item of their own (groups, versions) are their columns, every one of them.
+        return try? JSONValue(encoding: ListDocument(kind: documentKind, items: rows.map { r in
+            r[Table.itemKey] ?? .object(Dictionary(uniqueKeysWithValues: cols.map { ($0, r[$0] ?? .null) }))
+        }))
+    }
+
     func yaml() -> String {
+        if let document { return (try? YAMLEmitter.emit(StatusCodec.json(document))) ?? "{}\n" }
         let items = rows.map { r in Node.mapping(ordered.map { ($0, StatusCodec.json(r[$0] ?? .null)) }) }
         return (try? YAMLEmitter.emit(.sequence(items))) ?? "[]\n"
     }

@@ -196,24 +196,33 @@ public enum GateViews {
         return out + table(report).render(.markdown)
     }
 
-    public static func json(_ report: GateReport) -> JSONValue {
-        func number(_ d: Double?) -> JSONValue { d.map(JSONValue.double) ?? .null }
-        var doc: [String: JSONValue] = [
-            "gates": .array(report.results.map { r in
-                var o: [String: JSONValue] = [
-                    "eval": .string(r.eval.display), "metric": .string(r.metric), "gate": .string(r.expression),
-                    "value": number(r.value), "bound": number(r.bound), "result": .string(r.verdict.rawValue),
-                ]
-                if let b = r.baseline { o["baseline"] = .string(b.display); o["baselineValue"] = number(r.baselineValue) }
-                if let n = r.note { o["note"] = .string(n) }
-                return .object(o)
-            }),
-            "passed": .int(report.count(.pass)), "failed": .int(report.count(.fail)), "pending": .int(report.count(.pending)),
-            "errors": .array(report.errors.map { d in
-                .object(["path": .string(d.path), "message": .string(d.message)])
-            }),
-        ]
-        if let s = report.scope { doc["scope"] = .array(s.map { .string($0.display) }) }
-        return .object(doc)
+    public static func json(_ report: GateReport) -> JSONValue { (try? JSONValue(encoding: GateCheckDocument(report))) ?? .null }
+}
+
+/// `hone check --format json` (specs/json.md).
+struct GateCheckDocument: Encodable {
+    struct Gate: Encodable {
+        var eval: ObjectRef
+        var metric, gate, result: String
+        var value, bound, baselineValue: Double?
+        var baseline: ObjectRef?
+        var note: String?
+    }
+    struct Problem: Encodable { var path: String; var line: Int; var column: Int; var message: String }
+    var apiVersion = Documents.apiVersion
+    var kind = "GateCheck"
+    var passed, failed, pending: Int
+    var gates: [Gate]
+    var errors: [Problem]
+    var scope: [ObjectRef]?
+
+    init(_ report: GateReport) {
+        passed = report.count(.pass); failed = report.count(.fail); pending = report.count(.pending)
+        gates = report.results.map { r in
+            Gate(eval: ObjectRef(r.eval), metric: r.metric, gate: r.expression, result: r.verdict.rawValue, value: r.value, bound: r.bound,
+                 baselineValue: r.baseline == nil ? nil : r.baselineValue, baseline: r.baseline.map(ObjectRef.init), note: r.note)
+        }
+        errors = report.errors.map { Problem(path: $0.path, line: $0.line, column: $0.column, message: $0.message) }
+        scope = report.scope.map { $0.map(ObjectRef.init) }
     }
 }

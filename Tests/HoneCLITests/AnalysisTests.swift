@@ -365,7 +365,16 @@ final class AnalysisTests: XCTestCase {
         try repo.commit("attempt 2 done")
         let oracle = try repo.git("log", "--format=%h %an", "--", "status/groups/g/evals/a.yaml").components(separatedBy: "\n").filter { !$0.isEmpty }
 
-        let r = try hone(repo, "history", "g/a", "--format", "json")
+        // By default hone's intermediate commit (attempt 2 Running) is left out, and the document says so.
+        let shown = try hone(repo, "history", "g/a", "-o", "json")
+        XCTAssertEqual(shown.status, 0, shown.err)
+        let doc = try AnalysisTests.json(shown.out)
+        XCTAssertEqual(doc["apiVersion"], "hone/v1")
+        XCTAssertEqual(doc["object"], .object(["group": "g", "name": "a", "path": "groups/g/evals/a.yaml"]))
+        XCTAssertEqual(doc["hidden"], .int(1))
+        XCTAssertEqual(doc["entries"]?.arrayValue?.map { $0["phase"] }, ["Succeeded", "Succeeded"])
+
+        let r = try hone(repo, "history", "g/a", "--format", "json", "--all")
         XCTAssertEqual(r.status, 0, r.err)
         let entries = try XCTUnwrap(AnalysisTests.json(r.out)["entries"]?.arrayValue)
         XCTAssertEqual(entries.count, 3)
@@ -377,8 +386,10 @@ final class AnalysisTests: XCTestCase {
 
         let table = try hone(repo, "history", "g/a")
         let tl = table.out.components(separatedBy: "\n")
-        XCTAssertEqual(tl[0].split(separator: " ").map(String.init), ["COMMIT", "DATE", "AUTHOR", "ATTEMPT", "PHASE", "accuracy", "loss", "samples"])
+        XCTAssertEqual(tl[0].split(separator: " ").map(String.init), ["COMMIT", "DATE", "AUTHOR", "ATTEMPT", "PHASE", "accuracy", "loss", "samples", "CHANGED"])
         XCTAssertTrue(tl[1].contains("Succeeded") && tl[1].contains("0.625"), tl[1])
+        XCTAssertEqual(tl.count, 5, table.out)
+        XCTAssertEqual(tl[3], "(1 intermediate commit (Pending, Running) not shown: --all shows them)")
 
         let md = try hone(repo, "history", "g/a", "--format", "markdown")
         XCTAssertTrue(md.out.contains("| accuracy | ▁█ | 0.5 | 0.625 |"), md.out)

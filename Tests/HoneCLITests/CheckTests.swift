@@ -21,8 +21,16 @@ final class CheckTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.all)
     }
 
+    /// `g/name` of a gate's eval (an ObjectRef in the document).
+    func evalName(_ gate: [String: Any]) -> String? {
+        (gate["eval"] as? [String: String]).map { "\($0["group"] ?? "?")/\($0["name"] ?? "?")" }
+    }
+
     func json(_ r: CommandResult) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(doc["apiVersion"] as? String, "hone/v1")
+        XCTAssertEqual(doc["kind"] as? String, "GateCheck")
+        return doc
     }
 
     func testPendingBeforeResultsThenPassAndFail() throws {
@@ -42,13 +50,13 @@ final class CheckTests: XCTestCase {
         XCTAssertEqual(doc["failed"] as? Int, 1)
         XCTAssertEqual(doc["pending"] as? Int, 0)
         let gates = doc["gates"] as! [[String: Any]]
-        let bad = gates.first { $0["eval"] as? String == "g/bad" }!
+        let bad = gates.first { evalName($0) == "g/bad" }!
         XCTAssertEqual(bad["result"] as? String, "FAIL")
         XCTAssertEqual(bad["value"] as? Double, 0.55)
         XCTAssertEqual(bad["bound"] as? Double, 0.6)
         XCTAssertEqual(bad["baselineValue"] as? Double, 0.6)
-        XCTAssertEqual(bad["baseline"] as? String, "g/base")
-        let good = gates.first { $0["eval"] as? String == "g/good" }!
+        XCTAssertEqual(bad["baseline"] as? [String: String], ["group": "g", "name": "base", "path": "groups/g/evals/base.yaml"])
+        let good = gates.first { evalName($0) == "g/good" }!
         XCTAssertEqual(good["result"] as? String, "pass")
         XCTAssertEqual(good["value"] as? Double, 0.7)
 
@@ -78,7 +86,7 @@ final class CheckTests: XCTestCase {
         reconcile(s, dir)
         let viaBaseline = s.run(["hone", "check", "--base", tip, "--format", "json"], in: dir)
         XCTAssertEqual(viaBaseline.status, 0, viaBaseline.all)
-        XCTAssertEqual(Set((try json(viaBaseline)["scope"] as! [String])), ["g/base", "g/good", "g/bad"])
+        XCTAssertEqual(Set((try json(viaBaseline)["scope"] as! [[String: String]]).map { "\($0["group"]!)/\($0["name"]!)" }), ["g/base", "g/good", "g/bad"])
         XCTAssertEqual(try json(viaBaseline)["passed"] as? Int, 2, "bad (0.55) now beats the new baseline (0.5)")
     }
 
@@ -89,9 +97,9 @@ final class CheckTests: XCTestCase {
         try s.write("groups/g/evals/bad.yaml", Sandbox.evalSpec(accuracy: 0.9, gate: ">= baseline"), in: dir)
         s.git(["commit", "-qam", "fix bad"], in: dir)
         let r = s.run(["hone", "check", "--format", "json"], in: dir)
-        let bad = (try json(r)["gates"] as! [[String: Any]]).first { $0["eval"] as? String == "g/bad" }!
+        let bad = (try json(r)["gates"] as! [[String: Any]]).first { evalName($0) == "g/bad" }!
         XCTAssertEqual(bad["result"] as? String, "pending")
-        XCTAssertTrue(bad["value"] is NSNull, "the old result is not used")
+        XCTAssertNil(bad["value"], "the old result is not used")
         XCTAssertTrue((bad["note"] as? String ?? "").contains("older spec"), "\(bad)")
         reconcile(s, dir)
         XCTAssertEqual(s.run(["hone", "check"], in: dir).status, 0)

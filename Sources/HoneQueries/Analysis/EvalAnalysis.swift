@@ -34,7 +34,7 @@ public enum EvalAnalysis {
 }
 
 extension EvalAnalysis {
-    public static func history(_ ws: Workspace, ref: String?, object: String) throws -> MetricHistory {
+    public static func history(_ ws: Workspace, ref: String?, object: String, all: Bool = false) throws -> MetricHistory {
         let repo = try ws.requireRepository()
         let start: ObjectID
         if let ref {
@@ -45,7 +45,7 @@ extension EvalAnalysis {
         }
         let load = try Loader(source: CommitSource(repository: repo, commit: start)).load()
         let key = try ObjectAddress.parse(object).resolve(in: load)
-        return try MetricHistory.read(key, repository: repo, from: start)
+        return try MetricHistory.read(key, repository: repo, from: start, all: all)
     }
 }
 

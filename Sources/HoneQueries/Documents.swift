@@ -58,12 +58,12 @@ public struct ModelRef: Encodable, Sendable, Equatable {
             if let m = spec.model { return version(m, load) }
             if let run = spec.fromRunKey { return output(of: run, load) ?? ModelRef(name: nil, version: nil, draft: true, digest: nil, uri: nil, run: ObjectRef(run)) }
         }
-        return load.recorded.statuses[key]?.evalModel.map { recorded($0, load) }
+        return load.recorded.statuses[key]?.eval?.model.map { recorded($0, load) }
     }
 
     /// The model a run made, as its status records it.
     public static func output(of run: ObjectKey, _ load: LoadResult) -> ModelRef? {
-        guard let m = load.recorded.statuses[run]?.model else { return nil }
+        guard let m = load.recorded.statuses[run]?.run?.model else { return nil }
         return ModelRef(name: m.name, version: m.version, draft: !m.published, digest: m.sha256, uri: m.uri, run: ObjectRef(run))
     }
 }

@@ -35,7 +35,7 @@ final class RunResultsTests: XCTestCase {
                              attempt: attempt, specDigest: String(repeating: "\(attempt)", count: 64))
         s.createdAt = "2026-01-0\(attempt)T1\(name.last == "a" ? 1 : 2):00:00Z"
         s.finishedAt = phase.isFinal ? "2026-01-0\(attempt)T13:00:00Z" : nil
-        s.baseModel = "base@v1"; s.trainDataset = "train@v1"
+        s.run?.baseModel = "base@v1"; s.run?.trainDataset = "train@v1"
         s.params = params
         s.metrics = metrics
         repo.write(key.statusPath, try! YAMLEmitter.emit(StatusCodec.encode(s)))

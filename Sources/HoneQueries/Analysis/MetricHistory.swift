@@ -36,7 +36,7 @@ public struct MetricHistory: Sendable {
         public var to: JSONValue?
         public var text: String {
             func v(_ x: JSONValue?) -> String { x.map { CellText.of($0, limit: 14) } ?? "none" }
-            if field.hasPrefix("inputs.") || field == "spec" { return field }
+            if field.hasPrefix("inputs.") || field.hasPrefix("code.") || field == "spec" { return field }
             return "\(field) \(v(from))→\(v(to))"
         }
     }
@@ -84,8 +84,14 @@ public struct MetricHistory: Sendable {
         var g: [String: JSONValue] = [:]
         Flatten.columns("params.", s.params, into: &g)
         for (k, v) in s.inputs { g["inputs." + k] = .string(v) }
-        let named: [String: String?] = ["baseModel": s.baseModel, "trainDataset": s.trainDataset, "validationDataset": s.validationDataset,
-                                        "model": s.evalModel, "dataset": s.dataset, "runtime": s.runtime, "handler": s.handler]
+        for (file, id) in s.code ?? [:] { g["code." + file] = .string(id) }
+        var named: [String: String?] = ["runtime": s.runtime, "handler": s.handler]
+        switch s.detail {
+        case .run(let r):
+            named["baseModel"] = r.baseModel; named["trainDataset"] = r.trainDataset; named["validationDataset"] = r.validationDataset
+        case .eval(let e):
+            named["model"] = e.model; named["dataset"] = e.dataset
+        }
         for (k, v) in named { if let v { g[k] = .string(v) } }
         g["spec"] = .string(s.specDigest)
         return g

@@ -57,13 +57,13 @@ public struct ObjectDiff: Sendable {
         switch key.kind {
         case .run:
             let spec = load.desired.runs[key]
-            inputs = ["baseModel": str(spec?.baseModel.description ?? s?.baseModel), "trainDataset": str(spec?.trainDataset.description ?? s?.trainDataset),
-                      "validationDataset": str(spec?.validationDataset?.description ?? s?.validationDataset),
+            inputs = ["baseModel": str(spec?.baseModel.description ?? s?.run?.baseModel), "trainDataset": str(spec?.trainDataset.description ?? s?.run?.trainDataset),
+                      "validationDataset": str(spec?.validationDataset?.description ?? s?.run?.validationDataset),
                       "runtime": str(spec?.runtime?.description ?? s?.runtime), "handler": str(spec?.handler ?? s?.handler)]
             if let p = spec?.params { params = p }
         case .eval:
             let spec = load.desired.evals[key]
-            inputs = ["model": str(s?.evalModel ?? spec.map(Describe.modelText)), "dataset": str(spec?.dataset.description ?? s?.dataset),
+            inputs = ["model": str(s?.eval?.model ?? spec.map(Describe.modelText)), "dataset": str(spec?.dataset.description ?? s?.eval?.dataset),
                       "runtime": str(spec?.runtime?.description ?? s?.runtime), "handler": str(spec?.handler ?? s?.handler)]
             if let p = spec?.params { params = p }
         case .view:

@@ -112,7 +112,7 @@ public enum Listings {
         Flatten.columns("params.", params, into: &row)
         Flatten.columns("metrics.", metrics, into: &row)
         let item = RunItem(object: ObjectRef(key), phase: s?.phase.rawValue ?? neverRunPhase,
-                           baseModel: (spec?.baseModel).map { ModelRef.version($0, load) } ?? s?.baseModel.map { ModelRef.recorded($0, load) },
+                           baseModel: (spec?.baseModel).map { ModelRef.version($0, load) } ?? s?.run?.baseModel.map { ModelRef.recorded($0, load) },
                            trainDataset: row["trainDataset"]?.stringValue, validationDataset: row["validationDataset"]?.stringValue,
                            pool: row["pool"]?.stringValue, owner: row["owner"]?.stringValue, createdAt: s?.createdAt, finishedAt: s?.finishedAt,
                            durationSeconds: s?.durationSeconds, attempt: s?.attempt, params: params, metrics: metrics,

@@ -14,8 +14,10 @@ build: deps
 release: deps
 	swift build -c release --static-swift-stdlib
 
+# make demo EXAMPLE=lora: the LoRA example (transformers + PEFT on the CPU) instead of the quickstart.
+EXAMPLE ?= quickstart
 demo: release
-	@scripts/demo.sh
+	@EXAMPLE=$(EXAMPLE) scripts/demo.sh
 
 # Tests need an identity for the git CLI that builds fixtures, and a real Slurm cluster.
 test: deps

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # The main job: copy the bundled example into a fresh git repository, let `hone reconcile --wait`
 # really fine-tune and evaluate the tiny model, then show what was committed.
+# EXAMPLE=lora (make demo EXAMPLE=lora): the LoRA example instead (examples/lora: transformers + PEFT).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 hone="${HONE:-$root/.build/release/hone}"
+case "${EXAMPLE:-quickstart}" in
+  quickstart) ;;
+  lora) exec "$root/scripts/demo-lora.sh" ;;
+  *) echo "EXAMPLE must be quickstart or lora, not ${EXAMPLE}" >&2; exit 2 ;;
+esac
 demo="${DEMO_DIR:-$(mktemp -d /tmp/hone-demo.XXXXXX)}"
 rm -rf "$demo" && mkdir -p "$demo"
 cp -r "$root/examples/quickstart/." "$demo/"

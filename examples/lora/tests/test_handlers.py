@@ -16,7 +16,7 @@ if os.environ.get("HONE_REQUIRE_ML") != "1":
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KIT = os.path.join(os.path.dirname(os.path.dirname(ROOT)), "python", "hone_job")
-BASE = os.path.join(ROOT, "models", "tiny-gpt")
+BASE = os.path.join(ROOT, "artifacts", "tiny-gpt")
 MODEL_FILES = ["config.json", "generation_config.json", "model.safetensors", "pretrain.json", "tokenizer_config.json"]
 
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Pretrain the LoRA example's base model: models/tiny-gpt/ (a Hugging Face model folder).
+"""Pretrain the LoRA example's base model: artifacts/tiny-gpt/ (a Hugging Face model folder).
 
 The model is a GPT-2-architecture causal LM (transformers' GPT2LMHeadModel): 2 layers, 2 heads, 64-dim
 embeddings, 128 positions, about 125k parameters (~0.5 MB of float32 in model.safetensors). It reads bytes:
 its tokenizer is transformers' ByT5Tokenizer without extra ids (token = byte + 3; 0 <pad>, 1 </s>, 2 <unk>;
 259 ids), which is pure Python and saved as tokenizer_config.json, so nothing is downloaded to load it:
 
-    AutoTokenizer.from_pretrained("models/tiny-gpt"); AutoModelForCausalLM.from_pretrained("models/tiny-gpt")
+    AutoTokenizer.from_pretrained("artifacts/tiny-gpt"); AutoModelForCausalLM.from_pretrained("artifacts/tiny-gpt")
 
 Its pretraining text is English that ships with every Python: the docstrings of a fixed list of standard
 library modules (under the Python Software Foundation License), collected with `inspect` in a fixed order,
@@ -16,7 +16,7 @@ Byte for byte reproducible: fixed seeds, one thread, deterministic algorithms, n
 The same Python (docstrings change between releases), torch and transformers give the same sha256 of every
 file; pretrain.json records them with the corpus digest.
 
-    python tools/pretrain.py                 # about a minute on one core; writes models/tiny-gpt/
+    python tools/pretrain.py                 # about a minute on one core; writes artifacts/tiny-gpt/
     python tools/pretrain.py --check         # train again into a temporary folder, compare every file
     python tools/pretrain.py --steps 0 --dump-corpus /tmp/corpus.txt
 
@@ -49,7 +49,7 @@ from transformers import ByT5Tokenizer, GPT2Config, GPT2LMHeadModel  # noqa: E40
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DEFAULT_OUT = os.path.join(ROOT, "models", "tiny-gpt")
+DEFAULT_OUT = os.path.join(ROOT, "artifacts", "tiny-gpt")
 OFFSET = 3  # ByT5: ids 0-2 are <pad>, </s>, <unk>; byte b is id b + 3
 PAD, EOS = 0, 1
 VOCAB = 256 + OFFSET
@@ -214,7 +214,7 @@ def digests(folder: str) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description="Pretrain models/tiny-gpt/ (see the module docstring)")
+    ap = argparse.ArgumentParser(description="Pretrain artifacts/tiny-gpt/ (see the module docstring)")
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--steps", type=int, default=1400)
     ap.add_argument("--batch", type=int, default=16)

@@ -13,7 +13,11 @@ struct Reconcile: ParsableCommand {
         before launching, then adopts running jobs and collects finished ones: statuses, capped task logs, \
         events, metrics and per-sample results are committed with one `Hone-Action:` trailer per action. \
         Without --wait it launches and returns; the next reconcile collects. A reconciler killed at any \
-        moment loses nothing: the next one adopts what is running and launches nothing twice.
+        moment loses nothing: the next one adopts what is running and launches nothing twice. With --wait, \
+        stderr shows each active job (phase, elapsed, step/total and loss from its metrics.jsonl, an ETA when \
+        the handler reports a total): a live line per job on a terminal, else a line per job every \
+        --progress-interval seconds. Ctrl-C stops waiting (exit status 130): the jobs keep running, and \
+        `hone reconcile --wait` again collects them.
         """)
 
     @OptionGroup var repo: RepoOptions
@@ -25,11 +29,14 @@ struct Reconcile: ParsableCommand {
     @Flag(help: "Remove statuses and results of deleted specs.") var prune = false
     @Option(help: ArgumentHelp("How long to wait for another reconcile's lock (seconds).", valueName: "SECONDS")) var lockTimeout: Double = 30
     @Option(help: ArgumentHelp("Seconds between polls with --wait.", valueName: "SECONDS")) var pollInterval: Double = 1
+    @Option(help: ArgumentHelp("With --wait and no terminal: print a progress line per job this often (default: HONE_PROGRESS_INTERVAL, else 30). On a terminal a live status line per job is redrawn after every poll.", valueName: "SECONDS")) var progressInterval: Double?
 
     func validate() throws {
         if let t = timeout, DurationText.parse(t) == nil { throw ValidationError("--timeout \(t): expected a duration like 90s, 15m or 2h") }
         if timeout != nil && !wait { throw ValidationError("--timeout only applies with --wait") }
         if noCommit && push != nil { throw ValidationError("--push needs commits: it cannot be used with --no-commit") }
+        if let p = progressInterval, !(p > 0) { throw ValidationError("--progress-interval \(p): expected a number of seconds above 0") }
+        if progressInterval != nil && !wait { throw ValidationError("--progress-interval only applies with --wait") }
     }
 
     func run() throws {
@@ -42,9 +49,21 @@ struct Reconcile: ParsableCommand {
         options.prune = prune
         options.lockTimeout = lockTimeout
         options.pollInterval = pollInterval
-        let reconciler = try Reconciler(workspace: repo.workspace(), options: options, progress: { printError("hone: " + $0) })
+        let display = wait ? WaitDisplay(live: isatty(STDERR_FILENO) == 1, interval: WaitDisplay.interval(option: progressInterval)) : nil
+        let reconciler = try Reconciler(workspace: repo.workspace(), options: options, progress: { line in
+            if let display { display.message("hone: " + line) } else { printError("hone: " + line) }
+        })
         defer { Terminal.know(reconciler.redactor) }  // an error thrown out of run is printed redacted of its secrets too
-        let summary = try reconciler.run()
+        var interrupts: InterruptWatch? = nil
+        if let display {
+            reconciler.onWaitPass = { [unowned reconciler] in display.update(reconciler.progressOfActiveJobs()) }
+            let stop = reconciler.stopRequest
+            interrupts = InterruptWatch { stop.request() }
+        }
+        let summary: ReconcileSummary
+        do { summary = try reconciler.run() } catch { display?.finish(); throw error }
+        display?.finish()
+        withExtendedLifetime(interrupts) {}
         let finished = summary.finished.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
         print("reconciled: \(summary.launched.count) launched, \(summary.finished.count) finished\(finished.isEmpty ? "" : " (" + finished.joined(separator: ", ") + ")"), \(summary.commits.count) commit\(summary.commits.count == 1 ? "" : "s")")
         if !summary.errors.isEmpty {
@@ -52,6 +71,10 @@ struct Reconcile: ParsableCommand {
             let e = summary.errors.count, files = Set(summary.errors.map(\.path)).count
             printError("\(e) error\(e == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s") (see above): what they describe was left alone")
             throw ExitCode.failure
+        }
+        if summary.interrupted {
+            printError(InterruptWatch.message)
+            throw ExitCode(130)
         }
     }
 }

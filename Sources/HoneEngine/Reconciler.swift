@@ -25,6 +25,17 @@ public struct ReconcileSummary {
     public var finished: [String: Phase] = [:]
     public var errors: [Diagnostic] = []
     public var timedOut = false
+    /// `--wait` stopped on request (Ctrl-C) with work still going on.
+    public var interrupted = false
+}
+
+/// A request to stop waiting, set from a signal handler's thread and read by the wait loop.
+public final class StopRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    public init() {}
+    public func request() { lock.withLock { set = true } }
+    public var isSet: Bool { lock.withLock { set } }
 }
 
 /// `hone reconcile`: load → plan → record intent → launch → poll → collect → commit, step by step,
@@ -36,7 +47,13 @@ public final class Reconciler {
     let progress: (String) -> Void
     let recorder: Recorder
     let branch: String
-    private var executors: [String: Executor] = [:]
+    var executors: [String: Executor] = [:]
+    /// The active attempts the last pass left (what `reconcile --wait` shows: `progressOfActiveJobs`).
+    var lastActive: [ObjectStatus] = []
+    /// Set from another thread (Ctrl-C): the wait loop stops after its pass, committing what it collected.
+    public let stopRequest = StopRequest()
+    /// Called after each pass while `--wait` keeps going (the progress display).
+    public var onWaitPass: (() -> Void)?
     private var summary = ReconcileSummary()
     private var waitingNoted: Set<String> = []
     /// Attempts claimed by another reconciler that this one has said it leaves alone.
@@ -112,6 +129,8 @@ public final class Reconciler {
             // The remote moved under a push: act again on the new tip (also without --wait), a bounded number of times.
             if recorder.rebased && reloads < 5 { reloads += 1; continue }
             if !options.wait || !busy { break }
+            if stopRequest.isSet { summary.interrupted = true; break }
+            onWaitPass?()
             if let d = deadline, Date() >= d {
                 summary.timedOut = true
                 progress("timeout reached with work still running: a later `hone reconcile` collects it")
@@ -458,7 +477,8 @@ public final class Reconciler {
 
         // Another clone's jobs are not ours to wait for: it records them (a pass still collects a Slurm job of
         // theirs that it sees end).
-        if statuses.values.contains(where: { $0.phase.isActive && !isClaimedByOther($0) }) { return true }
+        lastActive = statuses.values.filter { $0.phase.isActive && !isClaimedByOther($0) }
+        if !lastActive.isEmpty { return true }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
         let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses, unreadable: load.recorded.unreadable), invalidObjects: load.invalidObjects, now: now).plan()
         return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish

@@ -100,6 +100,20 @@ final class CodeDependencyTests: XCTestCase {
         XCTAssertFalse(plan.stdout.contains("g/b"), plan.stdout)
     }
 
+    /// A pull request that only edits code: `plan --base` shows the objects whose code it changes.
+    func testPullRequestPlanShowsWhatACodeEditReruns() throws {
+        let f = try fixture()
+        try git(["checkout", "-q", "-b", "feature"], in: f.root)
+        try f.write("handlers/train.sh", "echo training faster\n")
+        try git(["commit", "-qam", "faster training"], in: f.root)
+        let plan = try runHone(["plan", "--base", "main", "--detailed-exitcode"], in: f.root)
+        XCTAssertEqual(plan.status, 2, plan.stdout + plan.stderr)
+        XCTAssertTrue(plan.stdout.contains("~ g/a") && plan.stdout.contains("code changed: handlers/train.sh"), plan.stdout)
+        XCTAssertFalse(plan.stdout.contains("g/b"), plan.stdout)
+        let md = try runHone(["plan", "--base", "main", "--format", "markdown"], in: f.root)
+        XCTAssertTrue(md.stdout.contains("code changed: handlers/train.sh"), md.stdout)
+    }
+
     func testCodePathsAreChecked() throws {
         let f = try HoneRepoFixture()
         try f.group("g", "Group G")

@@ -49,10 +49,12 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         }
     }
 
+    /// How hone shows a number to people (tables, diffs, charts, diagnostics): whole numbers with one
+    /// decimal (`2.0`, so a float reads as one), else up to 6 significant digits. The one display format;
+    /// JSON and YAML write numbers exactly, and Mermaid charts need plain decimals (`MermaidChart.number`).
     public static func formatNumber(_ d: Double) -> String {
         if d == d.rounded() && abs(d) < 1e15 { return String(format: "%.1f", d) }
-        let s = String(format: "%.4g", d)
-        return s
+        return String(format: "%.6g", d)
     }
 
     private func write(into out: inout String, pretty: Bool, indent: Int) {

@@ -49,95 +49,25 @@ extension Workspace {
     public func checkGates(_ request: GateCheckRequest) throws -> GateReport {
         let (ref, changedPaths) = try pullRequestChange(base: request.base, ref: request.ref)
         let load = try self.load(ref: ref)
-        let plan = Planner(load, now: request.now).plan()
-        let actions = Dictionary(plan.actions.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let evidence = GateEvidence(load: load, plan: Planner(load, now: request.now).plan())
         let desired = load.desired
-        let recorded = load.recorded
 
         var selected = desired.evals.keys.sorted()
         var scopeList: [ObjectKey]? = nil
         if let changedPaths {
-            let touched = PullRequestScope.objects(touchedBy: changedPaths, desired: desired, recorded: recorded)
+            let touched = PullRequestScope.objects(touchedBy: changedPaths, desired: desired, recorded: load.recorded)
             // An eval whose baseline changed is judged against a new value: it is in scope too.
             selected = selected.filter { k in
                 touched.contains(k) || desired.evals[k]!.baseline.map { touched.contains(ObjectKey(scope: k.scope, kind: .eval, name: $0)) } == true
             }
             scopeList = selected
         }
-
-        /// The current metrics of an eval, or why there are none.
-        enum Evidence { case metrics([String: JSONValue]), pending(String), failed(String) }
-        func evidence(_ key: ObjectKey) -> Evidence {
-            guard let status = recorded.statuses[key] else {
-                return .pending("\(key.display) has not run yet")
-            }
-            let action = actions[key]
-            if let a = action, a.action != .noop {
-                switch a.action {
-                case .blocked: return .pending("\(key.display) waits: \(a.reason)")
-                case .create, .rerun: return .pending("\(key.display) will run again (\(a.action.rawValue)): recorded results are for an older spec")
-                default: return .pending("\(key.display): attempt \(status.attempt) is \(status.phase.rawValue)")
-                }
-            }
-            switch status.phase {
-            case .succeeded: return .metrics(status.metrics)
-            case .pending, .running: return .pending("\(key.display): attempt \(status.attempt) is \(status.phase.rawValue)")
-            case .failed, .cancelled: return .failed("\(key.display) \(status.phase.rawValue) (attempt \(status.attempt)): no results")
-            }
-        }
-        func metricValue(_ metrics: [String: JSONValue], _ gateMetric: String) -> JSONValue? {
-            let name = gateMetric.hasPrefix("metrics.") ? String(gateMetric.dropFirst("metrics.".count)) : gateMetric
-            if let v = metrics[name] { return v }
-            // Nested summaries (`metrics.rouge.l` → metrics["rouge"]["l"]).
-            var parts = name.split(separator: ".").map(String.init)
-            guard parts.count > 1, var v = metrics[parts.removeFirst()] else { return nil }
-            for p in parts { guard let next = v[p] else { return nil }; v = next }
-            return v
-        }
-
         var results: [GateResult] = []
         for key in selected {
             let eval = desired.evals[key]!
-            guard !eval.gates.isEmpty else { continue }
             let baselineKey = eval.baseline.map { ObjectKey(scope: key.scope, kind: .eval, name: $0) }
-            let own = evidence(key)
-            let base = baselineKey.map(evidence)
             for (metric, text) in eval.gates {
-                let relative = GateExpression.parse(text)?.relativeToBaseline ?? false
-                var r = GateResult(eval: key, metric: metric, expression: text, value: nil, bound: nil, baseline: relative ? baselineKey : nil,
-                                   baselineValue: nil, verdict: .pending, note: nil)
-                defer { results.append(r) }
-                guard let gate = GateExpression.parse(text) else {
-                    r.verdict = .fail; r.note = "cannot parse gate \"\(text)\""; continue
-                }
-                if gate.relativeToBaseline, let base, case .metrics(let bm) = base, let bv = metricValue(bm, metric) {
-                    r.baselineValue = bv.doubleValue
-                }
-                switch own {
-                case .pending(let why): r.verdict = .pending; r.note = why; continue
-                case .failed(let why): r.verdict = .fail; r.note = why; continue
-                case .metrics(let m):
-                    guard let v = metricValue(m, metric) else {
-                        r.verdict = .fail; r.note = "\(key.display) recorded no \(metric)"; continue
-                    }
-                    guard let d = v.doubleValue else {
-                        r.verdict = .fail; r.note = "\(metric) is \(v.display), not a number"; continue
-                    }
-                    r.value = d
-                }
-                if gate.relativeToBaseline {
-                    guard let baselineKey, let base else { r.verdict = .fail; r.note = "the gate needs a baseline, but the eval names none"; continue }
-                    switch base {
-                    case .pending(let why): r.verdict = .pending; r.note = "baseline " + why; continue
-                    case .failed(let why): r.verdict = .fail; r.note = "baseline " + why; continue
-                    case .metrics(let bm):
-                        guard let bv = metricValue(bm, metric) else { r.verdict = .fail; r.note = "baseline \(baselineKey.display) recorded no \(metric)"; continue }
-                        guard let d = bv.doubleValue else { r.verdict = .fail; r.note = "baseline \(metric) is \(bv.display), not a number"; continue }
-                        r.baselineValue = d
-                    }
-                }
-                r.bound = gate.bound(baseline: r.baselineValue)
-                r.verdict = gate.passes(r.value!, baseline: r.baselineValue) == true ? .pass : .fail
+                results.append(evidence.judge(key, metric: metric, gate: text, baseline: baselineKey))
             }
         }
         var errors = load.errors
@@ -147,6 +77,83 @@ extension Workspace {
             errors = errors.filter { relevant.contains($0.path) }
         }
         return GateReport(results: results, errors: errors, scope: scopeList)
+    }
+}
+
+/// What the recorded state says about an eval's gates: its current metrics, or why there are none.
+struct GateEvidence {
+    enum Evidence { case metrics([String: JSONValue]), pending(String), failed(String) }
+    let recorded: RecordedState
+    let actions: [ObjectKey: PlannedAction]
+
+    init(load: LoadResult, plan: Plan) {
+        recorded = load.recorded
+        actions = Dictionary(plan.actions.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    func evidence(_ key: ObjectKey) -> Evidence {
+        guard let status = recorded.statuses[key] else { return .pending("\(key.display) has not run yet") }
+        if let a = actions[key], a.action != .noop {
+            switch a.action {
+            case .blocked: return .pending("\(key.display) waits: \(a.reason)")
+            case .create, .rerun: return .pending("\(key.display) will run again (\(a.action.rawValue)): recorded results are for an older spec")
+            default: return .pending("\(key.display): attempt \(status.attempt) is \(status.phase.rawValue)")
+            }
+        }
+        switch status.phase {
+        case .succeeded: return .metrics(status.metrics)
+        case .pending, .running: return .pending("\(key.display): attempt \(status.attempt) is \(status.phase.rawValue)")
+        case .failed, .cancelled: return .failed("\(key.display) \(status.phase.rawValue) (attempt \(status.attempt)): no results")
+        }
+    }
+
+    /// `metrics.rouge.l` → metrics["rouge.l"], else the nested metrics["rouge"]["l"].
+    static func value(_ metrics: [String: JSONValue], _ gateMetric: String) -> JSONValue? {
+        let name = gateMetric.hasPrefix("metrics.") ? String(gateMetric.dropFirst("metrics.".count)) : gateMetric
+        if let v = metrics[name] { return v }
+        var parts = name.split(separator: ".").map(String.init)
+        guard parts.count > 1, var v = metrics[parts.removeFirst()] else { return nil }
+        for p in parts { guard let next = v[p] else { return nil }; v = next }
+        return v
+    }
+
+    /// A number the gate reads from evidence, or the verdict and note that stand instead.
+    enum Reading { case value(Double), verdict(GateVerdict, String) }
+
+    static func read(_ e: Evidence, _ metric: String, who: String, prefix: String) -> Reading {
+        switch e {
+        case .pending(let why): return .verdict(.pending, prefix + why)
+        case .failed(let why): return .verdict(.fail, prefix + why)
+        case .metrics(let m):
+            guard let v = value(m, metric) else { return .verdict(.fail, "\(who) recorded no \(metric)") }
+            guard let d = v.doubleValue else { return .verdict(.fail, "\(prefix)\(metric) is \(v.display), not a number") }
+            return .value(d)
+        }
+    }
+
+    /// One gate of one eval, judged.
+    func judge(_ key: ObjectKey, metric: String, gate text: String, baseline baselineKey: ObjectKey?) -> GateResult {
+        let parsed = GateExpression.parse(text)
+        let relative = parsed?.relativeToBaseline ?? false
+        var r = GateResult(eval: key, metric: metric, expression: text, value: nil, bound: nil, baseline: relative ? baselineKey : nil,
+                           baselineValue: nil, verdict: .pending, note: nil)
+        guard let gate = parsed else { r.verdict = .fail; r.note = "cannot parse gate \"\(text)\""; return r }
+        let base = relative ? baselineKey.map(evidence) : nil
+        if let base, case .value(let bv) = GateEvidence.read(base, metric, who: "", prefix: "") { r.baselineValue = bv }
+        switch GateEvidence.read(evidence(key), metric, who: key.display, prefix: "") {
+        case .verdict(let v, let note): r.verdict = v; r.note = note; return r
+        case .value(let d): r.value = d
+        }
+        if relative {
+            guard let baselineKey, let base else { r.verdict = .fail; r.note = "the gate needs a baseline, but the eval names none"; return r }
+            switch GateEvidence.read(base, metric, who: "baseline \(baselineKey.display)", prefix: "baseline ") {
+            case .verdict(let v, let note): r.verdict = v; r.note = note; return r
+            case .value(let d): r.baselineValue = d
+            }
+        }
+        r.bound = gate.bound(baseline: r.baselineValue)
+        r.verdict = gate.passes(r.value!, baseline: r.baselineValue) == true ? .pass : .fail
+        return r
     }
 }
 

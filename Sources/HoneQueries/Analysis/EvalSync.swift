@@ -31,6 +31,36 @@ public enum EvalSync {
     }
 
     public static func plan(load: LoadResult, source: FileSource, from text: String, to destination: Destination, name: String?) throws -> Plan {
+        let (srcKey, spec, status) = try finishedEval(load, text, destination)
+        var notes: [String] = []
+        let model = try registryModel(srcKey, spec, status, load)
+        let (target, existing) = try target(srcKey, destination, name, load)
+        let specText = try copiedSpec(srcKey, spec, model, target.scope, load, source, notes: &notes)
+        let moved = { (path: String) -> String in
+            path.hasPrefix(srcKey.statusFolder) ? target.statusFolder + path.dropFirst(srcKey.statusFolder.count) : path
+        }
+        let copy = copiedStatus(status, spec, target, model, load, moved: moved)
+
+        var files: [String: Data?] = [:]
+        files[target.specPath] = Data(specText.utf8)
+        files[target.statusPath] = Data(try YAMLEmitter.emit(StatusCodec.encode(copy)).utf8)
+        let attachments = load.files.filter { $0.hasPrefix(srcKey.statusFolder) }
+        for p in attachments { files[moved(p)] = try source.read(p).map { Data($0) } }
+        // An earlier copy's files that the source no longer has (an older attempt's log) go away.
+        for p in load.files where p.hasPrefix(target.statusFolder) && files[p] == nil { files[p] = .some(nil) }
+
+        var written: [String] = [], removed: [String] = []
+        for (p, data) in files.sorted(by: { $0.key < $1.key }) {
+            let current = try source.read(p).map { Data($0) }
+            if let data { if current != data { written.append(p) } } else if current != nil { removed.append(p) }
+        }
+        let outcome = Outcome(source: srcKey, target: target, model: model.description, written: written, removed: removed,
+                              updated: existing != nil, notes: notes)
+        return Plan(outcome: outcome, files: files.filter { written.contains($0.key) || removed.contains($0.key) })
+    }
+
+    /// The eval to copy: between a group and the evaluation module, valid, and Succeeded.
+    static func finishedEval(_ load: LoadResult, _ text: String, _ destination: Destination) throws -> (ObjectKey, EvalSpec, ObjectStatus) {
         let srcKey = try ObjectAddress.parse(text).resolve(in: load, only: .eval)
         switch (srcKey.scope, destination) {
         case (.group, .evaluations), (.evaluations, .group): break
@@ -48,27 +78,28 @@ public enum EvalSync {
         guard status.phase == .succeeded else {
             throw HoneError("\(srcKey.display) is \(status.phase.rawValue) (attempt \(status.attempt)): only finished evals (Succeeded) are synced")
         }
-        var notes: [String] = []
-        // The model must be a registry version: a draft (an unpublished run's output) cannot leave its group.
-        let model: VersionRef
-        if let m = spec.model {
-            model = m
-        } else if let runKey = spec.fromRunKey {
-            let run = load.recorded.statuses[runKey]
-            guard let published = run?.run?.publishedAs, let ref = VersionRef.parse(published), run?.run?.model?.published == true else {
-                throw HoneError("\(srcKey.display) evaluates the draft model of run \(runKey.display), which is not published: drafts are not synced. Publish the run first (`hone publish \(runKey.display) --model M`, commit, `hone reconcile`), then sync")
-            }
-            guard let version = load.desired.version(.model, ref) else {
-                throw HoneError("run \(runKey.display) was published as \(ref), but \(ref.name)/\(ref.version).yaml is not in models/: reconcile first")
-            }
-            if let evaluated = status.inputs[SpecDigest.runInputKey(runKey)], let sha = version.sha256, evaluated != sha {
-                throw HoneError("\(srcKey.display) evaluated a different model than the published \(ref) (sha256 \(evaluated.prefix(12))… vs \(sha.prefix(12))…): rerun the eval on the published model first")
-            }
-            model = ref
-        } else {
-            throw HoneError("\(srcKey.display) names no model")
-        }
+        return (srcKey, spec, status)
+    }
 
+    /// The model must be a registry version: a draft (an unpublished run's output) cannot leave its group.
+    static func registryModel(_ srcKey: ObjectKey, _ spec: EvalSpec, _ status: ObjectStatus, _ load: LoadResult) throws -> VersionRef {
+        if let m = spec.model { return m }
+        guard let runKey = spec.fromRunKey else { throw HoneError("\(srcKey.display) names no model") }
+        let run = load.recorded.statuses[runKey]
+        guard let published = run?.run?.publishedAs, let ref = VersionRef.parse(published), run?.run?.model?.published == true else {
+            throw HoneError("\(srcKey.display) evaluates the draft model of run \(runKey.display), which is not published: drafts are not synced. Publish the run first (`hone publish \(runKey.display) --model M`, commit, `hone reconcile`), then sync")
+        }
+        guard let version = load.desired.version(.model, ref) else {
+            throw HoneError("run \(runKey.display) was published as \(ref), but \(ref.name)/\(ref.version).yaml is not in models/: reconcile first")
+        }
+        if let evaluated = status.inputs[SpecDigest.runInputKey(runKey)], let sha = version.sha256, evaluated != sha {
+            throw HoneError("\(srcKey.display) evaluated a different model than the published \(ref) (sha256 \(evaluated.prefix(12))… vs \(sha.prefix(12))…): rerun the eval on the published model first")
+        }
+        return ref
+    }
+
+    /// Where the copy goes. A name clash is an error unless the target is an earlier copy of this same eval.
+    static func target(_ srcKey: ObjectKey, _ destination: Destination, _ name: String?, _ load: LoadResult) throws -> (ObjectKey, EvalSpec?) {
         let targetScope: Scope
         switch destination {
         case .evaluations: targetScope = .evaluations
@@ -79,19 +110,20 @@ public enum EvalSync {
         let targetName = name ?? srcKey.name
         guard Names.isValid(targetName) else { throw HoneError("invalid name \"\(targetName)\": names match \(Names.pattern)") }
         let target = ObjectKey(scope: targetScope, kind: .eval, name: targetName)
-
-        // A name clash is an error unless the target is an earlier copy of this same eval.
         let existing = load.desired.evals[target]
         let targetExists = load.files.contains(target.specPath) || load.recorded.statuses[target] != nil
             || load.files.contains { $0.hasPrefix(target.statusFolder) }
-        let isOurCopy = existing?.syncedFrom == srcKey.display
-        if targetExists && !isOurCopy {
+        if targetExists && existing?.syncedFrom != srcKey.display {
             let what = existing?.syncedFrom.map { "a copy of \($0)" } ?? "another eval"
             throw HoneError("\(target.display) already exists and is \(what), not a copy of \(srcKey.display): choose another name with --name")
         }
+        return (target, existing)
+    }
 
-        // The spec: the source's text (comments kept) with syncedFrom, the registry model, and the
-        // baseline only when the destination holds a copy of that same baseline.
+    /// The spec: the source's text (comments kept) with syncedFrom, the registry model, and the
+    /// baseline only when the destination holds a copy of that same baseline.
+    static func copiedSpec(_ srcKey: ObjectKey, _ spec: EvalSpec, _ model: VersionRef, _ targetScope: Scope, _ load: LoadResult,
+                           _ source: FileSource, notes: inout [String]) throws -> String {
         guard let specBytes = try source.read(srcKey.specPath) else { throw HoneError("cannot read \(srcKey.specPath)") }
         var specText = String(decoding: specBytes, as: UTF8.self)
         if let run = spec.fromRun, let line = try SpecEditor(text: specText, path: srcKey.specPath).value("fromRun")?.mark.line {
@@ -118,8 +150,12 @@ public enum EvalSync {
             }
         }
         try editor.set("syncedFrom", SpecEditor.scalarText(srcKey.display))
+        return editor.text
+    }
 
-        // The status: the same attempt, re-keyed, with the digest reconcile will compute for the copy.
+    /// The status: the same attempt, re-keyed, with the digest reconcile will compute for the copy.
+    static func copiedStatus(_ status: ObjectStatus, _ spec: EvalSpec, _ target: ObjectKey, _ model: VersionRef, _ load: LoadResult,
+                             moved: (String) -> String) -> ObjectStatus {
         var copy = spec
         copy.key = target; copy.model = model; copy.fromRun = nil
         var inputs: [String: String] = [:]
@@ -133,29 +169,10 @@ public enum EvalSync {
         s.id = SpecDigest.jobID(target, digest: digest, attempt: s.attempt)
         s.inputs = inputs
         s.eval?.model = model.description
-        func moved(_ path: String) -> String {
-            path.hasPrefix(srcKey.statusFolder) ? target.statusFolder + path.dropFirst(srcKey.statusFolder.count) : path
-        }
         let results = s.eval?.resultsPath.map(moved)
         s.eval?.resultsPath = results
         for i in s.tasks.indices { s.tasks[i].log = s.tasks[i].log.map(moved) }
-
-        var files: [String: Data?] = [:]
-        files[target.specPath] = Data(editor.text.utf8)
-        files[target.statusPath] = Data(try YAMLEmitter.emit(StatusCodec.encode(s)).utf8)
-        let attachments = load.files.filter { $0.hasPrefix(srcKey.statusFolder) }
-        for p in attachments { files[moved(p)] = try source.read(p).map { Data($0) } }
-        // An earlier copy's files that the source no longer has (an older attempt's log) go away.
-        for p in load.files where p.hasPrefix(target.statusFolder) && files[p] == nil { files[p] = .some(nil) }
-
-        var written: [String] = [], removed: [String] = []
-        for (p, data) in files.sorted(by: { $0.key < $1.key }) {
-            let current = try source.read(p).map { Data($0) }
-            if let data { if current != data { written.append(p) } } else if current != nil { removed.append(p) }
-        }
-        let outcome = Outcome(source: srcKey, target: target, model: model.description, written: written, removed: removed,
-                              updated: existing != nil, notes: notes)
-        return Plan(outcome: outcome, files: files.filter { written.contains($0.key) || removed.contains($0.key) })
+        return s
     }
 
     /// Plans and applies the sync in the working tree.

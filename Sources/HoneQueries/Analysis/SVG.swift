@@ -1,4 +1,5 @@
 import Foundation
+import HoneModel
 
 /// Small self-contained SVG charts (no scripts, no fonts to fetch, no network): bar charts for
 /// comparisons, line charts for training curves, sparklines for histories.
@@ -25,10 +26,10 @@ public enum SVGChart {
         return r == r.rounded() ? String(Int(r)) : String(format: "%.1f", r)
     }
 
+    /// A value as charts print it: the display format, whole numbers without their `.0` (axis ticks, steps).
     public static func label(_ d: Double) -> String {
         if d == d.rounded() && abs(d) < 1e9 { return String(Int(d)) }
-        if d != 0 && (abs(d) >= 1e6 || abs(d) < 1e-3) { return String(format: "%.3g", d) }
-        return String(format: "%.4g", d)
+        return JSONValue.formatNumber(d)
     }
 
     /// Horizontal bars, one per label; `highlight` bars are drawn in the accent colour (the best),
@@ -123,8 +124,6 @@ public enum SVGChart {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(width))\" height=\"\(n(height))\" viewBox=\"0 0 \(n(width)) \(n(height))\" font-family=\"sans-serif\" role=\"img\" aria-label=\"\(escape(title))\">"
     }
 
-    /// `data:` URI of an SVG (for an `<img>` in a page that must stay one file).
-    public static func dataURI(_ svg: String) -> String { "data:image/svg+xml;base64," + Data(svg.utf8).base64EncodedString() }
 }
 
 /// Mermaid `xychart-beta` blocks: GitHub and GitLab render them in pull-request comments, where

@@ -39,11 +39,7 @@ enum CellText {
         return s
     }
 
-    /// Up to 6 significant digits, no trailing zeros beyond one decimal.
-    static func number(_ d: Double) -> String {
-        if d == d.rounded() && abs(d) < 1e15 { return String(format: "%.1f", d) }
-        return String(format: "%.6g", d)
-    }
+    static func number(_ d: Double) -> String { JSONValue.formatNumber(d) }
 
     static func signed(_ d: Double) -> String { d == 0 ? "±0" : (d > 0 ? "+" : "") + number(d) }
 

@@ -112,6 +112,32 @@ public final class Repository {
         git_reference_free(out)
     }
 
+    /// The best common ancestor of two commits (`git merge-base`); nil when they share no history.
+    public func mergeBase(_ a: ObjectID, _ b: ObjectID) throws -> ObjectID? {
+        var out = git_oid()
+        var x = a.oid, y = b.oid
+        let rc = git_merge_base(&out, handle, &x, &y)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "git_merge_base")
+        return ObjectID(out)
+    }
+
+    /// The full names of the refs matching a glob (`refs/heads/*`, `refs/remotes/*/*`), sorted.
+    public func references(matching glob: String) throws -> [String] {
+        var iterator: OpaquePointer?
+        try check(git_reference_iterator_glob_new(&iterator, handle, glob), "git_reference_iterator_glob_new")
+        defer { git_reference_iterator_free(iterator) }
+        var names: [String] = []
+        var name: UnsafePointer<CChar>?
+        while true {
+            let rc = git_reference_next_name(&name, iterator)
+            if rc == GIT_ITEROVER.rawValue { break }
+            try check(rc, "git_reference_next_name")
+            if let name { names.append(String(cString: name)) }
+        }
+        return names.sorted()
+    }
+
     static func fullRefName(_ ref: String) -> String {
         if ref.hasPrefix("refs/") || ref == "HEAD" { return ref }
         return "refs/heads/" + ref

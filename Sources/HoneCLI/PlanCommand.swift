@@ -13,8 +13,10 @@ struct PlanCommand: ParsableCommand {
         discussion: """
         Compares what the files ask for with what is recorded under status/. With --base REF (a pull \
         request's check) only the objects whose spec, or a version they reference, differs between REF \
-        and the head are shown. Exit status: 0 (1 on errors); with --detailed-exitcode, 0 when there is \
-        nothing to do, 2 when there are changes, 1 on errors.
+        and the head are shown. On a branch other than hone.yaml's `publishBranch` (default main) — a pull \
+        request's, or a detached HEAD — a succeeded run's `publish:` is shown as deferred ("publishes when \
+        merged into main"): reconcile writes no manifest there, and it is not a change. Exit status: 0 (1 on \
+        errors); with --detailed-exitcode, 0 when there is nothing to do, 2 when there are changes, 1 on errors.
         """)
 
     @OptionGroup var repo: RepoOptions
@@ -35,6 +37,6 @@ struct PlanCommand: ParsableCommand {
         case .json: print(PlanViews.json(plan).prettyJSON)
         }
         if !plan.errors.isEmpty { throw ExitCode.failure }
-        if detailedExitcode && !plan.changes.isEmpty { throw ExitCode(2) }
+        if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
     }
 }

@@ -32,6 +32,18 @@ public struct ArtifactStore {
         return (snapshot ?? repositoryRoot).appendingPathComponent(uri)
     }
 
+    /// Why a succeeded run's model cannot be published from here, or nil when its artifact is present: its
+    /// status names no stored model, or the URI it names is not in this store (trained where another store is).
+    public func missingModel(of s: ObjectStatus) -> String? {
+        guard let model = s.run?.model, let uri = model.uri, model.sha256 != nil else { return "attempt \(s.attempt) recorded no stored model" }
+        guard let url = resolve(uri) else { return "its model \(uri) is not a location hone can read" }
+        var st = stat()
+        guard lstat(url.path, &st) == 0 else {
+            return "its model \(uri) (sha256 \(model.sha256 ?? "?")) is not in the store \(root.path): it was trained where `store:` is another folder"
+        }
+        return nil
+    }
+
     /// Files a run wrote besides its metrics: the model.
     public static let nonModelFiles: Set<String> = ["metrics.jsonl", "summary.json", "results.jsonl"]
 

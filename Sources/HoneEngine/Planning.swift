@@ -35,7 +35,7 @@ extension Workspace {
         } else {
             load = try self.load(ref: ref)
         }
-        var plan = Planner(load, now: request.now).plan()
+        var plan = Planner(load, now: request.now, publishing: .of(ref: ref, in: self, project: load.desired.project)).plan()
         let problems = try self.problems(load, ref: ref, now: request.now)
         plan.errors = problems.filter(\.isError)
         plan.warnings = problems.filter { !$0.isError }

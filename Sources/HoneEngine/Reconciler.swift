@@ -230,7 +230,8 @@ public final class Reconciler {
         for (key, status) in unrecordedStatuses { load.recorded.statuses[key] = status }
         lap("load")
         let now = Date()
-        let plan = Planner(load, now: now).plan()
+        let publishing = PublishScope.of(branch: branch, project: load.desired.project)
+        let plan = Planner(load, now: now, publishing: publishing).plan()
         // What is recorded next is committed at once (before any launch): with what waits, in order.
         if plan.actions.contains(where: { [.create, .rerun, .cancel, .publish, .prune].contains($0.action) }) { try flush() }
         let specCommit = recorder.tip?.hex
@@ -301,6 +302,13 @@ public final class Reconciler {
                     continue
                 }
                 guard let to = a.publishAs else { continue }
+                if let missing = store.missingModel(of: s) {
+                    // Never a manifest naming bytes nobody can read: the run's model is in another runner's store.
+                    let d = Diagnostic(path: a.key.statusPath, mark: .none,
+                                       message: "cannot publish \(a.key.display) as \(to): \(missing); nothing is written under models/ (docs/ci.md: a store every runner reaches)")
+                    if !summary.errors.contains(d) { summary.errors.append(d); progress(d.description) }
+                    continue
+                }
                 let contents = s.run?.model.flatMap { ModelContents.of($0, run: run, store: store, desired: load.desired) }
                 try Publisher.publish(run: run, status: &s, as: to, at: now, redactor: recorder.secrets.redactor, contents: contents, into: &intent)
                 statuses[a.key] = s
@@ -313,7 +321,7 @@ public final class Reconciler {
                 for path in try repository.tree(of: recorder.tip!, under: a.key.statusFolder).map(\.path) { intent.delete(path) }
                 statuses[a.key] = nil
                 intent.action("prune", a.key, id: s.id, line: "prune \(a.key.display): spec deleted")
-            case .poll, .blocked, .noop:
+            case .poll, .blocked, .deferred, .noop:
                 continue
             }
         }
@@ -480,7 +488,8 @@ public final class Reconciler {
         lastActive = statuses.values.filter { $0.phase.isActive && !isClaimedByOther($0) }
         if !lastActive.isEmpty { return true }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
-        let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses, unreadable: load.recorded.unreadable), invalidObjects: load.invalidObjects, now: now).plan()
+        let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses, unreadable: load.recorded.unreadable), invalidObjects: load.invalidObjects, now: now,
+                             publishing: PublishScope.of(branch: branch, project: load.desired.project)).plan()
         return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish
             || ($0.action == .cancel && !(statuses[$0.key].map(isClaimedByOther) ?? false)) }
     }

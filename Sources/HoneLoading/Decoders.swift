@@ -162,6 +162,12 @@ enum Decoders {
         let name = f.string("name", required: true)
         let owner = f.string("owner", lenient: true)
         let store = f.string("store") ?? ".hone/store"
+        var publishBranch = "main"
+        let branchNode = f.node["publishBranch"]
+        if let b = f.string("publishBranch") {
+            if Decoders.isBranchName(b) { publishBranch = b }
+            else { f.error("\"publishBranch\" must be a branch name such as main or release/models, found \"\(b)\"", at: branchNode?.mark ?? root.mark) }
+        }
         var pools: [String: Pool] = [:]
         var defaultPool: String? = nil
         if let poolsNode = f.require("pools") {
@@ -189,7 +195,15 @@ enum Decoders {
         f.finish()
         guard let name else { return nil }
         let def = defaultPool ?? (pools["local"] != nil ? "local" : pools.keys.sorted().first ?? "local")
-        return Project(name: name, owner: owner, store: store, pools: pools, defaultPool: def)
+        return Project(name: name, owner: owner, store: store, publishBranch: publishBranch, pools: pools, defaultPool: def)
+    }
+
+    /// A short branch name git accepts (`git check-ref-format --branch`, the common cases): no `refs/`
+    /// prefix, spaces, `..`, `~^:?*[\\`, control characters, leading `-` or `/`, trailing `/`, `.` or `.lock`.
+    static func isBranchName(_ b: String) -> Bool {
+        guard !b.isEmpty, !b.hasPrefix("-"), !b.hasPrefix("/"), !b.hasSuffix("/"), !b.hasSuffix("."), !b.hasSuffix(".lock"),
+              !b.hasPrefix("refs/"), !b.contains(".."), !b.contains("//"), !b.contains("@{") else { return false }
+        return !b.unicodeScalars.contains { $0.value < 0x21 || $0.value == 0x7f || "~^:?*[\\".unicodeScalars.contains($0) }
     }
 
     static func pool(_ name: String, _ node: Node, report: FileReport) -> Pool? {

@@ -70,7 +70,22 @@ public final class Workspace {
         do { baseID = try repo.resolve(base) } catch { throw HoneError("cannot resolve --base \(base): \(error)") }
         let headID: ObjectID
         do { headID = try repo.resolve(head) } catch { throw HoneError("cannot resolve --ref \(head): \(error)") }
-        return (head, try repo.diff(from: baseID, to: headID).flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } })
+        // What the pull request changes: from where it forked (the merge base), as the forge shows it — not what
+        // the base did since (a baseline main re-evaluated is not the branch's change).
+        let fork = try repo.mergeBase(baseID, headID) ?? baseID
+        return (head, try repo.diff(from: fork, to: headID).flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } })
+    }
+
+    /// The branch a plan of `ref` (nil: HEAD) is for: a branch's name, a remote-tracking branch's name without
+    /// its remote (`origin/main` → main), the checked-out branch for its tip, nil for any other commit.
+    public func plannedBranch(ref: String?) -> String? {
+        guard let repo = try? requireRepository() else { return nil }
+        let current = try? repo.currentBranch()
+        guard let ref else { return current ?? nil }
+        if (try? repo.referenceTarget("refs/heads/\(ref)")) != nil { return ref }
+        if (try? repo.referenceTarget("refs/remotes/\(ref)")) != nil, let slash = ref.firstIndex(of: "/") { return String(ref[ref.index(after: slash)...]) }
+        if let c = current ?? nil, let tip = try? repo.headCommit(), (try? repo.resolve(ref)) == tip { return c }
+        return nil
     }
 
     public func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }

@@ -176,11 +176,13 @@ public struct Project: Sendable, Equatable {
     public var name: String
     public var owner: String?
     public var store: String
+    /// The branch whose reconcile publishes models (`publishBranch`); elsewhere publishing waits for the merge.
+    public var publishBranch: String
     public var pools: [String: Pool]
     /// Pool used when a spec names none (`defaults.pool`, else `local`, else the only pool).
     public var defaultPool: String
-    public init(name: String, owner: String? = nil, store: String = ".hone/store", pools: [String: Pool], defaultPool: String) {
-        self.name = name; self.owner = owner; self.store = store; self.pools = pools; self.defaultPool = defaultPool
+    public init(name: String, owner: String? = nil, store: String = ".hone/store", publishBranch: String = "main", pools: [String: Pool], defaultPool: String) {
+        self.name = name; self.owner = owner; self.store = store; self.publishBranch = publishBranch; self.pools = pools; self.defaultPool = defaultPool
     }
 }
 

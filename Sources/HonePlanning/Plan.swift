@@ -1,3 +1,4 @@
+import HoneLoading
 import HoneModel
 
 /// What reconcile would do, as plain data (Terraform's `internal/plans`): computed by the pure
@@ -13,6 +14,8 @@ public struct Plan: Sendable {
 
     /// Actions that change something (not `noop`).
     public var changes: [PlannedAction] { actions.filter { $0.action != .noop } }
+    /// Whether reconciling this branch has something to do (a publish deferred to the merge is not).
+    public var hasChanges: Bool { actions.contains { $0.action != .noop && $0.action != .deferred } }
 
     /// Sum of the known cost bounds of the work this plan starts (create, rerun, blocked).
     public var estimatedCost: Double {
@@ -25,7 +28,8 @@ public struct Plan: Sendable {
 }
 
 public enum ActionKind: String, Sendable, CaseIterable {
-    case create, rerun, poll, cancel, publish, prune, blocked, noop
+    /// `deferred`: a succeeded run's publish, waiting for the merge into `publishBranch` (no manifest on this branch).
+    case create, rerun, poll, cancel, publish, deferred, prune, blocked, noop
     public var symbol: String {
         switch self {
         case .create: return "+"
@@ -33,10 +37,32 @@ public enum ActionKind: String, Sendable, CaseIterable {
         case .poll: return "…"
         case .cancel: return "x"
         case .publish: return "^"
+        case .deferred: return "⇡"
         case .prune: return "-"
         case .blocked: return "!"
         case .noop: return "="
         }
+    }
+}
+
+/// Whether a plan's branch publishes models: only `publishBranch` (hone.yaml) does; on any other branch (a pull
+/// request's) a run's `publish:` waits until its status arrives there with the merge.
+public enum PublishScope: Sendable, Equatable {
+    case publishes
+    /// `branch` (nil: a detached HEAD) is not `publishBranch`.
+    case deferred(branch: String?, publishBranch: String)
+
+    /// The scope of a plan of `ref` (nil: HEAD) in a workspace. Without a repository (files only) there is no
+    /// branch to defer to: it publishes, as reconcile would there.
+    public static func of(ref: String?, in workspace: Workspace, project: Project?) -> PublishScope {
+        guard (try? workspace.requireRepository()) != nil else { return .publishes }
+        return .of(branch: workspace.plannedBranch(ref: ref), project: project)
+    }
+
+    /// The scope of a plan of `branch` (nil when HEAD is detached or the ref is no branch).
+    public static func of(branch: String?, project: Project?) -> PublishScope {
+        let target = project?.publishBranch ?? "main"
+        return branch == target ? .publishes : .deferred(branch: branch, publishBranch: target)
     }
 }
 

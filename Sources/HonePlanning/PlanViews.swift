@@ -3,7 +3,7 @@ import HoneModel
 
 /// Renderings of a Plan. Each is a pure function of the plan; none decides anything.
 public enum PlanViews {
-    static let order: [ActionKind] = [.create, .rerun, .cancel, .publish, .poll, .blocked, .prune]
+    static let order: [ActionKind] = [.create, .rerun, .cancel, .publish, .deferred, .poll, .blocked, .prune]
 
     public static func money(_ d: Double) -> String { String(format: "$%.2f", d) }
 
@@ -16,6 +16,7 @@ public enum PlanViews {
             switch a {
             case .create, .rerun, .cancel, .publish, .poll, .prune: parts.append("\(n) to \(a.rawValue)")
             case .blocked: parts.append("\(n) blocked")
+            case .deferred: parts.append("\(n) to publish on merge")
             case .noop: break
             }
         }
@@ -44,9 +45,10 @@ public enum PlanViews {
             .sorted { (order.firstIndex(of: $0.action) ?? 99, $0.key) < (order.firstIndex(of: $1.action) ?? 99, $1.key) }
         if !rows.isEmpty {
             let w0 = rows.map { $0.key.display.count }.max() ?? 0
+            let w1 = max(7, rows.map { $0.action.rawValue.count }.max() ?? 0)
             for a in rows {
                 let cost = costText(a)
-                out += "  \(a.action.symbol) \(a.key.display.padding(toLength: w0, withPad: " ", startingAt: 0))  \(a.kindName.padding(toLength: 4, withPad: " ", startingAt: 0))  \(a.action.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  \(TerminalText.escaped(a.reason))\(cost.isEmpty ? "" : "  [\(cost)]")\n"
+                out += "  \(a.action.symbol) \(a.key.display.padding(toLength: w0, withPad: " ", startingAt: 0))  \(a.kindName.padding(toLength: 4, withPad: " ", startingAt: 0))  \(a.action.rawValue.padding(toLength: w1, withPad: " ", startingAt: 0))  \(TerminalText.escaped(a.reason))\(cost.isEmpty ? "" : "  [\(cost)]")\n"
                 for g in a.gates { out += "      gate: \(TerminalText.escaped(g))\n" }
             }
         }

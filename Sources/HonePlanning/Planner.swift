@@ -8,19 +8,21 @@ public struct Planner: Sendable {
     public let recorded: RecordedState
     public let invalidObjects: Set<ObjectKey>
     public let now: Date
+    /// Whether this branch publishes or defers publishing to the merge into `publishBranch`.
+    public let publishing: PublishScope
     /// Who will publish which model: model name → publishing runs, in name order. Computed once: every
     /// reference to a not-yet-published version asks it.
     let publishers: [String: [ObjectKey]]
 
-    public init(desired: DesiredState, recorded: RecordedState, invalidObjects: Set<ObjectKey> = [], now: Date) {
-        self.desired = desired; self.recorded = recorded; self.invalidObjects = invalidObjects; self.now = now
+    public init(desired: DesiredState, recorded: RecordedState, invalidObjects: Set<ObjectKey> = [], now: Date, publishing: PublishScope = .publishes) {
+        self.desired = desired; self.recorded = recorded; self.invalidObjects = invalidObjects; self.now = now; self.publishing = publishing
         var publishers: [String: [ObjectKey]] = [:]
         for (k, r) in desired.runs.sorted(by: { $0.key < $1.key }) { if let p = r.publish { publishers[p.model, default: []].append(k) } }
         self.publishers = publishers
     }
 
-    public init(_ load: LoadResult, now: Date) {
-        self.init(desired: load.desired, recorded: load.recorded, invalidObjects: load.invalidObjects, now: now)
+    public init(_ load: LoadResult, now: Date, publishing: PublishScope = .publishes) {
+        self.init(desired: load.desired, recorded: load.recorded, invalidObjects: load.invalidObjects, now: now, publishing: publishing)
     }
 
     public func plan() -> Plan {
@@ -140,7 +142,7 @@ public struct Planner: Sendable {
         let status = recorded.statuses[key]
         let inputs = versionInputs(run)
         var waits: [String] = []
-        if let p = pendingPublisher(run.baseModel) { waits.append("\(run.baseModel), which \(p.display) will publish") }
+        if let p = pendingPublisher(run.baseModel) { waits.append("\(run.baseModel), which \(p.display) will publish\(whenMerged)") }
         let spec = SpecParts(canonical: SpecDigest.canonical(run), inputs: inputs, code: desired.code, codePaths: run.code)
         let pool = desired.project?.pools[run.pool]
         var cost: Double? = nil
@@ -150,10 +152,14 @@ public struct Planner: Sendable {
             else if let h = pool.maxHours { cost = pool.costPerHour * h }
             else { costNote = "unknown: pool \(pool.name) sets no maxHours" }
         }
+        let fields: [(String, String?)] = [("handler", run.handler), ("baseModel", run.baseModel.description), ("trainDataset", run.trainDataset.description),
+                                           ("validationDataset", run.validationDataset?.description), ("runtime", run.runtime?.description)]
         var action = decide(key: key, status: status, spec: spec, rerun: run.rerun, onChange: run.onChange,
-                            waits: waits, pool: run.pool, cost: cost, costNote: costNote, gates: [], publish: run.publish)
+                            waits: waits, pool: run.pool, cost: cost, costNote: costNote, gates: [], publish: run.publish,
+                            changed: status.flatMap { Planner.differences($0, fields: fields, params: run.params, inputs: inputs) })
         if let p = run.publish, action.action == .create || action.action == .rerun {
-            action.reason += "; then publishes \(nextVersion(model: p.model)) (nothing if a version of \(p.model) holds the same model)"
+            action.reason += whenMerged.isEmpty ? "; then publishes \(nextVersion(model: p.model)) (nothing if a version of \(p.model) holds the same model)"
+                : "; publishes into model \(p.model)\(whenMerged)"
         }
         return action
     }
@@ -165,7 +171,7 @@ public struct Planner: Sendable {
         let status = recorded.statuses[key]
         var inputs = versionInputs(eval)
         var waits: [String] = []
-        if let m = eval.model, let p = pendingPublisher(m) { waits.append("\(m), which \(p.display) will publish") }
+        if let m = eval.model, let p = pendingPublisher(m) { waits.append("\(m), which \(p.display) will publish\(whenMerged)") }
         if let runKey = eval.fromRunKey {
             let runAction = runActions[runKey]
             let runStatus = recorded.statuses[runKey]
@@ -192,8 +198,11 @@ public struct Planner: Sendable {
             else { costNote = "unknown: autoRelease is off and pool \(pool.name) sets no maxHours" }
         }
         let gates = eval.gates.map { "\($0.metric) \($0.expression)" }
+        let fields: [(String, String?)] = [("handler", eval.handler), ("dataset", eval.dataset.description), ("runtime", eval.runtime?.description)]
+                                           + (eval.model.map { [("model", $0.description)] } ?? [])
         var action = decide(key: key, status: status, spec: spec, rerun: eval.rerun, onChange: eval.onChange,
-                            waits: waits, pool: eval.pool, cost: cost, costNote: costNote, gates: gates, publish: nil)
+                            waits: waits, pool: eval.pool, cost: cost, costNote: costNote, gates: gates, publish: nil,
+                            changed: status.flatMap { Planner.differences($0, fields: fields, params: eval.params, inputs: inputs) })
         // Auto-release: a job past its release time is cancelled (recorded as AutoReleased).
         if action.action == .poll, let s = status, let r = s.eval?.releaseAt, let at = Timestamp.date(r), at <= now {
             action.action = .cancel
@@ -208,7 +217,8 @@ public struct Planner: Sendable {
     // MARK: Shared decision
 
     func decide(key: ObjectKey, status: ObjectStatus?, spec: SpecParts, rerun: Int, onChange: OnChange,
-                waits: [String], pool: String, cost: Double?, costNote: String?, gates: [String], publish: PublishRequest?) -> PlannedAction {
+                waits: [String], pool: String, cost: Double?, costNote: String?, gates: [String], publish: PublishRequest?,
+                changed: String? = nil) -> PlannedAction {
         let inputs = spec.inputs
         let digest = spec.digest(recordedCode: status?.code)
         func action(_ a: ActionKind, _ reason: String, attempt: Int? = nil, supersedes: String? = nil) -> PlannedAction {
@@ -234,7 +244,8 @@ public struct Planner: Sendable {
         let change = status.specDigest == digest ? SpecChange() : spec.change(from: status, codeAtLaunch: recorded.codeAtLaunch[key])
         let rerunRaised = rerun > status.rerun
         if change.any || rerunRaised {
-            var parts = change.reasons
+            // "spec changed" says what changed against the recorded attempt, when the status records it.
+            var parts = change.reasons.map { $0 == "spec changed" && changed != nil ? "spec changed (\(changed!))" : $0 }
             if rerunRaised { parts.append(parts.isEmpty ? "rerun raised to \(rerun)" : "rerun raised") }
             let why = parts.joined(separator: " and ")
             // Waiting on an input says more than "changed": without the input the digest cannot match anyway.
@@ -252,6 +263,9 @@ public struct Planner: Sendable {
             return action(.poll, "attempt \(status.attempt) is \(status.phase.rawValue.lowercased())")
         }
         if status.phase == .succeeded, let publish, status.run?.publishedAs == nil {
+            if case .deferred = publishing {
+                return action(.deferred, "succeeded; publishes into model \(publish.model)\(whenMerged)")
+            }
             // Once per distinct artifact: a rerun that made the same model publishes nothing.
             if let sha = status.run?.model?.sha256, let same = publishedVersion(model: publish.model, sha256: sha) {
                 var a = action(.publish, "succeeded with the model \(same) already holds (sha256 \(sha.prefix(12))…): records it, publishes nothing")
@@ -272,6 +286,38 @@ public struct Planner: Sendable {
     }
 
     func versionNumber(_ ref: VersionRef) -> Int { ref.version.hasPrefix("v") ? Int(ref.version.dropFirst()) ?? .max : .max }
+
+    /// What differs between a recorded attempt and the spec now, as the digest sees it: fields (`trainDataset qa@v1 →
+    /// qa@v2`), params (`params.lr 0.01 → 0.02`) and inputs whose digest changed (a run's model retrained, say: an
+    /// eval's `runs/g/ft`). Nil when nothing recorded differs (an older status without these fields).
+    static func differences(_ s: ObjectStatus, fields: [(String, String?)], params: [String: JSONValue], inputs: [String: String]) -> String? {
+        var out: [String] = []
+        var recorded: [String: String?] = ["handler": s.handler, "runtime": s.runtime]
+        switch s.detail {
+        case .run(let r):
+            recorded["baseModel"] = r.baseModel; recorded["trainDataset"] = r.trainDataset; recorded["validationDataset"] = r.validationDataset
+        case .eval(let e):
+            recorded["dataset"] = e.dataset; recorded["model"] = e.model
+        }
+        for (name, now) in fields {
+            let was = recorded[name] ?? nil
+            if was != now { out.append("\(name) \(was ?? "none") → \(now ?? "none")") }
+        }
+        for k in Set(params.keys).union(s.params.keys).sorted() where params[k] != s.params[k] {
+            out.append("params.\(k) \(s.params[k]?.display ?? "unset") → \(params[k]?.display ?? "unset")")
+        }
+        for k in Set(inputs.keys).union(s.inputs.keys).sorted() where inputs[k] != s.inputs[k] && inputs[k] != nil && s.inputs[k] != nil {
+            out.append(k.hasPrefix("runs/") ? "the model of run \(k.dropFirst(5)) changed" : "input \(k) changed its digest")
+        }
+        guard !out.isEmpty else { return nil }
+        return out.count > 4 ? out.prefix(4).joined(separator: ", ") + ", and \(out.count - 4) more" : out.joined(separator: ", ")
+    }
+
+    /// " when merged into main" on a branch that defers publishing, else "".
+    var whenMerged: String {
+        if case .deferred(_, let target) = publishing { return " when merged into \(target)" }
+        return ""
+    }
 
     /// The version a publish into `model` creates: one past the highest `vN`.
     public func nextVersion(model: String) -> VersionRef {

@@ -30,6 +30,8 @@ public struct GateResult: Sendable {
     public var verdict: GateVerdict
     /// Why a gate is pending or failed without a comparison (no results yet, eval failed, metric missing).
     public var note: String?
+    /// With --base: the base ref whose records gave the baseline's value (nil: the head's, when the change touches the baseline).
+    public var baselineAt: String? = nil
 }
 
 public struct GateReport: Sendable {
@@ -49,13 +51,15 @@ extension Workspace {
     public func checkGates(_ request: GateCheckRequest) throws -> GateReport {
         let (ref, changedPaths) = try pullRequestChange(base: request.base, ref: request.ref)
         let load = try self.load(ref: ref)
-        let evidence = GateEvidence(load: load, plan: Planner(load, now: request.now).plan())
+        var evidence = GateEvidence(load: load, plan: Planner(load, now: request.now, publishing: .of(ref: ref, in: self, project: load.desired.project)).plan())
         let desired = load.desired
 
         var selected = desired.evals.keys.sorted()
         var scopeList: [ObjectKey]? = nil
         if let changedPaths {
             let touched = PullRequestScope.objects(touchedBy: changedPaths, desired: desired, recorded: load.recorded)
+            // A pull request is judged against the baseline's result as its base records it (specs/cli-check.md).
+            if let base = request.base { evidence.base = try baseRecords(base: base, touched: touched) }
             // An eval whose baseline changed is judged against a new value: it is in scope too.
             selected = selected.filter { k in
                 touched.contains(k) || desired.evals[k]!.baseline.map { touched.contains(ObjectKey(scope: k.scope, kind: .eval, name: $0)) } == true
@@ -85,6 +89,8 @@ struct GateEvidence {
     enum Evidence { case metrics([String: JSONValue]), pending(String), failed(String) }
     let recorded: RecordedState
     let actions: [ObjectKey: PlannedAction]
+    /// With --base: where baselines are read (unless the change touches them).
+    var base: BaseRecords?
 
     init(load: LoadResult, plan: Plan) {
         recorded = load.recorded
@@ -104,6 +110,18 @@ struct GateEvidence {
         case .succeeded: return .metrics(status.metrics)
         case .pending, .running: return .pending("\(key.display): attempt \(status.attempt) is \(status.phase.rawValue)")
         case .failed, .cancelled: return .failed("\(key.display) \(status.phase.rawValue) (attempt \(status.attempt)): no results")
+        }
+    }
+
+    /// A baseline's evidence: as the base records it (with --base, unless the change touches it), and that ref.
+    func baselineEvidence(_ key: ObjectKey) -> (evidence: Evidence, at: String?) {
+        guard let records = base, let recordedOnBase = records.status(of: key) else { return (evidence(key), nil) }
+        let on = "on \(records.base)"
+        guard let s = recordedOnBase else { return (.pending("\(key.display) has no results \(on)"), records.base) }
+        switch s.phase {
+        case .succeeded: return (.metrics(s.metrics), records.base)
+        case .pending, .running: return (.pending("\(key.display) \(on): attempt \(s.attempt) is \(s.phase.rawValue)"), records.base)
+        case .failed, .cancelled: return (.failed("\(key.display) \(s.phase.rawValue) \(on) (attempt \(s.attempt)): no results"), records.base)
         }
     }
 
@@ -138,7 +156,9 @@ struct GateEvidence {
         var r = GateResult(eval: key, metric: metric, expression: text, value: nil, bound: nil, baseline: relative ? baselineKey : nil,
                            baselineValue: nil, verdict: .pending, note: nil)
         guard let gate = parsed else { r.verdict = .fail; r.note = "cannot parse gate \"\(text)\""; return r }
-        let base = relative ? baselineKey.map(evidence) : nil
+        let baseline = relative ? baselineKey.map(baselineEvidence) : nil
+        let base = baseline?.evidence
+        r.baselineAt = baseline?.at
         if let base, case .value(let bv) = GateEvidence.read(base, metric, who: "", prefix: "") { r.baselineValue = bv }
         switch GateEvidence.read(evidence(key), metric, who: key.display, prefix: "") {
         case .verdict(let v, let note): r.verdict = v; r.note = note; return r
@@ -170,7 +190,7 @@ public enum GateViews {
                 "gate": .string(r.expression),
                 "value": number(r.value),
                 "bound": number(r.bound),
-                "baseline": r.baseline.map { .string($0.display) } ?? .null,
+                "baseline": r.baseline.map { .string($0.display + (r.baselineAt.map { " @ \($0)" } ?? "")) } ?? .null,
                 "baseline value": number(r.baselineValue),
                 "result": .string(r.verdict.rawValue),
                 "note": r.note.map(JSONValue.string) ?? .null,
@@ -213,6 +233,8 @@ struct GateCheckDocument: Encodable {
         var metric, gate, result: String
         var value, bound, baselineValue: Double?
         var baseline: ObjectRef?
+        /// With --base: the ref whose records gave the baseline's value.
+        var baselineAt: String?
         var note: String?
     }
     struct Problem: Encodable { var path: String; var line: Int; var column: Int; var message: String }
@@ -227,7 +249,8 @@ struct GateCheckDocument: Encodable {
         passed = report.count(.pass); failed = report.count(.fail); pending = report.count(.pending)
         gates = report.results.map { r in
             Gate(eval: ObjectRef(r.eval), metric: r.metric, gate: r.expression, result: r.verdict.rawValue, value: r.value, bound: r.bound,
-                 baselineValue: r.baseline == nil ? nil : r.baselineValue, baseline: r.baseline.map(ObjectRef.init), note: r.note)
+                 baselineValue: r.baseline == nil ? nil : r.baselineValue, baseline: r.baseline.map(ObjectRef.init),
+                 baselineAt: r.baseline == nil ? nil : r.baselineAt, note: r.note)
         }
         errors = report.errors.map { Problem(path: $0.path, line: $0.line, column: $0.column, message: $0.message) }
         scope = report.scope.map { $0.map(ObjectRef.init) }

@@ -101,7 +101,7 @@ final class FlowTests: XCTestCase {
         // The good change's gates pass once its results exist.
         let good = s.run(["hone", "check", "--base", beforeMerge, "--require-results"], in: b)
         XCTAssertEqual(good.status, 0, good.all)
-        XCTAssertTrue(good.stdout.contains("g/ft-test  metrics.accuracy  >= baseline - 0.01  0.7    0.59   g/base    0.6             pass"), good.stdout)
+        XCTAssertTrue(good.stdout.contains("g/ft-test  metrics.accuracy  >= baseline - 0.01  0.7    0.59   g/base @ \(beforeMerge.prefix(10))  0.6             pass"), good.stdout)
 
         // A worse change: a gate it cannot meet. Pending on the pull request, FAIL once it has run.
         s.git(["checkout", "-q", "-b", "worse"], in: b)
@@ -121,7 +121,7 @@ final class FlowTests: XCTestCase {
         s.git(["pull", "-q", "--ff-only"], in: b)
         let bad = s.run(["hone", "check", "--base", beforeWorse], in: b)
         XCTAssertEqual(bad.status, 1, bad.all)
-        XCTAssertTrue(bad.stdout.contains("g/ft-strict  metrics.accuracy  >= baseline + 0.5  0.7    1.1    g/base    0.6             FAIL"), bad.stdout)
+        XCTAssertTrue(bad.stdout.contains("g/ft-strict  metrics.accuracy  >= baseline + 0.5  0.7    1.1    g/base @ \(beforeWorse.prefix(10))  0.6             FAIL"), bad.stdout)
         XCTAssertFalse(bad.stdout.contains("g/ft-test"), "only the change's evals: \(bad.stdout)")
         XCTAssertEqual(s.run(["hone", "check"], in: b).status, 1, "the whole repository has a failing gate now")
     }

@@ -233,6 +233,59 @@ final class UserEditTests: XCTestCase {
         try repo.assertHealthy()
     }
 
+    /// On a branch other than `publishBranch` (a pull request's) the run trains but publishes nothing; its
+    /// status, merged into main, publishes there without training again.
+    func testPublishWaitsForTheMergeIntoThePublishBranch() throws {
+        let repo = try HoneRepo()
+        try repo.git("checkout", "-q", "-b", "feature")
+        try repo.run("r1", extra: "publish: {model: m, as: new}")
+        try repo.commit("r1 publishes m")
+        let onBranch = try repo.reconcile()
+        XCTAssertEqual(repo.status("r1")?.phase, .succeeded)
+        XCTAssertNil(repo.status("r1")?.run?.publishedAs)
+        XCTAssertFalse(repo.exists("models/m"), onBranch.output)
+        let plan = try repo.hone(["plan", "--detailed-exitcode"])
+        XCTAssertEqual(plan.status, 0, plan.output)
+        XCTAssertTrue(plan.stdout.contains("1 to publish on merge"), plan.output)
+
+        try repo.git("checkout", "-q", "main")
+        try repo.git("merge", "-q", "--ff-only", "feature")
+        let onMain = try repo.reconcile()
+        XCTAssertTrue(onMain.stdout.hasPrefix("reconciled: 0 launched"), onMain.output)
+        XCTAssertEqual(repo.status("r1")?.run?.publishedAs, "m@v1")
+        XCTAssertTrue(repo.exists("models/m/v1.yaml"))
+        XCTAssertEqual(repo.executions(of: "g/r1"), 1)
+        try repo.assertHealthy()
+    }
+
+    /// A model that is not in this checkout's store (trained where `store:` is another folder) is not published:
+    /// a clear error, no manifest, nothing recorded; once the artifact is there, the publish goes through.
+    func testPublishRefusesAModelMissingFromTheStore() throws {
+        let repo = try HoneRepo()
+        try repo.run("r1", extra: "publish: {model: m, as: new}")
+        try repo.commit("r1 publishes m")
+        try repo.git("checkout", "-q", "-b", "feature")
+        try repo.reconcile()
+        let s = try XCTUnwrap(repo.status("r1"))
+        let uri = try XCTUnwrap(s.run?.model?.uri)
+        let stored = repo.url(".hone/store/" + uri.dropFirst("store://".count))
+        let aside = repo.url("aside.bin")
+        try FileManager.default.moveItem(at: stored, to: aside)
+        try repo.git("checkout", "-q", "main")
+        try repo.git("merge", "-q", "--ff-only", "feature")
+        let head = repo.head
+        let refused = try repo.hone(["reconcile"])
+        XCTAssertEqual(refused.status, 1, refused.output)
+        XCTAssertTrue(refused.stderr.contains("cannot publish g/r1 as m@v1: its model \(uri) (sha256 \(s.run!.model!.sha256!)) is not in the store"), refused.output)
+        XCTAssertTrue(refused.stderr.contains("nothing is written under models/"), refused.output)
+        XCTAssertEqual(repo.head, head, "nothing committed")
+        XCTAssertFalse(repo.exists("models/m"))
+        try FileManager.default.moveItem(at: aside, to: stored)
+        try repo.reconcile()
+        XCTAssertEqual(repo.status("r1")?.run?.publishedAs, "m@v1")
+        XCTAssertEqual(repo.executions(of: "g/r1"), 1)
+    }
+
     /// Run a creates model m (`as: new`, v1), run b adds v2 (`as: version`): a's spec stays valid (it
     /// created m), so validate, plan and get keep working and a's eval stays listed. A third run that
     /// says `as: new` is refused with a hint that, followed, publishes m@v3.

@@ -205,6 +205,56 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(action(try plan([path: published, "groups/g/runs/r.yaml": run]), "g/r")?.action, .noop)
     }
 
+    /// Off `publishBranch` (a pull request's branch) a publish waits for the merge: shown, never a change.
+    func testPublishIsDeferredOffThePublishBranch() throws {
+        let run = files["groups/g/runs/r.yaml"]! + "\npublish: {model: bot, as: new}\n"
+        let l = try load(["groups/g/runs/r.yaml": run])
+        let feature = PublishScope.of(branch: "feature", project: l.desired.project)
+        XCTAssertEqual(feature, .deferred(branch: "feature", publishBranch: "main"))
+        XCTAssertEqual(PublishScope.of(branch: "main", project: l.desired.project), .publishes)
+        let create = try XCTUnwrap(action(Planner(l, now: now, publishing: feature).plan(), "g/r"))
+        XCTAssertEqual(create.action, .create)
+        XCTAssertEqual(create.reason, "new run: never run; publishes into model bot when merged into main")
+
+        let (path, text) = try status(for: "g/r", phase: .succeeded, in: ["groups/g/runs/r.yaml": run])
+        let done = try load([path: text, "groups/g/runs/r.yaml": run])
+        let p = Planner(done, now: now, publishing: feature).plan()
+        let a = try XCTUnwrap(action(p, "g/r"))
+        XCTAssertEqual(a.action, .deferred)
+        XCTAssertEqual(a.reason, "succeeded; publishes into model bot when merged into main")
+        XCTAssertNil(a.publishAs)
+        XCTAssertEqual(PlanViews.summary(p), "1 to create, 1 to publish on merge, est. cost $0.00")
+        XCTAssertEqual(action(Planner(done, now: now, publishing: .publishes).plan(), "g/r")?.action, .publish)
+
+        // A chained run waits for a version only the merge publishes; a project whose publish branch is not main.
+        let chained = files["groups/g/runs/r.yaml"]!.replacingOccurrences(of: "base@v1", with: "bot@v1")
+        let c = Planner(try load(["groups/g/runs/r.yaml": run, "groups/g/runs/r2.yaml": chained]), now: now, publishing: feature).plan()
+        XCTAssertTrue(action(c, "g/r2")!.reason.contains("bot@v1, which g/r will publish when merged into main"), action(c, "g/r2")!.reason)
+        let trunk = try load(["hone.yaml": files["hone.yaml"]! + "\npublishBranch: trunk\n"])
+        XCTAssertEqual(PublishScope.of(branch: "trunk", project: trunk.desired.project), .publishes)
+        XCTAssertEqual(PublishScope.of(branch: "main", project: trunk.desired.project), .deferred(branch: "main", publishBranch: "trunk"))
+        XCTAssertEqual(PublishScope.of(branch: nil, project: trunk.desired.project), .deferred(branch: nil, publishBranch: "trunk"))
+    }
+
+    func testPublishBranchMustBeABranchName() throws {
+        for bad in ["\"refs/heads/main\"", "\"a..b\"", "\"-x\"", "\"has space\"", "[main]"] {
+            let l = try load(["hone.yaml": files["hone.yaml"]! + "\npublishBranch: \(bad)\n"])
+            XCTAssertTrue(l.errors.contains { $0.path == "hone.yaml" && $0.message.contains("publishBranch") }, "\(bad): \(l.errors.map(\.description))")
+        }
+    }
+
+    /// A rerun says what changed against the recorded attempt (after a merge whose base moved, say).
+    func testRerunReasonNamesWhatChanged() throws {
+        let spec = try XCTUnwrap(try load().desired.runs.values.first)
+        let (path, text) = try status(for: "g/r", phase: .succeeded) { s in
+            s.handler = spec.handler; s.params = spec.params; s.run?.baseModel = "base@v1"; s.run?.trainDataset = "train@v1"; s.runtime = "py@v1"
+        }
+        let changed = files["groups/g/runs/r.yaml"]!.replacingOccurrences(of: "lr: 0.1", with: "lr: 0.2")
+            .replacingOccurrences(of: "trainDataset: train@v1", with: "trainDataset: test@v1")
+        let a = try XCTUnwrap(action(try plan([path: text, "groups/g/runs/r.yaml": changed]), "g/r"))
+        XCTAssertEqual(a.reason, "spec changed (trainDataset train@v1 → test@v1, params.lr 0.1 → 0.2) since attempt 1 (Succeeded)")
+    }
+
     func testChainedFineTuneWaitsForThePublish() throws {
         let run = files["groups/g/runs/r.yaml"]! + "\npublish: {model: bot, as: new}\n"
         let chained = files["groups/g/runs/r.yaml"]!.replacingOccurrences(of: "base@v1", with: "bot@v1")

@@ -172,6 +172,8 @@ project = schema(
      "name": string("The project's name.", required=True),
      "owner": text("Default owner when a spec names none."),
      "store": string("Artifact store: a path relative to the repository root, or a file:// URI.", default=".hone/store"),
+     "publishBranch": string("The only branch whose reconcile publishes models; elsewhere publishing waits for the merge.",
+                             default="main"),
      "pools": {"type": "object", "minProperties": 1,
                "description": "Resource pools by name (at least one). `local` is the default pool when present.",
                "propertyNames": {"pattern": NAME},

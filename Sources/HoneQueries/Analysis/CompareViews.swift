@@ -13,6 +13,8 @@ public struct CompareReport: Sendable {
     public var onlyDiff: Bool
     /// Evals the row join leaves out, with why.
     public var rowsSkipped: [(name: String, reason: String)]
+    /// The markdown heading.
+    public var title = "Eval comparison"
 
     public init(evals: [RecordedEval], baseline: Int, rows: Bool = false, columns: [String]? = nil, pinned: [String] = [],
                 onlyDiff: Bool = false, layout: RowLayout = .split) {
@@ -193,7 +195,7 @@ public struct CompareReport: Sendable {
 
     func markdown() -> String {
         let evals = summary.evals
-        var out = "### Eval comparison\n\nBaseline (pinned): `\(evals[0].name)`\n\n"
+        var out = "### \(title)\n\n" + (evals.count > 1 ? "Baseline (pinned): `\(evals[0].name)`\n\n" : "")
         if summary.metrics.isEmpty {
             out += "_No metrics recorded for any of these evals._\n"
         } else {

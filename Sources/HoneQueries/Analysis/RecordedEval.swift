@@ -11,12 +11,14 @@ public struct RecordedEval: Sendable {
     public var results: [[String: JSONValue]]?
     /// Lines of results.jsonl that are not JSON objects (reported, skipped).
     public var badResultLines: [Int] = []
+    /// The ref whose records these are, when not the head's (a pull request's baseline as its base records it).
+    public var recordedAt: String?
 
     public init(key: ObjectKey, spec: EvalSpec? = nil, status: ObjectStatus? = nil, results: [[String: JSONValue]]? = nil) {
         self.key = key; self.spec = spec; self.status = status; self.results = results
     }
 
-    public var name: String { key.display }
+    public var name: String { key.display + (recordedAt.map { " @ \($0)" } ?? "") }
     public var metrics: [String: JSONValue] { status?.metrics ?? [:] }
 
     /// Why there is nothing to compare, or nil when the eval succeeded with metrics.

@@ -29,9 +29,18 @@ text = open(sys.argv[1], encoding="utf-8").read()
 marker = sys.argv[2]
 if marker not in text:
     text = marker + "\n" + text
-limit = 65000
+# GitHub and GitLab refuse comments over 65,536 characters: cut at a line, close what the cut leaves
+# open (a code fence, <details>), and say so. hone's own markdown already keeps each part short.
+limit = 65536 - 400
 if len(text) > limit:
-    text = text[:limit] + "\n\n_… cut to fit a comment: run `hone plan` for the rest._\n"
+    cut = text.rfind("\n", 0, limit)
+    text = text[:cut if cut > 0 else limit]
+    fences = [l for l in text.split("\n") if l.startswith("```")]
+    if len(fences) % 2 == 1:
+        opening = fences[-1]
+        text += "\n" + opening[:len(opening) - len(opening.lstrip("`"))]
+    text += "\n</details>" * max(0, text.count("<details>") - text.count("</details>"))
+    text += "\n\n_… cut to fit the 65,536-character limit of a comment: run `hone plan`, `hone compare --base` and `hone check --base` for the rest._\n"
 print(json.dumps({"body": text}))
 PY
 

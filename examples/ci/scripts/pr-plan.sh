@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Pull-request step: writes the comment CI posts on a pull request — what hone would launch for this
-# change, what it would cost, and the gates that will judge its results.
+# change and what it would cost; once the branch is reconciled (reconcile.sh on the pull request's
+# branch), the results of every eval it changes, compared with each eval's pinned baseline as BASE
+# records it (main's result, not the branch's copy); and every gate's verdict. Run it before and after
+# the reconcile: post-comment.sh edits the one comment in place.
 #
 #   pr-plan.sh BASE_REF [OUT_FILE]      e.g. pr-plan.sh origin/main plan.md
 #
@@ -20,11 +23,14 @@ status=0
   echo "$marker"
   "$hone" plan --base "$base" --format markdown || status=1
   echo
+  # Results per changed eval against its baseline on BASE (nothing yet before the branch's jobs ran).
+  "$hone" compare --base "$base" --format markdown || true
+  echo
   # The gates this change brings; pending until its evals have results. Their verdict is the
   # separate `hone check` step's, so a failing gate does not stop the comment.
   "$hone" check --base "$base" --format markdown || true
   echo
-  echo "<sub>hone plan of $(git rev-parse --short HEAD) against \`$base\` — this comment is updated on every push.</sub>"
+  echo "<sub>hone of $(git rev-parse --short HEAD) against \`$base\` — this comment is updated on every push and every reconcile of the branch.</sub>"
 } > "$out"
 cat "$out"
 exit $status

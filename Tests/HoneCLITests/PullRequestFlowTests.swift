@@ -17,7 +17,10 @@ final class PullRequestFlowTests: XCTestCase {
         let f = try PRFlow()
         let forge = try FakeForge(sandbox: f.s, seedComments: 0)
         defer { forge.stop() }
-        let forgeEnv = ["GITHUB_API_URL": forge.url, "GITHUB_REPOSITORY": "acme/models", "PR_NUMBER": "12", "GITHUB_TOKEN": "t0ken", "GITLAB_CI": ""]
+        // The squash merge's pull request is a GitLab merge request: its note is edited in place the same way.
+        let forgeEnv = kind == .squash
+            ? ["GITLAB_CI": "true", "CI_API_V4_URL": forge.url + "/api/v4", "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "12", "HONE_GITLAB_TOKEN": "glpat-x"]
+            : ["GITHUB_API_URL": forge.url, "GITHUB_REPOSITORY": "acme/models", "PR_NUMBER": "12", "GITHUB_TOKEN": "t0ken", "GITLAB_CI": ""]
         let forkPoint = f.s.git(["rev-parse", "HEAD"], in: f.dev)
         if kind != .fastForward {
             // main moves on after the branch is cut: its baseline is re-evaluated (0.65). The pull request's
@@ -62,7 +65,12 @@ final class PullRequestFlowTests: XCTestCase {
         XCTAssertTrue(results.text.contains("| accuracy | ↑ higher | \(mainBaseline) |"), results.text)
         XCTAssertEqual(f.s.run([f.s.script("post-comment.sh"), "plan.md"], in: f.runner, env: forgeEnv).stdout, "updated comment 1101\n")
         XCTAssertEqual(try forge.comments().count, 1, "one comment, edited in place")
+        XCTAssertEqual(try forge.comments().first?["body"] as? String, results.text)
+        XCTAssertEqual(try forge.requests().filter { $0["method"] as? String != "GET" }.compactMap { $0["path"] as? String },
+                       kind == .squash ? ["/api/v4/projects/42/merge_requests/12/notes", "/api/v4/projects/42/merge_requests/12/notes/1101"]
+                                       : ["/repos/acme/models/issues/12/comments", "/repos/acme/models/issues/comments/1101"])
         if kind == .mergeCommit {
+            print("--- PR comment with the plan ---\n\(plan.text)--- end ---")
             try results.text.write(to: f.s.root.appendingPathComponent("pr-results-comment.md"), atomically: true, encoding: .utf8)
             print("--- PR comment with results ---\n\(results.text)--- end ---")
         }
@@ -96,6 +104,25 @@ final class PullRequestFlowTests: XCTestCase {
                        "the training ran exactly once, on the pull request")
         XCTAssertEqual(f.s.run(["hone", "plan", "--detailed-exitcode"], in: f.runner).status, 0)
         XCTAssertEqual(f.s.run(["hone", "check", "--require-results"], in: f.runner).status, 0)
+    }
+
+    /// A comment over the forges' 65,536-character limit is cut at a line, its open code fence closed, with a note.
+    func testPostCommentKeepsUnderTheCommentLimit() throws {
+        let s = try Sandbox()
+        let forge = try FakeForge(sandbox: s, seedComments: 0)
+        defer { forge.stop() }
+        let long = "<!-- hone-plan -->\n### hone plan\n\n```\n" + String(repeating: "g/e: error: a long diagnostic line\n", count: 3000)
+        try long.write(to: s.root.appendingPathComponent("big.md"), atomically: true, encoding: .utf8)
+        let env = ["GITHUB_API_URL": forge.url, "GITHUB_REPOSITORY": "acme/models", "PR_NUMBER": "3", "GITHUB_TOKEN": "t0ken", "GITLAB_CI": ""]
+        let r = s.run([s.script("post-comment.sh"), "big.md"], in: s.root, env: env)
+        XCTAssertEqual(r.status, 0, r.all)
+        let body = try XCTUnwrap(try forge.comments().first?["body"] as? String)
+        XCTAssertGreaterThan(long.count, 65_536)
+        XCTAssertLessThanOrEqual(body.count, 65_536)
+        XCTAssertTrue(body.hasSuffix("_… cut to fit the 65,536-character limit of a comment: run `hone plan`, `hone compare --base` and `hone check --base` for the rest._\n"), String(body.suffix(300)))
+        let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("```") }.count, 2, "the code fence is closed")
+        XCTAssertTrue(lines.filter { $0.hasPrefix("g/e") }.allSatisfy { $0 == "g/e: error: a long diagnostic line" }, "cut at a line")
     }
 
     /// A worse model: the eval's gate fails on the pull request, before any merge.

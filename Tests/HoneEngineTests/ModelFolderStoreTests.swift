@@ -143,3 +143,44 @@ final class ModelFolderStoreTests: XCTestCase {
         }
     }
 }
+
+/// `hone digest` and `hone verify` as a user runs them.
+final class VerifyCommandTests: XCTestCase {
+    func testDigestPrintsTheFolderDigestAndVerifyCatchesAnEditedModel() throws {
+        let repo = try HoneRepo()
+        let outside = repo.base.appendingPathComponent("models/tiny")
+        try FileManager.default.createDirectory(at: outside.appendingPathComponent("tok"), withIntermediateDirectories: true)
+        try Data("weights\n".utf8).write(to: outside.appendingPathComponent("model.safetensors"))
+        try Data("{}\n".utf8).write(to: outside.appendingPathComponent("tok/config.json"))
+        let shell = try HoneRepo.exec("/bin/bash", ["-c", "find . -type f -printf '%P\\0' | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum"], in: outside, env: [:])
+        let digest = try repo.hone(["digest", outside.path])
+        XCTAssertEqual(digest.status, 0, digest.output)
+        XCTAssertEqual(digest.stdout, "\(shell.stdout.prefix(64))  \(outside.path)\n")
+        XCTAssertEqual(try repo.hone(["digest", "/dev/zero"]).status, 1)
+
+        try repo.write("models/tiny/v1.yaml", "kind: ModelVersion\nuri: \(outside.path)\nsha256: \(shell.stdout.prefix(64))\n")
+        let ok = try repo.hone(["verify"])
+        XCTAssertEqual(ok.status, 0, ok.output)
+        XCTAssertTrue(ok.stdout.contains("ok        model tiny@v1  \(outside.path)"), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("ok        dataset d@v1"), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("verified 3 versions"), ok.stdout)
+        XCTAssertTrue(repo.exists(".hone/stat-cache.json"))
+
+        // Same size, mtime set back: still caught (ctime), with and without --deep.
+        let file = outside.appendingPathComponent("model.safetensors")
+        var before = stat()
+        XCTAssertEqual(stat(file.path, &before), 0)
+        try Data("WEIGHTS\n".utf8).write(to: file)
+        var times = [before.st_atim, before.st_mtim]
+        XCTAssertEqual(utimensat(AT_FDCWD, file.path, &times, 0), 0)
+        for args in [["verify"], ["verify", "--deep"]] {
+            let bad = try repo.hone(args)
+            XCTAssertEqual(bad.status, 1, bad.output)
+            XCTAssertTrue(bad.stdout.contains("MISMATCH  model tiny@v1  \(outside.path) has sha256 "), bad.stdout)
+        }
+        try FileManager.default.removeItem(at: outside)
+        let gone = try repo.hone(["verify"])
+        XCTAssertEqual(gone.status, 1)
+        XCTAssertTrue(gone.stdout.contains("MISSING   model tiny@v1"), gone.stdout)
+    }
+}

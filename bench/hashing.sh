@@ -8,16 +8,19 @@
 #   4. a reconcile whose run reads that 1 GB base and writes a 1 GB model (HONE_TIMINGS): collecting it
 #      hashes it and hard-links it into the store (goal < 1 s, no copy), and a second run's launch on the
 #      unchanged base verifies it from the cache.
-#   bench/hashing.sh [MB]   (default 1000)
+#   bench/hashing.sh [MB]   (default 1000; HONE=… to measure a given binary)
 set -euo pipefail
 MB=${1:-1000}
 REPEAT=${REPEAT:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$root"
-echo "building hone (release)…" >&2
-swift build -c release --static-swift-stdlib --product hone >&2
-hone="$root/.build/release/hone"
+# HONE=path/to/hone measures that binary instead of building one.
+if [ -z "${HONE:-}" ]; then
+  echo "building hone (release)…" >&2
+  swift build -c release --static-swift-stdlib --product hone >&2
+fi
+hone="${HONE:-$root/.build/release/hone}"
 source "$here/settle.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; mark_deletions' EXIT

@@ -30,7 +30,8 @@ SCHEMAS = os.path.join(SPECS, "schema")
 NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$")
 TOP_FOLDERS = ["models", "datasets", "runtimes", "groups", "evaluations", "status"]
 VERSION_SCHEMAS = {"models": "model-version.json", "datasets": "dataset-version.json", "runtimes": "runtime-version.json"}
-OBJECT_SCHEMAS = {"runs": "run.json", "evals": "eval.json", "views": "view.json"}
+OBJECT_SCHEMAS = {"runs": "run.json", "evals": "eval.json", "views": "view.json", "playgrounds": "playground.json"}
+STATUS_SCHEMAS = {"runs": "run-status.json", "evals": "eval-status.json", "playgrounds": "playground-status.json"}
 SECRET_KEYS = {"password", "passwd", "token", "secret", "apikey", "api_key", "api-key",
                "accesstoken", "access_token", "secretkey", "privatekey"}
 SECRET_HINT = ("secrets never go into git: name an environment variable instead "
@@ -95,8 +96,8 @@ def classify(path):
             return check([stem(parts[2])], "view.json")
         return unknown
     if top == "status":
-        if len(parts) == 5 and parts[1] == "groups" and is_yaml and parts[3] in ("runs", "evals"):
-            return ("run-status.json" if parts[3] == "runs" else "eval-status.json"), None
+        if len(parts) == 5 and parts[1] == "groups" and is_yaml and parts[3] in STATUS_SCHEMAS:
+            return STATUS_SCHEMAS[parts[3]], None
         if len(parts) == 3 and parts[1] == "evaluations" and is_yaml:
             return "eval-status.json", None
         return None, None  # logs, metrics.jsonl, results.jsonl

@@ -35,7 +35,7 @@ enum ObjectCompletion {
         case .model?:
             let refs = (load.desired.versions[.model] ?? [:]).keys
             names = Set(refs.map(\.name)).sorted() + refs.map(\.description).sorted()
-        case .run?, .eval?, nil: names = ObjectAddress.names(in: load)
+        case .run?, .eval?, .playground?, nil: names = ObjectAddress.names(in: load)
         }
         return names.filter { $0.hasPrefix(prefix) }
     }

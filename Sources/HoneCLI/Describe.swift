@@ -8,25 +8,27 @@ import HoneModel
 struct DescribeCommand: ParsableCommand {
     /// What `hone describe` shows; singular and plural names both work.
     enum Kind: String, CaseIterable {
-        case run, eval, group, model
+        case run, eval, playground, group, model
 
         static func parse(_ text: String) throws -> Kind {
             let t = text.lowercased()
             if let k = Kind(rawValue: t) ?? (t.hasSuffix("s") ? Kind(rawValue: String(t.dropLast())) : nil) { return k }
             let hint = NearMiss.suggestion(for: t, among: allCases.map(\.rawValue)).map { " (did you mean \($0)?)" } ?? ""
-            throw ValidationError("no kind \"\(text)\"\(hint): hone describe shows a run, eval, group or model")
+            throw ValidationError("no kind \"\(text)\"\(hint): hone describe shows a run, eval, playground, group or model")
         }
     }
 
     static let configuration = CommandConfiguration(
         commandName: "describe",
-        abstract: "Show a run's, eval's, group's or model's overview.",
+        abstract: "Show a run's, eval's, playground's, group's or model's overview.",
         discussion: """
         `describe run|eval G/NAME`: id, phase, created/started/finished times, duration, owner, pool, the \
         run's output model (name and version, draft or published), base model, datasets and runtime (name \
         and version), handler and params; for evals the model, dataset, auto release, release time, debug \
         mode, results and metrics; then tasks and events. Values come from the recorded attempt (what \
         actually ran), else from the spec: an object that has never run is described too. \
+        `describe playground G/NAME`: the model it serves, its endpoint and whether it answers, its release \
+        limits and times, the API key variable (never the key), tasks and events. \
         `describe group G`: its description, last activity, views, runs and evals. \
         `describe model NAME[@VERSION]`: each version's path, URI, sha256, published-from, metrics and \
         the evals that read it.
@@ -34,7 +36,7 @@ struct DescribeCommand: ParsableCommand {
 
     @OptionGroup var repo: RepoOptions
     @OptionGroup var ref: RefOption
-    @Argument(help: ArgumentHelp("run, eval, group or model.", valueName: "KIND"), completion: .list(Kind.allCases.map(\.rawValue))) var kind: String
+    @Argument(help: ArgumentHelp("run, eval, playground, group or model.", valueName: "KIND"), completion: .list(Kind.allCases.map(\.rawValue))) var kind: String
     @Argument(help: ArgumentHelp("G/NAME (run, eval; evaluations/NAME), G (group) or NAME[@VERSION] (model).", valueName: "OBJECT"),
               completion: ObjectCompletion.described) var object: String
     @Option(name: [.customShort("o"), .long], help: "Output format: text or json.") var format: DiagnosticFormat = .text
@@ -50,6 +52,9 @@ struct DescribeCommand: ParsableCommand {
             doc = Describe.document(load, key); text = { Describe.text(load, key) }
         case .eval:
             let key = try ObjectAddress.parse(object).resolve(in: load, only: .eval)
+            doc = Describe.document(load, key); text = { Describe.text(load, key) }
+        case .playground:
+            let key = try ObjectAddress.parse(object).resolve(in: load, only: .playground)
             doc = Describe.document(load, key); text = { Describe.text(load, key) }
         case .group:
             let g = try group(load)

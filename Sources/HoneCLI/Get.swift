@@ -23,7 +23,7 @@ enum ListFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// What `hone get` lists; singular and plural names both work (`run`, `runs`).
 enum ListKind: String, CaseIterable {
-    case groups, runs, evals, models, datasets, runtimes, views
+    case groups, runs, evals, playgrounds, models, datasets, runtimes, views
 
     static func parse(_ text: String) throws -> ListKind {
         let t = text.lowercased()
@@ -37,7 +37,7 @@ enum ListKind: String, CaseIterable {
         case .models: return .model
         case .datasets: return .dataset
         case .runtimes: return .runtime
-        case .groups, .runs, .evals, .views: return nil
+        case .groups, .runs, .evals, .playgrounds, .views: return nil
         }
     }
 }
@@ -70,9 +70,9 @@ func reportInvalid(_ load: LoadResult) throws {
 
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List groups, runs, evals, models, datasets, runtimes or views.",
+        abstract: "List groups, runs, evals, playgrounds, models, datasets, runtimes or views.",
         discussion: """
-        KIND is groups, runs, evals, models, datasets, runtimes or views (or the singular). Runs and evals are \
+        KIND is groups, runs, evals, playgrounds, models, datasets, runtimes or views (or the singular). Runs, evals and playgrounds are \
         the specs joined with what is recorded under status/: an object that has never run is listed with \
         phase "never run"; newest first. The default table is narrow, with an AGE column (time since \
         created: 5s, 3m, 2h, 4d); -o wide shows every column with ISO times, as json, yaml, csv and markdown \
@@ -87,7 +87,7 @@ struct Get: ParsableCommand {
 
     @OptionGroup var repo: RepoOptions
     @OptionGroup var ref: RefOption
-    @Argument(help: ArgumentHelp("What to list: groups, runs, evals, models, datasets, runtimes or views.", valueName: "KIND"),
+    @Argument(help: ArgumentHelp("What to list: groups, runs, evals, playgrounds, models, datasets, runtimes or views.", valueName: "KIND"),
               completion: .list(ListKind.allCases.map(\.rawValue))) var kind: String
     @OptionGroup var scope: ScopeOptions
     @Option(help: ArgumentHelp("List runs or evals through this saved view of the group (or of --evaluations).", valueName: "V")) var view: String?
@@ -104,6 +104,8 @@ struct Get: ParsableCommand {
         switch what {
         case .groups, .models, .datasets, .runtimes:
             if scope.scope != nil { throw ValidationError("\(what.rawValue) are not in a group: drop --group/--evaluations") }
+        case .playgrounds:
+            if scope.evaluations { throw ValidationError("the evaluation module has no playgrounds: use --group G") }
         case .runs, .evals:
             if what == .runs && scope.evaluations { throw ValidationError("the evaluation module has evals only: use `hone get evals --evaluations`") }
             if view != nil && scope.scope == nil { throw ValidationError("--view names a view of a group: add --group G (or --evaluations)") }
@@ -158,6 +160,7 @@ struct Get: ParsableCommand {
             let chosen = try scope.scope.flatMap { try chooseView($0, load, for: .runs) }
             if let chosen, format == .table, announce { announceView(chosen) }
             return Listings.runs(load, group: scope.group, view: chosen)
+        case .playgrounds: return Listings.playgrounds(load, group: scope.group)
         case .evals:
             let chosen = try scope.scope.flatMap { try chooseView($0, load, for: .evals) }
             if let chosen, format == .table, announce { announceView(chosen) }

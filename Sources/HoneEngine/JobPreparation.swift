@@ -69,30 +69,7 @@ struct JobPreparation {
             guard let eval = desired.evals[status.key] else { throw PreparationFailure(reason: "SpecMissing", message: "the eval's spec is gone") }
             task = "evaluate"
             command = eval.handler
-            if let m = eval.model {
-                var model = try input(.model, m, src: src, directory: directory)
-                // A published adapter names the base it is applied to: the eval gets it too.
-                if let baseRef = desired.version(.model, m)?.base {
-                    let base = try input(.model, baseRef, src: src, directory: directory)
-                    job["baseModel"] = base
-                    if case .object(var o) = model { o["base"] = base; model = .object(o) }
-                }
-                job["model"] = model
-            } else if let runKey = eval.fromRunKey {
-                guard let rs = recorded[runKey], rs.phase == .succeeded, let m = rs.run?.model, let uri = m.uri, let sha = m.sha256 else {
-                    throw PreparationFailure(reason: "RunNotReady", message: "run \(runKey.display) has no succeeded model")
-                }
-                let path = try verified(uri: uri, sha256: sha, what: "draft model of \(runKey.display)", src: src)
-                var model: [String: JSONValue] = ["name": .string(m.name), "version": .string(m.version), "path": .string(path.path),
-                                                  "fromRun": .string(runKey.display), "sha256": .string(sha)]
-                // The run's output may be an adapter: its base model, as the run had it.
-                if let run = desired.runs[runKey] {
-                    let base = try input(.model, run.baseModel, src: src, directory: directory)
-                    job["baseModel"] = base
-                    model["base"] = base
-                }
-                job["model"] = .object(model)
-            }
+            try modelInput(eval.model, fromRun: eval.fromRunKey, into: &job, src: src, directory: directory)
             job["dataset"] = try input(.dataset, eval.dataset, src: src, directory: directory)
             runtimeRef = eval.runtime
             timeLimit = eval.autoRelease
@@ -109,6 +86,27 @@ struct JobPreparation {
                 }
                 secrets[eval.debug.passwordEnv] = password
                 env["HONE_DEBUG_PASSWORD_ENV"] = eval.debug.passwordEnv
+            }
+        case .playground:
+            guard let p = desired.playgrounds[status.key] else { throw PreparationFailure(reason: "SpecMissing", message: "the playground's spec is gone") }
+            task = "serve"
+            command = p.handler
+            try modelInput(p.model, fromRun: p.fromRunKey, into: &job, src: src, directory: directory)
+            runtimeRef = p.runtime
+            // The job-side limit of the executor stops the server at its auto-release time even when no
+            // reconciler runs then.
+            timeLimit = p.autoRelease
+            let listen = try Self.listen(for: status)
+            job["listen"] = .object(["host": .string(listen.host), "port": .int(listen.port)])
+            env["HONE_LISTEN_HOST"] = listen.host
+            env["HONE_LISTEN_PORT"] = String(listen.port)
+            if let variable = p.apiKeyEnv {
+                guard let key = environment[variable], key.utf8.count >= SecretRedactor.minimumLength else {
+                    throw PreparationFailure(reason: "ApiKeyMissing",
+                                             message: "apiKeyEnv is \(variable) but it is \(environment[variable] == nil ? "not set" : "shorter than \(SecretRedactor.minimumLength) characters") where hone runs: set it in the environment of `hone reconcile` (never in git), then `hone rerun \(status.key.display)`, commit and reconcile; a playground that should have a key never starts open")
+                }
+                job["apiKeyEnv"] = .string(variable)
+                secrets[variable] = key
             }
         case .view:
             throw PreparationFailure(reason: "NotAJob", message: "views do not run")
@@ -127,6 +125,44 @@ struct JobPreparation {
         env["HONE_JOB_ID"] = status.id
         return JobSpec(id: status.id, object: status.key.display, task: task, command: command, environment: env,
                        secretEnvironment: secrets, runtime: runtime, timeLimitSeconds: timeLimit)
+    }
+
+    /// Where a playground's server listens: its recorded endpoint when the attempt is prepared again,
+    /// else a free port on loopback of this machine (local pools run here).
+    static func listen(for status: ObjectStatus) throws -> (host: String, port: Int) {
+        if let e = status.playground?.endpoint, let (host, port) = PlaygroundClient.parse(endpoint: e) { return (host, Int(port)) }
+        do { return ("127.0.0.1", try PlaygroundClient.freePort(host: "127.0.0.1")) } catch {
+            throw PreparationFailure(reason: "NoPort", message: "\(error)")
+        }
+    }
+
+    /// The model an eval or playground reads: a registry version (with the base of an adapter), or the
+    /// draft model of a succeeded run of its group (checked against its sha256).
+    func modelInput(_ ref: VersionRef?, fromRun runKey: ObjectKey?, into job: inout [String: JSONValue], src: URL, directory: URL) throws {
+        if let m = ref {
+            var model = try input(.model, m, src: src, directory: directory)
+            // A published adapter names the base it is applied to: the job gets it too.
+            if let baseRef = desired.version(.model, m)?.base {
+                let base = try input(.model, baseRef, src: src, directory: directory)
+                job["baseModel"] = base
+                if case .object(var o) = model { o["base"] = base; model = .object(o) }
+            }
+            job["model"] = model
+        } else if let runKey {
+            guard let rs = recorded[runKey], rs.phase == .succeeded, let m = rs.run?.model, let uri = m.uri, let sha = m.sha256 else {
+                throw PreparationFailure(reason: "RunNotReady", message: "run \(runKey.display) has no succeeded model")
+            }
+            let path = try verified(uri: uri, sha256: sha, what: "draft model of \(runKey.display)", src: src)
+            var model: [String: JSONValue] = ["name": .string(m.name), "version": .string(m.version), "path": .string(path.path),
+                                              "fromRun": .string(runKey.display), "sha256": .string(sha)]
+            // The run's output may be an adapter: its base model, as the run had it.
+            if let run = desired.runs[runKey] {
+                let base = try input(.model, run.baseModel, src: src, directory: directory)
+                job["baseModel"] = base
+                model["base"] = base
+            }
+            job["model"] = .object(model)
+        }
     }
 
     /// A version's artifact, checked against its sha256 before any job reads it.

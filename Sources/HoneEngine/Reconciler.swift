@@ -226,7 +226,7 @@ public final class Reconciler {
         passes += 1
         try workspace.privateFolder()  // someone may have removed .hone/ since the last pass
         var load = try load()
-        recorder.secrets.learn(passwordVariables: load.desired.evals.values.map(\.debug.passwordEnv))
+        recorder.secrets.learn(passwordVariables: load.desired.evals.values.map(\.debug.passwordEnv) + load.desired.playgrounds.values.compactMap(\.apiKeyEnv))
         for (key, status) in unrecordedStatuses { load.recorded.statuses[key] = status }
         lap("load")
         let now = Date()
@@ -285,8 +285,7 @@ public final class Reconciler {
                 }
                 try collectLogs(&s, store: store, project: project, into: &intent)
                 finish(&s, phase: .cancelled, at: now, project: project)
-                s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: released ? "AutoReleased" : "Deleted",
-                                            message: released ? "released after \(s.autoRelease.map { DurationText.format($0) } ?? "?"): job cancelled" : "the spec was deleted: job cancelled"))
+                s.events.append(Reconciler.releaseEvent(s, reason: a.reason, at: now))
                 statuses[a.key] = s
                 try writeStatus(s, into: &intent)
                 intent.action("cancel", a.key, id: s.id, line: "cancel \(a.key.display): \(a.reason)")
@@ -406,6 +405,7 @@ public final class Reconciler {
                 }
             case .running(let executorId, let startedAt):
                 if s.phase != .running { markRunning(&s, executorId: executorId, startedAt: startedAt ?? now); verb = "start" }
+                try advancePlayground(&s, exec: exec, project: project, now: now, into: &step)
                 if let r = s.releaseAt, let at = Timestamp.date(r), at <= now {
                     if let why = cancelUnconfirmed(s, id: s.id, project: project) {
                         try recordCancelFailure(&s, id: s.id, why: why, now: now, into: &step)
@@ -485,7 +485,7 @@ public final class Reconciler {
 
         // Another clone's jobs are not ours to wait for: it records them (a pass still collects a Slurm job of
         // theirs that it sees end).
-        lastActive = statuses.values.filter { $0.phase.isActive && !isClaimedByOther($0) }
+        lastActive = statuses.values.filter { $0.phase.isActive && !$0.isServing && !isClaimedByOther($0) }
         if !lastActive.isEmpty { return true }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
         let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses, unreadable: load.recorded.unreadable), invalidObjects: load.invalidObjects, now: now,
@@ -585,6 +585,15 @@ public final class Reconciler {
             }
             s.eval?.dataset = eval.dataset.description; s.runtime = eval.runtime?.description
             s.eval?.autoRelease = eval.autoRelease; s.eval?.debugEnabled = eval.debug.enabled
+        } else if let p = load.desired.playgrounds[key] {
+            task = "serve"
+            s.handler = p.handler; s.params = p.params; s.rerun = p.rerun; s.runtime = p.runtime?.description
+            s.owner = p.owner ?? authors[key] ?? lastAuthor(key) ?? load.desired.project?.owner
+            s.playground?.model = p.model?.description ?? p.fromRunKey.map { r in
+                let draft = load.recorded.statuses[r]?.run?.model
+                return "\(draft?.name ?? r.name)@\(draft?.version ?? "draft") (draft of \(r.display))"
+            }
+            s.playground?.autoRelease = p.autoRelease; s.playground?.idleRelease = p.idleRelease
         } else { task = "task" }
         s.tasks = [TaskStatus(name: task, phase: .pending, log: key.statusFolder + "\(task).log")]
         s.events = [StatusEvent(at: Timestamp.string(now), reason: a.action == .create ? "Scheduled" : "Rescheduled",
@@ -629,6 +638,7 @@ public final class Reconciler {
             summary.launched.append(s.id)
             progress("launched \(s.key.display) attempt \(s.attempt) (\(s.id)) on pool \(s.pool)")
             s.tasks[0].executorId = executorId
+            if let host = job.environment["HONE_LISTEN_HOST"], let port = job.environment["HONE_LISTEN_PORT"] { s.playground?.endpoint = "http://\(host):\(port)" }
             s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Launched", message: "\(s.tasks[0].name) submitted to \(s.pool) as \(executorId)", task: s.tasks[0].name))
             if let state = try? exec.poll(id: s.id), case .running(_, let startedAt) = state {
                 markRunning(&s, executorId: executorId, startedAt: startedAt ?? now)

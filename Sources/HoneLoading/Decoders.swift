@@ -416,6 +416,59 @@ enum Decoders {
         return run
     }
 
+    /// `groups/<g>/playgrounds/<p>.yaml` (specs/playground.md).
+    static func playground(_ key: ObjectKey, _ root: Node, context c: ReferenceContext, report: FileReport) -> PlaygroundSpec? {
+        guard var f = Fields(root, what: "a Playground", report: report), header(&f, expected: "Playground") else { return nil }
+        let description = f.string("description", lenient: true)
+        let pool = name(&f, "pool") ?? c.project?.defaultPool ?? "local"
+        let model = versionRef(&f, "model", required: false)
+        let fromRun = name(&f, "fromRun")
+        if model != nil && fromRun != nil {
+            f.error("a playground takes exactly one of \"model\" and \"fromRun\", not both", at: root["fromRun"]!.mark)
+        } else if model == nil && fromRun == nil {
+            let message = "a playground needs one of \"model\" (a registry version, name@version) or \"fromRun\" (a run of this group, whose draft it serves)"
+            let present = [root["model"], root["fromRun"]].compactMap { $0 }
+            if present.isEmpty { f.missing(["model", "fromRun"], message, at: root.mark) } else { f.error(message, at: present[0].mark) }
+        }
+        let runtime = versionRef(&f, "runtime", required: false)
+        let handler = f.string("handler", required: true)
+        let params = f.params("params") ?? [:]
+        let autoRelease = releaseDuration(&f, "autoRelease", default: 3600)
+        let idleRelease = releaseDuration(&f, "idleRelease", default: nil)
+        var apiKeyEnv: String? = nil
+        if let v = f.raw("apiKeyEnv"), !v.isNullScalar, let s = Fields.string(v, key: "apiKeyEnv", lenient: false, fields: &f) {
+            // Not quoted: what was typed here may be the key itself.
+            if SecretExcerpt.isVariableName(s) { apiKeyEnv = s } else {
+                f.error("\"apiKeyEnv\" must name an environment variable (letters, digits and _, like HONE_PLAYGROUND_KEY), not hold a value: if this is the key, it is in git now, so change it", at: v.mark)
+            }
+        }
+        let owner = f.string("owner", lenient: true)
+        let rerun = f.int("rerun", min: 0) ?? 0
+        let code = code(&f, handler: handler)
+        f.finish()
+        c.checkPool(&f, pool)
+        c.checkVersion(&f, "model", .model, model)
+        c.checkVersion(&f, "runtime", .runtime, runtime)
+        c.checkSibling(&f, key, field: "fromRun", kind: .run, name: fromRun)
+        guard !report.hasErrors, let handler else { return nil }
+        var p = PlaygroundSpec(key: key, description: description, pool: pool, model: model, fromRun: fromRun, runtime: runtime, handler: handler,
+                               params: params, autoRelease: autoRelease, idleRelease: idleRelease, apiKeyEnv: apiKeyEnv, owner: owner,
+                               rerun: rerun, code: code)
+        p.marks = marks(root, ["kind"])
+        return p
+    }
+
+    /// A release limit: a duration, or 0/never for none; absent → `default`.
+    static func releaseDuration(_ f: inout Fields, _ key: String, default value: Int?) -> Int? {
+        guard let v = f.raw(key), !v.isNullScalar else { return value }
+        guard let s = v.scalar, let d = DurationText.parse(s) else {
+            f.error("\"\(key)\" must be a duration like 90s, 15m, 2h or 3600 (seconds), or 0/never to turn it off; found \(v.scalar.map { "\"\($0)\"" } ?? v.kindDescription)", at: v.mark)
+            return value
+        }
+        if case .seconds(let n) = d { return n }
+        return nil
+    }
+
     static func eval(_ key: ObjectKey, _ root: Node, context c: ReferenceContext, report: FileReport) -> EvalSpec? {
         let project = c.project
         guard var f = Fields(root, what: "an Eval", report: report), header(&f, expected: "Eval") else { return nil }

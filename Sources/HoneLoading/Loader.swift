@@ -61,8 +61,7 @@ enum Classifier {
         case "groups":
             if parts.count == 3 && parts[2] == "group.yaml" { return check([String(parts[1])], .group(String(parts[1]))) }
             if parts.count == 4 && isYAML {
-                let kind: ObjectKey.Kind? = parts[2] == "runs" ? .run : parts[2] == "evals" ? .eval : parts[2] == "views" ? .view : nil
-                if let kind {
+                if let kind = ObjectKey.Kind(folder: parts[2]) {
                     let group = String(parts[1]), name = stem(parts[3])
                     return check([group, name], .object(ObjectKey(scope: .group(group), kind: kind, name: name)))
                 }
@@ -359,6 +358,11 @@ public struct Loader {
                 if !report.hasErrors && (!recheck || context.usable(e.versionRefs)) {
                     result.desired.evals[key] = e
                 } else { result.invalidObjects.insert(key) }
+            case .playground(let p):
+                guard case .object(let key) = place else { continue }
+                if !report.hasErrors && (!recheck || context.usable(p.versionRefs)) {
+                    result.desired.playgrounds[key] = p
+                } else { result.invalidObjects.insert(key) }
             case .view(let v, let root):
                 guard case .object(let key) = place else { continue }
                 result.nodes[path] = root
@@ -389,7 +393,7 @@ public struct Loader {
                 message: "group \"\(g)\" has no groups/\(g)/group.yaml, so its \(n) file\(n == 1 ? "" : "s") cannot be used: create it with `hone group create \(g) --description …`"))
             for key in keys {
                 result.invalidObjects.insert(key)
-                result.desired.runs[key] = nil; result.desired.evals[key] = nil; result.desired.views[key] = nil
+                result.desired.runs[key] = nil; result.desired.evals[key] = nil; result.desired.views[key] = nil; result.desired.playgrounds[key] = nil
             }
         }
     }
@@ -428,6 +432,7 @@ public struct Loader {
             case run(RunSpec)
             case eval(EvalSpec)
             case view(ViewSpec, Node)
+            case playground(PlaygroundSpec)
             /// Decoded, but on a version whose own file is broken (reported there, skipped here).
             case invalid
         }
@@ -497,6 +502,9 @@ public struct Loader {
                     decoded = context.usable(e.versionRefs, unsure: &recheck) ? .eval(e) : .invalid
                 case .view:
                     if let v = Decoders.view(key, root, context: context, report: report) { decoded = .view(v, root) }
+                case .playground:
+                    guard let p = Decoders.playground(key, root, context: context, report: report) else { return }
+                    decoded = context.usable(p.versionRefs, unsure: &recheck) ? .playground(p) : .invalid
                 }
             default: break
             }
@@ -529,7 +537,7 @@ public struct Loader {
         guard !folders.isEmpty else { return }
         func below(_ path: String) -> String? { folders.first { path.hasPrefix($0 + "/") } }
         for key in result.recorded.statuses.keys where below(key.specPath) != nil { result.invalidObjects.insert(key) }
-        let desired = Array(result.desired.runs.keys) + Array(result.desired.evals.keys)
+        let desired = Array(result.desired.runs.keys) + Array(result.desired.evals.keys) + Array(result.desired.playgrounds.keys)
         for key in desired { if let folder = below(key.statusPath) { result.recorded.unreadable[key] = folder } }
     }
 

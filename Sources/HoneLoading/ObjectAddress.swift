@@ -19,7 +19,7 @@ public struct ObjectAddress: Sendable, CustomStringConvertible {
         var parts = t.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         if parts.first == "groups" && parts.count == 4 { parts.removeFirst() }
         let usage = "\"\(text)\" is not an object name: use GROUP/NAME (support/lora-r8) or evaluations/NAME"
-        func kind(_ s: String) -> ObjectKey.Kind? { s == "runs" ? .run : s == "evals" ? .eval : nil }
+        func kind(_ s: String) -> ObjectKey.Kind? { ObjectKey.Kind(folder: s).flatMap { $0.runsJobs ? $0 : nil } }
         let address: ObjectAddress
         switch parts.count {
         case 2:
@@ -43,7 +43,7 @@ public struct ObjectAddress: Sendable, CustomStringConvertible {
         }
         let kinds: [ObjectKey.Kind] = wanted.map { [$0] } ?? (scope == .evaluations ? [.eval] : [.run, .eval])
         let found = kinds.map { ObjectKey(scope: scope, kind: $0, name: name) }.filter { key in
-            load.desired.runs[key] != nil || load.desired.evals[key] != nil || load.recorded.statuses[key] != nil
+            load.desired.hasSpec(key) || load.recorded.statuses[key] != nil
                 || load.files.contains(key.specPath)
         }
         if found.count > 1 {

@@ -133,7 +133,7 @@ struct ReferenceContext {
     func checkSibling(_ f: inout Fields, _ key: ObjectKey, field: String, kind: ObjectKey.Kind, name: String?) {
         guard let name, let mark = f.node[field]?.mark else { return }
         let target = ObjectKey(scope: key.scope, kind: kind, name: name)
-        if target == key { f.error("an eval cannot be its own \(field)", at: mark); return }
+        if target == key { f.error("\(key.kind.withArticle) cannot be its own \(field)", at: mark); return }
         if objectFiles.contains(target) { return }
         let names = objectFiles.filter { $0.scope == key.scope && $0.kind == kind }.map(\.name)
         let what = kind.rawValue
@@ -191,4 +191,8 @@ extension RunSpec {
 
 extension EvalSpec {
     var versionRefs: [(VersionKind, VersionRef?)] { [(.model, model), (.dataset, dataset), (.runtime, runtime)] }
+}
+
+extension PlaygroundSpec {
+    var versionRefs: [(VersionKind, VersionRef?)] { [(.model, model), (.runtime, runtime)] }
 }

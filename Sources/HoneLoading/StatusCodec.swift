@@ -11,6 +11,7 @@ public enum StatusCodec {
         switch s.detail {
         case .run(var run): decodeRun(&run, &f, report: report); s.detail = .run(run)
         case .eval(var eval): decodeEval(&eval, &f, report: report); s.detail = .eval(eval)
+        case .playground(var p): decodePlayground(&p, &f); s.detail = .playground(p)
         }
         s.tasks = decodeTasks(&f, report: report)
         s.events = decodeEvents(&f, report: report)
@@ -85,6 +86,17 @@ public enum StatusCodec {
         }
     }
 
+    private static func decodePlayground(_ p: inout PlaygroundStatus, _ f: inout Fields) {
+        p.model = f.string("model")
+        p.endpoint = f.string("endpoint")
+        p.ready = f.bool("ready") ?? false
+        for (key, field) in [("autoRelease", \PlaygroundStatus.autoRelease), ("idleRelease", \PlaygroundStatus.idleRelease)] {
+            if let v = f.raw(key), let t = v.scalar { if case .seconds(let n)? = DurationText.parse(t) { p[keyPath: field] = n } }
+        }
+        p.releaseAt = f.string("releaseAt", lenient: true)
+        p.lastRequestAt = f.string("lastRequestAt", lenient: true)
+    }
+
     private static func decodeTasks(_ f: inout Fields, report: FileReport) -> [TaskStatus] {
         guard let tn = f.raw("tasks"), !tn.isNullScalar else { return [] }
         guard let items = tn.items else { f.error("\"tasks\" must be a list", at: tn.mark); return [] }
@@ -147,6 +159,7 @@ public enum StatusCodec {
         switch s.detail {
         case .run(let r): own = runFields(r)
         case .eval(let v): own = evalFields(v)
+        case .playground(let p): own = playgroundFields(p)
         }
         e += own.subject
         opt("runtime", s.runtime)
@@ -201,6 +214,18 @@ public enum StatusCodec {
         if let w = v.debugWorkdir { de.append(("workdir", .text(w))) }
         k.lease.append(("debug", .mapping(de)))
         if let p = v.resultsPath { k.outcome.append(("results", .mapping([("path", .text(p)), ("rows", .int(v.resultsRows ?? 0))]))) }
+        return k
+    }
+
+    private static func playgroundFields(_ p: PlaygroundStatus) -> KindFields {
+        var k = KindFields()
+        if let m = p.model { k.subject.append(("model", .text(m))) }
+        if let e = p.endpoint { k.subject.append(("endpoint", .text(e))) }
+        k.subject.append(("ready", .bool(p.ready)))
+        k.lease.append(("autoRelease", .text(p.autoRelease.map { "\($0)s" } ?? "never")))
+        if let i = p.idleRelease { k.lease.append(("idleRelease", .text("\(i)s"))) }
+        if let r = p.releaseAt { k.lease.append(("releaseAt", .text(r))) }
+        if let l = p.lastRequestAt { k.lease.append(("lastRequestAt", .text(l))) }
         return k
     }
 

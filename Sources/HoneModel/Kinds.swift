@@ -25,7 +25,7 @@ public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Every kind of object. Switched over exhaustively (no `default:`), so a new case makes the compiler
     /// name each place that must learn about it (Sources/README.md, "Add a kind").
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case run, eval, view
+        case run, eval, view, playground
 
         /// The spec file's `kind:` and how plans and listings name it: `Run`, `Eval`, `View`.
         public var title: String {
@@ -33,6 +33,7 @@ public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible
             case .run: return "Run"
             case .eval: return "Eval"
             case .view: return "View"
+            case .playground: return "Playground"
             }
         }
         /// `a run`, `an eval`, `a view`.
@@ -41,28 +42,34 @@ public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible
             case .run: return "a run"
             case .eval: return "an eval"
             case .view: return "a view"
+            case .playground: return "a playground"
             }
         }
         /// Whether a succeeded job of this kind leaves a (draft) model in the store.
         public var producesModel: Bool {
             switch self {
             case .run: return true
-            case .eval, .view: return false
+            case .eval, .view, .playground: return false
             }
         }
         /// Whether its jobs write per-sample results (`out/results.jsonl`) that hone commits.
         public var recordsResults: Bool {
             switch self {
             case .eval: return true
-            case .run, .view: return false
+            case .run, .view, .playground: return false
             }
         }
         /// Whether objects of this kind run jobs: they have a handler and a status.
         public var runsJobs: Bool {
             switch self {
-            case .run, .eval: return true
+            case .run, .eval, .playground: return true
             case .view: return false
             }
+        }
+        /// The kind whose specs live in `groups/<g>/<folder>/`.
+        public init?(folder: some StringProtocol) {
+            guard let k = Kind.allCases.first(where: { $0.folder == folder }) else { return nil }
+            self = k
         }
         /// The kind whose statuses live in `status/groups/<g>/<folder>/`, if any.
         public static func withStatus(folder: some StringProtocol) -> Kind? {
@@ -83,6 +90,7 @@ public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible
         case (.evaluations, .eval): return "evaluations/\(name).yaml"
         case (.evaluations, .view): return "evaluations/views/\(name).yaml"
         case (.evaluations, .run): return "evaluations/runs/\(name).yaml"
+        case (.evaluations, .playground): return "evaluations/playgrounds/\(name).yaml"
         case (.group(let g), _): return "groups/\(g)/\(kind.folder)/\(name).yaml"
         }
     }
@@ -356,6 +364,45 @@ public struct EvalSpec: Sendable, Equatable {
     }
 }
 
+/// A model served for people to try until it is released (`groups/<g>/playgrounds/<p>.yaml`, specs/playground.md).
+public struct PlaygroundSpec: Sendable, Equatable {
+    public var key: ObjectKey
+    public var description: String?
+    public var pool: String
+    /// Exactly one of `model` and `fromRun`.
+    public var model: VersionRef?
+    public var fromRun: String?
+    public var runtime: VersionRef?
+    public var handler: String
+    /// Defaults the handler applies to requests that leave them out.
+    public var params: [String: JSONValue]
+    /// Seconds from the start until the server is stopped; nil = never (default 3600).
+    public var autoRelease: Int?
+    /// Seconds without a chat request until the server is stopped; nil = no idle limit.
+    public var idleRelease: Int?
+    /// The name of the environment variable (where hone runs) holding the bearer key; never the key.
+    public var apiKeyEnv: String?
+    public var owner: String?
+    public var rerun: Int
+    public var code: [String]
+    /// Where `kind` is in the file.
+    public var marks = SourceMarks()
+
+    public init(key: ObjectKey, description: String? = nil, pool: String, model: VersionRef? = nil, fromRun: String? = nil,
+                runtime: VersionRef? = nil, handler: String, params: [String: JSONValue] = [:], autoRelease: Int? = 3600,
+                idleRelease: Int? = nil, apiKeyEnv: String? = nil, owner: String? = nil, rerun: Int = 0, code: [String] = []) {
+        self.key = key; self.description = description; self.pool = pool; self.model = model; self.fromRun = fromRun
+        self.runtime = runtime; self.handler = handler; self.params = params; self.autoRelease = autoRelease
+        self.idleRelease = idleRelease; self.apiKeyEnv = apiKeyEnv; self.owner = owner; self.rerun = rerun; self.code = code
+    }
+
+    /// The run whose draft model this playground serves, when `fromRun` is set.
+    public var fromRunKey: ObjectKey? {
+        guard let r = fromRun else { return nil }
+        return ObjectKey(scope: key.scope, kind: .run, name: r)
+    }
+}
+
 /// One filter clause of a view: `phase: Succeeded`, `metrics.accuracy: ">=0.5"`, `model: "support-bot@*"`.
 public struct FilterClause: Sendable, Equatable {
     public enum Op: String, Sendable { case eq = "=", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">=", glob = "~" }
@@ -419,9 +466,20 @@ public struct DesiredState: Sendable {
     public var runs: [ObjectKey: RunSpec] = [:]
     public var evals: [ObjectKey: EvalSpec] = [:]
     public var views: [ObjectKey: ViewSpec] = [:]
+    public var playgrounds: [ObjectKey: PlaygroundSpec] = [:]
     /// The committed content of every path a run's or eval's `code:` names (specs/run.md, "Code").
     public var code = CodeSnapshot()
     public init() {}
 
     public func version(_ kind: VersionKind, _ ref: VersionRef) -> VersionSpec? { versions[kind]?[ref] }
+
+    /// Whether the object's spec is loaded (valid).
+    public func hasSpec(_ key: ObjectKey) -> Bool {
+        switch key.kind {
+        case .run: return runs[key] != nil
+        case .eval: return evals[key] != nil
+        case .view: return views[key] != nil
+        case .playground: return playgrounds[key] != nil
+        }
+    }
 }

@@ -100,6 +100,7 @@ public struct ObjectStatus: Sendable, Equatable {
         switch detail {
         case .run: return nil
         case .eval(let e): return e.autoRelease
+        case .playground(let p): return p.autoRelease
         }
     }
     /// When a released kind's job is stopped; setting it on a kind that is never released does nothing.
@@ -108,14 +109,22 @@ public struct ObjectStatus: Sendable, Equatable {
             switch detail {
             case .run: return nil
             case .eval(let e): return e.releaseAt
+            case .playground(let p): return p.releaseAt
             }
         }
         set {
             switch detail {
             case .run: break
             case .eval(var e): e.releaseAt = newValue; detail = .eval(e)
+            case .playground(var p): p.releaseAt = newValue; detail = .playground(p)
             }
         }
+    }
+
+    /// The playground fields, when this is a playground.
+    public var playground: PlaygroundStatus? {
+        get { if case .playground(let p) = detail { return p } else { return nil } }
+        set { if let newValue, case .playground = detail { detail = .playground(newValue) } }
     }
 
     /// The eval fields, when this is an eval.
@@ -141,12 +150,14 @@ extension ObjectStatus {
 public enum KindStatus: Sendable, Equatable {
     case run(RunStatus)
     case eval(EvalStatus)
+    case playground(PlaygroundStatus)
 
     /// Empty fields for a kind. Views have no status (nothing runs): asking for one is a programming error.
     public init(for kind: ObjectKey.Kind) {
         switch kind {
         case .run: self = .run(RunStatus())
         case .eval: self = .eval(EvalStatus())
+        case .playground: self = .playground(PlaygroundStatus())
         case .view: preconditionFailure("views have no status")
         }
     }
@@ -156,6 +167,7 @@ public enum KindStatus: Sendable, Equatable {
         switch self {
         case .run: return "RunStatus"
         case .eval: return "EvalStatus"
+        case .playground: return "PlaygroundStatus"
         }
     }
 }
@@ -183,6 +195,21 @@ public struct EvalStatus: Sendable, Equatable {
     public var releaseAt: String?
     public var resultsPath: String?
     public var resultsRows: Int?
+    public init() {}
+}
+
+/// What only a playground records: what it serves, where, whether it answers, and until when.
+public struct PlaygroundStatus: Sendable, Equatable {
+    public var model: String?
+    /// `http://host:port`, once the server is launched.
+    public var endpoint: String?
+    /// Whether `GET /v1/models` answered.
+    public var ready = false
+    public var autoRelease: Int?
+    public var idleRelease: Int?
+    public var releaseAt: String?
+    /// The last chat request the server saw (kept when idleRelease is set).
+    public var lastRequestAt: String?
     public init() {}
 }
 

@@ -30,6 +30,17 @@ public enum SpecDigest {
         return .object(o)
     }
 
+    /// What restarts a playground: what it serves and how (not its release limits, which apply to the
+    /// running server as recorded).
+    public static func canonical(_ p: PlaygroundSpec) -> JSONValue {
+        var o: [String: JSONValue] = ["kind": .string("Playground"), "handler": .string(p.handler), "params": .object(p.params)]
+        if let m = p.model { o["model"] = .string(m.description) }
+        if let r = p.fromRun { o["fromRun"] = .string(r) }
+        if let r = p.runtime { o["runtime"] = .string(r.description) }
+        if let k = p.apiKeyEnv { o["apiKeyEnv"] = .string(k) }
+        return .object(o)
+    }
+
     /// sha256 over the canonical spec plus `inputs` (input key → digest), sorted, plus the digest of the
     /// object's code files (`CodeSnapshot.digest`) when it has any: without code, the digest is the one
     /// hone computed before it recorded code.

@@ -46,9 +46,11 @@ public enum PlanViews {
         if !rows.isEmpty {
             let w0 = rows.map { $0.key.display.count }.max() ?? 0
             let w1 = max(7, rows.map { $0.action.rawValue.count }.max() ?? 0)
+            // `Run`, `Eval`, `View` fit in 4; a longer kind (`Playground`) widens the column.
+            let wk = max(4, rows.map { $0.kindName.count }.max() ?? 0)
             for a in rows {
                 let cost = costText(a)
-                out += "  \(a.action.symbol) \(a.key.display.padding(toLength: w0, withPad: " ", startingAt: 0))  \(a.kindName.padding(toLength: 4, withPad: " ", startingAt: 0))  \(a.action.rawValue.padding(toLength: w1, withPad: " ", startingAt: 0))  \(TerminalText.escaped(a.reason))\(cost.isEmpty ? "" : "  [\(cost)]")\n"
+                out += "  \(a.action.symbol) \(a.key.display.padding(toLength: w0, withPad: " ", startingAt: 0))  \(a.kindName.padding(toLength: wk, withPad: " ", startingAt: 0))  \(a.action.rawValue.padding(toLength: w1, withPad: " ", startingAt: 0))  \(TerminalText.escaped(a.reason))\(cost.isEmpty ? "" : "  [\(cost)]")\n"
                 for g in a.gates { out += "      gate: \(TerminalText.escaped(g))\n" }
             }
         }

@@ -42,14 +42,21 @@ public struct Planner: Sendable {
             runActions[a.key] = a
             plan.actions.append(a)
         }
-        let evalKeys = desired.evals.keys.sorted()
         let frozenRunActions = runActions
-        plan.actions += Planner.concurrentMap(evalKeys.count) { i in
-            self.planEval(self.desired.evals[evalKeys[i]]!, runActions: frozenRunActions)
+        // Runs are decided above: what waits for a run's draft model reads their actions.
+        for kind in ObjectKey.Kind.allCases {
+            switch kind {
+            case .run, .view: continue
+            case .eval:
+                let keys = desired.evals.keys.sorted()
+                plan.actions += Planner.concurrentMap(keys.count) { i in self.planEval(self.desired.evals[keys[i]]!, runActions: frozenRunActions) }
+            case .playground:
+                plan.actions += desired.playgrounds.keys.sorted().map { planPlayground(desired.playgrounds[$0]!, runActions: frozenRunActions) }
+            }
         }
         // Recorded objects whose spec is gone (and not merely invalid).
         // Filter before sorting: statuses are large values, and most have a spec.
-        let gone = recorded.statuses.keys.filter { desired.runs[$0] == nil && desired.evals[$0] == nil && !invalidObjects.contains($0) }
+        let gone = recorded.statuses.keys.filter { !desired.hasSpec($0) && !invalidObjects.contains($0) }
         for key in gone.sorted() {
             let status = recorded.statuses[key]!
             if status.phase.isActive {
@@ -68,7 +75,7 @@ public struct Planner: Sendable {
         let cycles = findCycles()
         var out = cycles.map { cycle -> Diagnostic in
             let names = (cycle + [cycle[0]]).map(\.display).joined(separator: " → ")
-            let mark = (desired.runs[cycle[0]]?.marks ?? desired.evals[cycle[0]]?.marks)?["kind"] ?? .none
+            let mark = desired.runs[cycle[0]]?.marks["kind"] ?? .none
             return Diagnostic(path: cycle[0].specPath, mark: mark, message: "dependency cycle: \(names) (each waits for a model another publishes)")
         }
         let inCycle = Set(cycles.joined())
@@ -77,6 +84,9 @@ public struct Planner: Sendable {
         }
         for key in desired.evals.keys.sorted() {
             if let s = recorded.statuses[key], let c = changedVersion(key, status: s, inputs: versionInputs(desired.evals[key]!)) { out.append(c.diagnostic) }
+        }
+        for (key, p) in desired.playgrounds.sorted(by: { $0.key < $1.key }) {
+            if let s = recorded.statuses[key], let c = changedVersion(key, status: s, inputs: versionInputs([(.model, p.model), (.runtime, p.runtime)])) { out.append(c.diagnostic) }
         }
         return out
     }
@@ -109,7 +119,7 @@ public struct Planner: Sendable {
         versionInputs([(.model, eval.model), (.dataset, eval.dataset), (.runtime, eval.runtime)])
     }
 
-    private func versionInputs(_ refs: [(VersionKind, VersionRef?)]) -> [String: String] {
+    func versionInputs(_ refs: [(VersionKind, VersionRef?)]) -> [String: String] {
         var inputs: [String: String] = [:]
         for (kind, ref) in refs { if let ref, let v = desired.version(kind, ref) { inputs[SpecDigest.inputKey(kind, ref)] = v.digest } }
         return inputs
@@ -172,21 +182,7 @@ public struct Planner: Sendable {
         var inputs = versionInputs(eval)
         var waits: [String] = []
         if let m = eval.model, let p = pendingPublisher(m) { waits.append("\(m), which \(p.display) will publish\(whenMerged)") }
-        if let runKey = eval.fromRunKey {
-            let runAction = runActions[runKey]
-            let runStatus = recorded.statuses[runKey]
-            if let a = runAction, a.action == .create || a.action == .rerun || a.action == .blocked {
-                waits.append("run \(runKey.display) (\(a.action.rawValue) pending)")
-            } else if let s = runStatus, s.phase == .succeeded, let sha = s.run?.model?.sha256 {
-                inputs[SpecDigest.runInputKey(runKey)] = sha
-            } else if let s = runStatus, s.phase == .succeeded {
-                waits.append("a model from run \(runKey.display): attempt \(s.attempt) succeeded but recorded none")
-            } else if let s = runStatus {
-                waits.append("run \(runKey.display) to succeed (attempt \(s.attempt) is \(s.phase.rawValue))")
-            } else {
-                waits.append("run \(runKey.display) to succeed (never run)")
-            }
-        }
+        if let runKey = eval.fromRunKey { waitForDraft(of: runKey, runActions: runActions, inputs: &inputs, waits: &waits) }
         let spec = SpecParts(canonical: SpecDigest.canonical(eval), inputs: inputs, code: desired.code, codePaths: eval.code)
         let pool = desired.project?.pools[eval.pool]
         var cost: Double? = nil
@@ -210,6 +206,54 @@ public struct Planner: Sendable {
         }
         if action.startsWork, let r = eval.autoRelease {
             action.reason += "; released after \(DurationText.format(r))"
+        }
+        return action
+    }
+
+    /// An object reading a run's draft model waits until the run has succeeded with one; then the draft's
+    /// sha256 is one of its inputs.
+    func waitForDraft(of runKey: ObjectKey, runActions: [ObjectKey: PlannedAction], inputs: inout [String: String], waits: inout [String]) {
+        let runStatus = recorded.statuses[runKey]
+        if let a = runActions[runKey], a.action == .create || a.action == .rerun || a.action == .blocked {
+            waits.append("run \(runKey.display) (\(a.action.rawValue) pending)")
+        } else if let s = runStatus, s.phase == .succeeded, let sha = s.run?.model?.sha256 {
+            inputs[SpecDigest.runInputKey(runKey)] = sha
+        } else if let s = runStatus, s.phase == .succeeded {
+            waits.append("a model from run \(runKey.display): attempt \(s.attempt) succeeded but recorded none")
+        } else if let s = runStatus {
+            waits.append("run \(runKey.display) to succeed (attempt \(s.attempt) is \(s.phase.rawValue))")
+        } else {
+            waits.append("run \(runKey.display) to succeed (never run)")
+        }
+    }
+
+    // MARK: Playgrounds
+
+    /// A playground is an eval-like long job that serves until released: on its auto-release time, or
+    /// after `idleRelease` without a chat request (specs/playground.md).
+    func planPlayground(_ p: PlaygroundSpec, runActions: [ObjectKey: PlannedAction]) -> PlannedAction {
+        let key = p.key
+        let status = recorded.statuses[key]
+        var inputs = versionInputs([(.model, p.model), (.runtime, p.runtime)])
+        var waits: [String] = []
+        if let m = p.model, let publisher = pendingPublisher(m) { waits.append("\(m), which \(publisher.display) will publish\(whenMerged)") }
+        if let runKey = p.fromRunKey { waitForDraft(of: runKey, runActions: runActions, inputs: &inputs, waits: &waits) }
+        let spec = SpecParts(canonical: SpecDigest.canonical(p), inputs: inputs, code: desired.code, codePaths: p.code)
+        let pool = desired.project?.pools[p.pool]
+        let cost = pool.map { pool in pool.costPerHour == 0 ? 0 : p.autoRelease.map { pool.costPerHour * Double($0) / 3600 } ?? pool.maxHours.map { pool.costPerHour * $0 } ?? 0 }
+        var action = decide(key: key, status: status, spec: spec, rerun: p.rerun, onChange: .cancel,
+                            waits: waits, pool: p.pool, cost: cost, costNote: nil, gates: [], publish: nil)
+        guard action.action == .poll, let s = status, let fields = s.playground else {
+            if action.startsWork, let r = p.autoRelease { action.reason += "; released after \(DurationText.format(r))" }
+            return action
+        }
+        if let r = fields.releaseAt, let at = Timestamp.date(r), at <= now {
+            action.action = .cancel
+            action.reason = "auto-release time \(r) has passed (autoRelease \(fields.autoRelease.map { DurationText.format($0) } ?? "?"))"
+        } else if let idle = fields.idleRelease, let since = (fields.lastRequestAt ?? s.startedAt).flatMap(Timestamp.date),
+                  since.addingTimeInterval(TimeInterval(idle)) <= now {
+            action.action = .cancel
+            action.reason = "idle-release: no chat request since \(Timestamp.string(since)) (idleRelease \(DurationText.format(idle)))"
         }
         return action
     }

@@ -99,7 +99,7 @@ final class GetKindsTests: XCTestCase {
         let f = try fixture()
         let yaml = try runHone(["get", "groups", "-o", "yaml"], in: f.root)
         XCTAssertEqual(yaml.status, 0, yaml.stderr)
-        XCTAssertEqual(yaml.lines.prefix(7), ["apiVersion: hone/v1", "items:", "- description: Nothing yet", "  evals: 0", "  lastActivity: null", "  name: empty", "  runs: 0"])
+        XCTAssertEqual(yaml.lines.prefix(7), ["apiVersion: hone/v1", "items:", "- description: Nothing yet", "  evals: 0", "  lastActivity: null", "  name: empty", "  playgrounds: 0"])
         let json = try runHone(["get", "groups", "-o", "json"], in: f.root)
         XCTAssertEqual((json.json as? [String: Any])?["kind"] as? String, "GroupList")
     }

@@ -215,7 +215,7 @@ final class ReadCommandsTests: XCTestCase {
         XCTAssertEqual(model["draft"] as? Bool, false)
         XCTAssertNil(rows[0]["createdAt"], "times the status does not have are left out")
         let groups = try runHone(["get", "groups", "--format", "wide"], in: f.root)
-        XCTAssertEqual(groups.lines, ["NAME  DESCRIPTION  RUNS  EVALS  LASTACTIVITY", "g     Group G      1     1      -"])
+        XCTAssertEqual(groups.lines, ["NAME  DESCRIPTION  RUNS  EVALS  PLAYGROUNDS  LASTACTIVITY", "g     Group G      1     1      0            -"])
     }
 
     func testGroupsAndRunsWithRecordedStatuses() throws {
@@ -223,9 +223,9 @@ final class ReadCommandsTests: XCTestCase {
         let groups = try runHone(["get", "groups", "--format", "wide"], in: f.root)
         XCTAssertEqual(groups.status, 0, groups.stderr)
         XCTAssertEqual(groups.lines, [
-            "NAME   DESCRIPTION  RUNS  EVALS  LASTACTIVITY",
-            "empty  Nothing yet  0     0      -",
-            "g      Group G      3     5      2026-01-03T09:00:03Z",
+            "NAME   DESCRIPTION  RUNS  EVALS  PLAYGROUNDS  LASTACTIVITY",
+            "empty  Nothing yet  0     0      0            -",
+            "g      Group G      3     5      0            2026-01-03T09:00:03Z",
         ])
         let runs = try runHone(["get", "runs", "--group", "g", "-o", "wide"], in: f.root)
         XCTAssertEqual(runs.status, 0, runs.stderr)
@@ -239,7 +239,7 @@ final class ReadCommandsTests: XCTestCase {
         let csv = try runHone(["get", "runs", "--format", "csv"], in: f.root)
         XCTAssertEqual(csv.lines[1], "r1,g,base@v1,d@v1,d@v1,Succeeded,local,alice,2026-01-02T10:00:00Z,2026-01-02T10:01:30Z,90.0,1,0.1\r")
         let md = try runHone(["get", "groups", "--format", "markdown"], in: f.root)
-        XCTAssertEqual(md.lines[0], "| name | description | runs | evals | lastActivity |")
+        XCTAssertEqual(md.lines[0], "| name | description | runs | evals | playgrounds | lastActivity |")
     }
 
     func testEvalsNewestFirstWithEveryColumnAndMetric() throws {

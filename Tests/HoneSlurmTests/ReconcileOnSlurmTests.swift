@@ -156,6 +156,7 @@ final class ReconcileOnSlurmTests: XCTestCase {
         for junk in ["tests", "tools", ".hone", "handlers/__pycache__"] { try? fm.removeItem(at: root.appendingPathComponent(junk)) }
         let group = root.appendingPathComponent("groups/support")
         try fm.removeItem(at: group.appendingPathComponent("runs/lr-large.yaml"))
+        try? fm.removeItem(at: group.appendingPathComponent("playgrounds"))  // served on the local pool: not what these tests are about
         try fm.removeItem(at: group.appendingPathComponent("evals/lr-large-test.yaml"))
         if !quickstart {
             for f in ["runs/lr-small.yaml", "evals/lr-small-test.yaml", "evals/base-test.yaml"] { try fm.removeItem(at: group.appendingPathComponent(f)) }

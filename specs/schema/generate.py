@@ -324,6 +324,37 @@ eval_ = schema("hone Eval (groups/<group>/evals/<eval>.yaml, evaluations/<eval>.
                   "description": "a gate compares with the baseline, but this eval names no \"baseline\""}},
     ])
 
+RELEASE = {"anyOf": [t("integer", minimum=0), t("string", pattern=DURATION), {"const": False}, t("null")]}
+
+playground = schema("hone Playground (groups/<group>/playgrounds/<playground>.yaml)",
+                    "A model served over HTTP (OpenAI's chat shape) for people to try, until released. "
+                    "Exactly one of `model` and `fromRun` (specs/playground.md).", {
+    **header("Playground"),
+    "description": COMMON["description"],
+    "pool": COMMON["pool"],
+    "model": ref("Registry model version to serve, name@version. Exactly one of model and fromRun."),
+    "fromRun": name("A run of this group whose draft model is served (the playground waits for it to succeed)."),
+    "runtime": COMMON["runtime"],
+    "handler": COMMON["handler"],
+    "params": COMMON["params"],
+    "autoRelease": {**RELEASE, "default": "3600s",
+                    "description": "Stop the server this long after it started: 90s, 15m, 2h, 1d or 3600 (seconds). "
+                                   "0, never or off: never. Default 3600s."},
+    "idleRelease": {**RELEASE, "description": "Stop the server after this long without a chat request. Default: no idle limit."},
+    "apiKeyEnv": t("string", "null", pattern="^[A-Za-z_][A-Za-z0-9_]*$",
+                   description="Environment variable (where hone runs) holding the bearer key every request needs; never the key."),
+    "owner": COMMON["owner"],
+    "rerun": COMMON["rerun"],
+    "code": COMMON["code"],
+}, ["handler"], defs={"json": JSON_DEF},
+    allOf=[
+        {"anyOf": [{"required": ["model"]}, {"required": ["fromRun"]}],
+         "description": "a playground needs one of \"model\" (a registry version, name@version) or \"fromRun\" (a run of this group, whose draft it serves)"},
+        {"not": {"required": ["model", "fromRun"],
+                 "properties": {"model": {"type": "string"}, "fromRun": {"type": "string"}}},
+         "description": "a playground takes exactly one of \"model\" and \"fromRun\", not both"},
+    ])
+
 # View filter values, per column (FilterParser in Decoders.swift).
 EQ_OR_NE = r"^\s*(!=\s*\S|=\s*\S|!(?!=)|[^\s<>!=]).*$"
 ORDERED_NUM = r"^\s*(>=|<=|>|<)\s*" + NUM + r"\s*$"
@@ -408,7 +439,18 @@ def status_props(kind):
         "tasks": t("array", "null", items={"$ref": "#/$defs/task"}, description="The job's tasks."),
         "events": t("array", "null", items={"$ref": "#/$defs/event"}, description="What happened, oldest first."),
     }
-    if kind == "RunStatus":
+    if kind == "PlaygroundStatus":
+        del p["dataset"]
+        p.update({
+            "model": string("The model served, name@version (or the run's draft)."),
+            "endpoint": string("Where the server listens: http://host:port."),
+            "ready": boolean("Whether GET /v1/models answered.", default=False),
+            "autoRelease": {"type": ["string", "integer", "null"], "description": "Written as 3600s or never."},
+            "idleRelease": {"type": ["string", "integer", "null"], "description": "Written as 1800s; absent: no idle limit."},
+            "releaseAt": text("When the server is stopped (ISO-8601 UTC)."),
+            "lastRequestAt": text("The last chat request the server saw (ISO-8601 UTC), kept when idleRelease is set."),
+        })
+    elif kind == "RunStatus":
         p.update({
             "model": obj({
                 "name": string("Model name."),
@@ -474,8 +516,10 @@ SCHEMAS = {
     "run.json": run,
     "eval.json": eval_,
     "view.json": view,
+    "playground.json": playground,
     "run-status.json": status_schema("RunStatus", "status/groups/<group>/runs/<run>.yaml"),
     "eval-status.json": status_schema("EvalStatus", "status/groups/<group>/evals/<eval>.yaml, status/evaluations/<eval>.yaml"),
+    "playground-status.json": status_schema("PlaygroundStatus", "status/groups/<group>/playgrounds/<playground>.yaml"),
 }
 
 

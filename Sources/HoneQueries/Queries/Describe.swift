@@ -52,6 +52,27 @@ public enum Describe {
             d["params"] = .object(s?.params ?? spec?.params ?? [:])
             d["publish"] = spec?.publish.map { p in .object(["model": .string(p.model), "as": .string(p.as_.rawValue)]) } ?? .null
             d["publishedAs"] = str(s?.run?.publishedAs)
+        case .playground:
+            let spec = load.desired.playgrounds[key], p = s?.playground
+            d["description"] = str(spec?.description)
+            d["owner"] = str(s?.owner ?? spec?.owner)
+            d["pool"] = str(s?.pool ?? spec?.pool)
+            d["rerun"] = .int(spec?.rerun ?? s?.rerun ?? 0)
+            var model: [String: JSONValue] = [:]
+            if let m = spec?.model { model = ["name": .string(m.name), "version": .string(m.version)] }
+            if let r = spec?.fromRunKey { model["fromRun"] = .string(r.display) }
+            if spec == nil, let m = p?.model { model = ref(m).objectValue ?? [:] }
+            d["model"] = model.isEmpty ? .null : .object(model)
+            d["runtime"] = ref(s?.runtime ?? spec?.runtime?.description)
+            d["handler"] = str(handler ?? spec?.handler)
+            d["params"] = .object(s?.params ?? spec?.params ?? [:])
+            d["endpoint"] = str(p?.endpoint)
+            d["ready"] = .bool(s?.phase == .running && p?.ready == true)
+            d["autoRelease"] = (s != nil ? p?.autoRelease : spec?.autoRelease).map(JSONValue.int) ?? .null
+            d["idleRelease"] = (s != nil ? p?.idleRelease : spec?.idleRelease).map(JSONValue.int) ?? .null
+            d["releaseAt"] = str(p?.releaseAt)
+            d["lastRequestAt"] = str(p?.lastRequestAt)
+            d["apiKeyEnv"] = str(spec?.apiKeyEnv)
         case .eval, .view:
             let spec = load.desired.evals[key]
             d["description"] = str(spec?.description)
@@ -142,6 +163,11 @@ public enum Describe {
             }
             add("Model", model)
             add("Dataset", refText("dataset"))
+        case .playground:
+            var model = refText("model")
+            if let from = doc["model"]?["fromRun"]?.stringValue { model = (model.map { $0 + ", " } ?? "") + "draft of run \(from)" }
+            add("Model", model)
+            add("Endpoint", v("endpoint").map { e in e + (doc["ready"] == .bool(true) ? " (ready)" : s?.phase == .running ? " (not ready yet)" : " (stopped)") })
         }
         add("Runtime", refText("runtime"))
         add("Handler", v("handler"))
@@ -160,6 +186,12 @@ public enum Describe {
             if let gates = doc["gates"]?.objectValue, !gates.isEmpty {
                 add("Gates", gates.keys.sorted().map { "\($0) \(gates[$0]!.display)" }.joined(separator: "; "))
             }
+        case .playground:
+            add("Auto release", doc["autoRelease"]?.doubleValue.map { DurationText.format(Int($0)) } ?? "never")
+            add("Idle release", doc["idleRelease"]?.doubleValue.map { DurationText.format(Int($0)) } ?? "never")
+            add("Release at", v("releaseAt"))
+            add("Last request", v("lastRequestAt"))
+            add("API key", v("apiKeyEnv").map { "from $\($0) (bearer token)" } ?? "none (open on its host)")
         }
         add("Cost", v("cost"))
         let metrics = s?.metrics ?? [:]

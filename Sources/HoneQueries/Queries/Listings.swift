@@ -8,7 +8,9 @@ public let neverRunPhase = "never run"
 /// `hone get groups|runs|evals`: tables over desired state (the specs) joined with recorded state
 /// (status/), so an object that has never run is listed too.
 public enum Listings {
-    public static let groupColumns = ["name", "description", "runs", "evals", "lastActivity"]
+    public static let groupColumns = ["name", "description", "runs", "evals", "playgrounds", "lastActivity"]
+    public static let playgroundColumns = ["name", "group", "model", "endpoint", "ready", "phase", "pool", "owner", "startedAt", "releaseAt",
+                                          "lastRequestAt", "attempt"]
     public static let runColumns = ViewSpec.runColumns
 
     public static func groups(_ load: LoadResult) -> Table {
@@ -16,9 +18,10 @@ public enum Listings {
         let rows: [[String: JSONValue]] = names.sorted().map { g in
             let scope = Scope.group(g)
             let runs = keys(load, kind: .run, scope: scope), evals = keys(load, kind: .eval, scope: scope)
-            let activity = (runs + evals).compactMap { load.recorded.statuses[$0].flatMap(lastActivity) }.max()
+            let playgrounds = keys(load, kind: .playground, scope: scope)
+            let activity = (runs + evals + playgrounds).compactMap { load.recorded.statuses[$0].flatMap(lastActivity) }.max()
             return ["name": .string(g), "description": load.desired.groups[g]?.description.map(JSONValue.string) ?? .null,
-                    "runs": .int(runs.count), "evals": .int(evals.count), "lastActivity": activity.map(JSONValue.string) ?? .null]
+                    "runs": .int(runs.count), "evals": .int(evals.count), "playgrounds": .int(playgrounds.count), "lastActivity": activity.map(JSONValue.string) ?? .null]
         }
         var t = Table(columns: groupColumns, rows: rows)
         t.documentKind = "GroupList"
@@ -51,6 +54,31 @@ public enum Listings {
         return keys.filter { $0.hasPrefix("params.") }.sorted() + keys.filter { $0.hasPrefix("metrics.") }.sorted()
     }
 
+    /// Playgrounds (all, or one group's), newest first: where each serves and until when.
+    public static func playgrounds(_ load: LoadResult, group: String?) -> Table {
+        var rows = keys(load, kind: .playground, scope: group.map(Scope.group)).map { playgroundRow(load, $0) }
+        ViewQuery.sort(&rows, by: "createdAt", order: ViewSortOrder.desc)
+        var t = Table(columns: playgroundColumns, rows: rows)
+        t.documentKind = "PlaygroundList"
+        t.narrow = ["name", "group", "model", "phase", "ready", "endpoint", "releaseAt"]
+        return t
+    }
+
+    static func playgroundRow(_ load: LoadResult, _ key: ObjectKey) -> [String: JSONValue] {
+        let spec = load.desired.playgrounds[key], s = load.recorded.statuses[key], p = s?.playground
+        func str(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }
+        var row: [String: JSONValue] = [
+            "name": .string(key.name), "group": .string(key.scope.name),
+            "model": str(p?.model ?? spec?.model?.description ?? spec?.fromRun.map { "draft of run \($0)" }),
+            // A released or failed server no longer listens: its endpoint is history, not an address.
+            "endpoint": str(s?.phase == .running ? p?.endpoint : nil), "ready": .bool(s?.phase == .running && p?.ready == true),
+            "pool": str(s?.pool ?? spec?.pool), "owner": str(s?.owner ?? spec?.owner),
+            "releaseAt": str(p?.releaseAt), "lastRequestAt": str(p?.lastRequestAt),
+        ]
+        common(s, into: &row)
+        return row
+    }
+
     /// Evals (all, or one scope's), through `view` when given: its filter, sort, columns and pinned.
     /// Without a view: every column, newest first.
     public static func evals(_ load: LoadResult, scope: Scope?, view: ViewSpec?) -> Table {
@@ -77,6 +105,7 @@ public enum Listings {
         case .run: specs = Array(load.desired.runs.keys)
         case .eval: specs = Array(load.desired.evals.keys)
         case .view: specs = Array(load.desired.views.keys)
+        case .playground: specs = Array(load.desired.playgrounds.keys)
         }
         let all = Set(specs + load.recorded.statuses.keys.filter { $0.kind == kind })
         return all.filter { scope == nil || $0.scope == scope }.sorted()

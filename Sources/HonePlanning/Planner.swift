@@ -342,6 +342,8 @@ public struct Planner: Sendable {
             recorded["baseModel"] = r.baseModel; recorded["trainDataset"] = r.trainDataset; recorded["validationDataset"] = r.validationDataset
         case .eval(let e):
             recorded["dataset"] = e.dataset; recorded["model"] = e.model
+        case .playground(let p):
+            recorded["model"] = p.model
         }
         for (name, now) in fields {
             let was = recorded[name] ?? nil

@@ -91,6 +91,8 @@ public struct MetricHistory: Sendable {
             named["baseModel"] = r.baseModel; named["trainDataset"] = r.trainDataset; named["validationDataset"] = r.validationDataset
         case .eval(let e):
             named["model"] = e.model; named["dataset"] = e.dataset
+        case .playground(let p):
+            named["model"] = p.model
         }
         for (k, v) in named { if let v { g[k] = .string(v) } }
         g["spec"] = .string(s.specDigest)

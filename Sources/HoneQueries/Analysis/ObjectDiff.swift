@@ -66,6 +66,11 @@ public struct ObjectDiff: Sendable {
             inputs = ["model": str(s?.eval?.model ?? spec.map(Describe.modelText)), "dataset": str(spec?.dataset.description ?? s?.eval?.dataset),
                       "runtime": str(spec?.runtime?.description ?? s?.runtime), "handler": str(spec?.handler ?? s?.handler)]
             if let p = spec?.params { params = p }
+        case .playground:
+            let spec = load.desired.playgrounds[key]
+            inputs = ["model": str(s?.playground?.model ?? spec?.model?.description ?? spec?.fromRun.map { "draft of run \($0)" }),
+                      "runtime": str(spec?.runtime?.description ?? s?.runtime), "handler": str(spec?.handler ?? s?.handler)]
+            if let p = spec?.params { params = p }
         case .view:
             break
         }

@@ -17,7 +17,8 @@ struct Check: ParsableCommand {
         is pending: it does not fail the check unless --require-results is given. A gate fails when its eval \
         (or baseline) Failed or was Cancelled, or did not record the metric. With --base REF (a pull \
         request's check) only the evals the change touches are checked, as `hone plan --base` scopes them, \
-        plus evals whose baseline it touches. Exit status: 0 when no gate fails, 1 otherwise (or on errors).
+        plus evals whose baseline it touches; a baseline's value is then read as REF records it (main's \
+        result, not the branch's copy; shown as `g/base @ REF`) unless the change touches that baseline. Exit status: 0 when no gate fails, 1 otherwise (or on errors).
         """)
 
     @OptionGroup var repo: RepoOptions

@@ -13,7 +13,9 @@ struct Reconcile: ParsableCommand {
         before launching, then adopts running jobs and collects finished ones: statuses, capped task logs, \
         events, metrics and per-sample results are committed with one `Hone-Action:` trailer per action. \
         Without --wait it launches and returns; the next reconcile collects. A reconciler killed at any \
-        moment loses nothing: the next one adopts what is running and launches nothing twice. With --wait, \
+        moment loses nothing: the next one adopts what is running and launches nothing twice. Models are \
+        published only on hone.yaml's `publishBranch` (default main): on a pull request's branch the jobs run \
+        and their results are committed, and the publish waits for the merge. With --wait, \
         stderr shows each active job (phase, elapsed, step/total and loss from its metrics.jsonl, an ETA when \
         the handler reports a total): a live line per job on a terminal, else a line per job every \
         --progress-interval seconds. Ctrl-C stops waiting (exit status 130): the jobs keep running, and \

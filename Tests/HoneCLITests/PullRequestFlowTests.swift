@@ -106,6 +106,35 @@ final class PullRequestFlowTests: XCTestCase {
         XCTAssertEqual(f.s.run(["hone", "check", "--require-results"], in: f.runner).status, 0)
     }
 
+    /// main moved while the pull request was open so that the merged spec differs from what the branch ran: main's
+    /// plan says why it runs again.
+    func testMergeAfterMainMovedSaysWhyItReruns() throws {
+        let f = try PRFlow()
+        let forkPoint = f.s.git(["rev-parse", "HEAD"], in: f.dev)
+        // The pull request re-evaluates the baseline with other params, on its branch.
+        f.s.git(["checkout", "-q", "-b", "params"], in: f.dev)
+        try f.s.write("groups/g/evals/base.yaml", PRFlow.baseSpec(accuracy: 0.62), in: f.dev)
+        f.s.git(["commit", "-qam", "baseline params"], in: f.dev)
+        f.s.git(["push", "-q", "origin", "params"], in: f.dev)
+        f.checkout("params", in: f.runner)
+        XCTAssertEqual(f.ci([f.s.script("reconcile.sh"), "--wait", "--timeout", "60s"], in: f.runner).status, 0)
+        // Meanwhile main changes the baseline's handler (another line of the same file).
+        f.s.git(["checkout", "-q", "main"], in: f.dev)
+        f.s.git(["reset", "-q", "--hard", forkPoint], in: f.dev)
+        try f.s.write("groups/g/evals/base.yaml", PRFlow.baseSpec(accuracy: 0.6).replacingOccurrences(of: "handlers/evaluate.py", with: "handlers/evaluate.py --strict"), in: f.dev)
+        f.s.git(["commit", "-qam", "strict baseline"], in: f.dev)
+        f.s.git(["push", "-q", "origin", "main"], in: f.dev)
+        f.s.git(["fetch", "-q"], in: f.dev)
+        f.s.git(["merge", "-q", "--no-ff", "-m", "Merge params", "origin/params"], in: f.dev)
+        f.s.git(["push", "-q", "origin", "main"], in: f.dev)
+
+        f.checkout("main", in: f.runner)
+        let plan = f.s.run(["hone", "plan"], in: f.runner)
+        XCTAssertTrue(plan.stdout.contains("g/base  Eval  rerun    spec changed (handler python3 handlers/evaluate.py → python3 handlers/evaluate.py --strict) since attempt 2 (Succeeded)"), plan.all)
+        XCTAssertEqual(f.ci([f.s.script("reconcile.sh"), "--wait", "--timeout", "60s"], in: f.runner).status, 0)
+        XCTAssertEqual(try f.executions().filter { $0.contains("g/base") }, ["evaluate g/base attempt 1", "evaluate g/base attempt 2", "evaluate g/base attempt 3"])
+    }
+
     /// A comment over the forges' 65,536-character limit is cut at a line, its open code fence closed, with a note.
     func testPostCommentKeepsUnderTheCommentLimit() throws {
         let s = try Sandbox()

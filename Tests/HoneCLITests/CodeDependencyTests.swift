@@ -58,13 +58,13 @@ final class CodeDependencyTests: XCTestCase {
         try git(["add", "-A"], in: f.root)
         try git(["commit", "-qm", "params and a new file"], in: f.root)
         let both = try runHone(["plan"], in: f.root)
-        XCTAssertTrue(both.stdout.contains("spec changed and code changed: handlers/new.sh, handlers/util.sh since attempt 1"), both.stdout)
+        XCTAssertTrue(both.stdout.contains("spec changed (params.lr unset → 2) and code changed: handlers/new.sh, handlers/util.sh since attempt 1"), both.stdout)
 
         // The rerun records the new code: then nothing is left to do.
         let rec = try runHone(["reconcile", "--wait", "--timeout", "60s"], in: f.root, environment: Self.env)
         XCTAssertEqual(rec.status, 0, rec.stdout + rec.stderr)
         let events = try f.read("status/groups/g/runs/a.yaml")
-        XCTAssertTrue(events.contains("scheduled on pool local: spec changed and code changed: handlers/new.sh, handlers/util.sh"), events)
+        XCTAssertTrue(events.contains("scheduled on pool local: spec changed (params.lr unset → 2) and code changed: handlers/new.sh, handlers/util.sh"), events)
         XCTAssertEqual(try runHone(["plan", "--detailed-exitcode"], in: f.root).status, 0)
     }
 

@@ -115,8 +115,10 @@ public struct Planner: Sendable {
         versionInputs([(.model, run.baseModel), (.dataset, run.trainDataset), (.dataset, run.validationDataset), (.runtime, run.runtime)])
     }
 
+    /// An adapter's base (its version's `base:`) is read by the job too: its digest is an input.
     func versionInputs(_ eval: EvalSpec) -> [String: String] {
-        versionInputs([(.model, eval.model), (.dataset, eval.dataset), (.runtime, eval.runtime)])
+        let base = eval.model.flatMap { desired.version(.model, $0)?.base }
+        return versionInputs([(.model, eval.model), (.model, base), (.dataset, eval.dataset), (.runtime, eval.runtime)])
     }
 
     func versionInputs(_ refs: [(VersionKind, VersionRef?)]) -> [String: String] {

@@ -80,5 +80,7 @@ final class AdapterJobTests: XCTestCase {
             let rows = try XCTUnwrap(repo.read("status/groups/g/evals/\(name)/results.jsonl"))
             XCTAssertTrue(rows.contains("\"base\": \"base@v1\"") && rows.contains(baseSha), rows)
         }
+        // The published adapter's base is one of its eval's inputs (its digest is in the eval's specDigest).
+        XCTAssertEqual(repo.status("published", kind: .eval)?.inputs["models/base/v1"], baseSha)
     }
 }

@@ -73,6 +73,7 @@ public enum PlanViews {
             if let s = a.supersedes { o["supersedes"] = .string(s) }
             if !a.gates.isEmpty { o["gates"] = .array(a.gates.map(JSONValue.string)) }
             if let p = a.publishAs { o["publishAs"] = .string(p.description) }
+            if let p = a.alreadyPublished { o["alreadyPublished"] = .string(p.description) }
             return .object(o)
         }
         let errors: [JSONValue] = plan.errors.map(\.json)

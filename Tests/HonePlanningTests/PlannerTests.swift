@@ -195,6 +195,28 @@ final class PlannerTests: XCTestCase {
         XCTAssertTrue(a.reason.contains("auto-release"), a.reason)
     }
 
+    /// A rerun that made the model an existing version holds (same sha256) publishes nothing; another model
+    /// publishes the next version. The JSON says which.
+    func testPublishOncePerDistinctModel() throws {
+        let run = files["groups/g/runs/r.yaml"]! + "\npublish: {model: bot, as: new}\n"
+        let v1 = "kind: ModelVersion\nuri: store://sha256/\(PlannerTests.sha2)/m.npz\nsha256: \(PlannerTests.sha2)\npublishedFrom: g/r\n"
+        let extra: [String: String?] = ["groups/g/runs/r.yaml": run, "models/bot/v1.yaml": v1]
+        let (path, same) = try status(for: "g/r", phase: .succeeded, in: extra, attempt: 2)
+        var all = extra; all[path] = same
+        let a = try XCTUnwrap(action(try plan(all), "g/r"))
+        XCTAssertEqual(a.action, .publish)
+        XCTAssertNil(a.publishAs)
+        XCTAssertEqual(a.alreadyPublished?.description, "bot@v1")
+        XCTAssertTrue(PlanViews.json(try plan(all)).canonicalJSON.contains("\"alreadyPublished\":\"bot@v1\""))
+        let (_, other) = try status(for: "g/r", phase: .succeeded, in: extra, attempt: 2) {
+            $0.run?.model = ModelOutput(name: "r", version: "draft-2", uri: "store://sha256/\(PlannerTests.sha1)/m.npz", sha256: PlannerTests.sha1)
+        }
+        all[path] = other
+        let b = try XCTUnwrap(action(try plan(all), "g/r"))
+        XCTAssertEqual(b.publishAs?.description, "bot@v2")
+        XCTAssertNil(b.alreadyPublished)
+    }
+
     func testPublishAfterSuccessThenNothing() throws {
         let run = files["groups/g/runs/r.yaml"]! + "\npublish: {model: bot, as: new}\n"
         let (path, text) = try status(for: "g/r", phase: .succeeded, in: ["groups/g/runs/r.yaml": run])

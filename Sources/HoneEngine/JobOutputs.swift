@@ -221,6 +221,12 @@ extension JobOutputs {
     /// The key of summary.json that is not a metric.
     static let metaKey = "_meta"
 
+    /// summary.json's `_meta`: how each metric reads (recorded as the status's `metricsMeta`).
+    static func annotations(fromSummary data: Data) -> [String: MetricAnnotation] {
+        guard case .object(let top)? = try? JSONValue.parse(markingNonFinite(data)) else { return [:] }
+        return MetricAnnotation.parse(top[metaKey])
+    }
+
     /// Stands in for a non-finite number while parsing (a string no JSON text can hold unescaped).
     static let nonFiniteMark = "\u{0}hone:non-finite"
 

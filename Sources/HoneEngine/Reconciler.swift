@@ -745,7 +745,7 @@ public final class Reconciler {
         if let problem = summary.problem { warn("BadSummary", problem + ": metrics left empty") }
         if let data = summary.data {
             let read = JobOutputs.metrics(fromSummary: data)
-            if let m = read.metrics { s.metrics = m } else { warn("BadSummary", (read.problem ?? "summary.json is unreadable") + ": metrics left empty") }
+            if let m = read.metrics { s.metrics = m; s.metricsMeta = JobOutputs.annotations(fromSummary: data) } else { warn("BadSummary", (read.problem ?? "summary.json is unreadable") + ": metrics left empty") }
             if !read.nonFinite.isEmpty {
                 let names = read.nonFinite.prefix(10).joined(separator: ", ") + (read.nonFinite.count > 10 ? " (and \(read.nonFinite.count - 10) more)" : "")
                 warn("NonFiniteMetrics", "summary.json holds NaN or Infinity for \(names): left out; the finite metrics are kept")

@@ -46,6 +46,7 @@ public enum StatusCodec {
         s.params = f.json("params") ?? [:]
         s.cost = f.double("cost")
         s.metrics = f.json("metrics") ?? [:]
+        s.metricsMeta = MetricAnnotation.parse(f.json("metricsMeta").map(JSONValue.object))
         s.inputs = Dictionary((f.stringMap("inputs") ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         if let c = f.raw("code"), !c.isNullScalar {
             s.code = Dictionary((f.stringMap("code") ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -168,6 +169,7 @@ public enum StatusCodec {
         e += own.lease
         if let c = s.cost { e.append(("cost", .double((c * 10000).rounded() / 10000))) }
         e.append(("metrics", json(.object(s.metrics))))
+        if !s.metricsMeta.isEmpty { e.append(("metricsMeta", json(.object(s.metricsMeta.mapValues(\.json))))) }
         e += own.outcome
         e.append(("inputs", .mapping(s.inputs.keys.sorted().map { ($0, .text(s.inputs[$0]!)) })))
         if let c = s.code { e.append(("code", .mapping(c.keys.sorted().map { ($0, .text(c[$0]!)) }))) }

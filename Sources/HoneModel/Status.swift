@@ -71,6 +71,8 @@ public struct ObjectStatus: Sendable, Equatable {
     public var runtime: String?
     public var cost: Double?
     public var metrics: [String: JSONValue]
+    /// How to read the metrics, from summary.json's `_meta` (empty: the name rule applies).
+    public var metricsMeta: [String: MetricAnnotation] = [:]
     public var tasks: [TaskStatus]
     public var events: [StatusEvent]
     /// The digest of every version the attempt used (`models/tiny-char/v1` → sha256 of its file or artifact).

@@ -52,6 +52,8 @@ final class AdapterJobTests: XCTestCase {
         XCTAssertEqual(run.phase, .succeeded, repo.read("status/groups/g/runs/lora/train.log") ?? "")
         XCTAssertEqual(run.metrics["loss"], .double(1.0))
         XCTAssertNil(run.metrics["_meta"], "the kit's _meta is not a metric")
+        XCTAssertEqual(run.metricsMeta, ["loss": MetricAnnotation(kind: .metric, direction: .min)], "it is recorded as how the metrics read")
+        XCTAssertTrue(repo.read("status/groups/g/runs/lora.yaml")?.contains("metricsMeta:") ?? false)
         let job = try JSONValue.parse(Data(contentsOf: repo.url(".hone/jobs/\(run.id)/job.json")))
         guard case .object(let fields) = job, case .string(let ckpt)? = fields["checkpointDir"], case .string(let out)? = fields["outputDir"] else {
             return XCTFail("job.json: \(job)")

@@ -274,11 +274,13 @@ public struct CompareReport: Sendable {
         } else {
             let header = ["metric", "better"] + evals.enumerated().map { h($0.element.name) + ($0.offset == 0 ? " <span class=\"muted\">(baseline)</span>" : "") }
             let rowsHTML = summary.metrics.map { m -> [(html: String, cls: String?)] in
-                [(h(m.name), nil), ("\(m.direction.arrow) \(m.direction.rawValue)", nil)] + m.cells.enumerated().map { i, c in
+                [(h(m.name) + (m.unit.map { " <span class=\"muted\">(\(h($0)))</span>" } ?? ""), nil),
+                 (m.kind == .metric ? "\(m.direction.arrow) \(m.direction.rawValue)" : "<span class=\"muted\">\(m.kind.rawValue)</span>", nil)]
+                    + m.cells.enumerated().map { i, c in
                     guard let v = c.value else { return ("<span class=\"muted\">–</span>", "num") }
                     var t = h(CellText.of(v, limit: 40))
                     if i > 0, let d = c.delta {
-                        let good = d == 0 ? nil : m.direction.prefers(d, over: 0)
+                        let good = d == 0 || m.kind != .metric ? nil : m.direction.prefers(d, over: 0)
                         let cls = good == nil ? "muted" : good! ? "delta-good" : "delta-bad"
                         t += " <span class=\"\(cls)\">(\(h(CellText.signed(d)))\(c.deltaPercent.map { ", " + h(CellText.percent($0)) } ?? ""))</span>"
                     }
@@ -287,7 +289,8 @@ public struct CompareReport: Sendable {
             }
             s += HTMLPage.table(header: header, rows: rowsHTML)
             s += "<div class=\"charts\">\n"
-            for m in summary.metrics where m.cells.contains(where: { $0.number != nil }) {
+            // Counts and other figures are shown in the table, not charted as if they were quality.
+            for m in summary.metrics where m.kind == .metric && m.cells.contains(where: { $0.number != nil }) {
                 let best = Set(m.cells.enumerated().filter { $0.element.isBest }.map(\.offset))
                 s += "<figure>" + SVGChart.bars(title: "\(m.name) (\(m.direction.rawValue) is better)", labels: labels, values: m.cells.map(\.number),
                                                 highlight: best, baseline: 0) + "</figure>\n"

@@ -10,6 +10,14 @@ public enum MetricDirection: String, Sendable {
         let m = metric.lowercased()
         return lowerIsBetterWords.contains(where: { m.contains($0) }) ? .lower : .higher
     }
+    /// What a handler's annotation says, else the name rule.
+    public static func of(_ metric: String, annotation: MetricAnnotation?) -> MetricDirection {
+        switch annotation?.direction {
+        case .min?: return .lower
+        case .max?: return .higher
+        case nil: return of(metric)
+        }
+    }
     /// True when `a` is better than `b`.
     public func prefers(_ a: Double, over b: Double) -> Bool { self == .higher ? a > b : a < b }
     public var arrow: String { self == .higher ? "↑" : "↓" }
@@ -26,9 +34,34 @@ public struct MetricCell: Sendable, Equatable {
     public var isBest: Bool
 }
 
+/// Whether a summary value is a quality measure (ranked, charted) or a count or other figure (shown only):
+/// the handler's `_meta` annotation, else the name rule for counts.
+public enum MetricKindRule {
+    /// Names read as counts when no annotation says otherwise: `samples`, `chars`, `tokens`, `examples`,
+    /// `rows`, `steps`, `count`, and names starting `num_`/`n_` or ending `_count`, `_samples`, `_tokens`, `_chars`.
+    public static let countNames: Set<String> = ["samples", "chars", "characters", "tokens", "examples", "rows", "steps", "count"]
+    public static func isCount(_ name: String) -> Bool {
+        let n = name.lowercased()
+        return countNames.contains(n) || n.hasPrefix("num_") || n.hasPrefix("n_")
+            || ["_count", "_samples", "_tokens", "_chars"].contains { n.hasSuffix($0) }
+    }
+
+    public static func kind(_ name: String, annotation: MetricAnnotation?) -> MetricAnnotation.Kind {
+        annotation?.kind ?? (isCount(name) ? .count : .metric)
+    }
+
+    /// The annotation the evals' statuses record for a metric (the first that has one).
+    public static func annotation(_ name: String, in evals: [RecordedEval]) -> MetricAnnotation? {
+        evals.lazy.compactMap { $0.status?.metricsMeta[name] }.first
+    }
+}
+
 public struct MetricRow: Sendable {
     public var name: String
     public var direction: MetricDirection
+    /// Only `metric` rows are ranked (best marks, coloured deltas) and charted.
+    public var kind: MetricAnnotation.Kind = .metric
+    public var unit: String? = nil
     /// In the comparison's eval order (baseline first).
     public var cells: [MetricCell]
 }
@@ -49,11 +82,13 @@ public struct EvalComparison: Sendable {
         self.evals = ordered
         let names = Set(ordered.flatMap { $0.metrics.keys }).sorted()
         metrics = names.map { name in
-            let direction = MetricDirection.of(name)
+            let annotation = MetricKindRule.annotation(name, in: ordered)
+            let direction = MetricDirection.of(name, annotation: annotation)
+            let kind = MetricKindRule.kind(name, annotation: annotation)
             let values = ordered.map { $0.metrics[name] }
             let base = values[0]?.doubleValue
             let numbers = values.compactMap { $0?.doubleValue }
-            let best: Double? = numbers.count >= 2 && Set(numbers).count > 1
+            let best: Double? = kind == .metric && numbers.count >= 2 && Set(numbers).count > 1
                 ? numbers.reduce(numbers[0]) { direction.prefers($1, over: $0) ? $1 : $0 } : nil
             let cells = values.enumerated().map { i, v -> MetricCell in
                 var cell = MetricCell(value: v, delta: nil, deltaPercent: nil, isBest: false)
@@ -66,7 +101,7 @@ public struct EvalComparison: Sendable {
                 }
                 return cell
             }
-            return MetricRow(name: name, direction: direction, cells: cells)
+            return MetricRow(name: name, direction: direction, kind: kind, unit: annotation?.unit, cells: cells)
         }
     }
 

@@ -53,6 +53,27 @@ extension EvalAnalysis {
     public static func report(_ ws: Workspace, ref: String?, out: URL) throws -> [String] {
         let source = try ws.source(ref: ref)
         let load = try Loader(source: source).load()
-        return try HTMLReport.write(HTMLReport.pages(load: load, source: source), to: out)
+        let context = HTMLReport.Context(readFrom: readFrom(ws, ref: ref), link: ref == nil ? logLink(ws, out: out) : { _ in nil })
+        return try HTMLReport.write(HTMLReport.pages(load: load, source: source, context: context), to: out)
+    }
+
+    /// "commit 1a2b3c4d5e6f (main)" or "the working tree at /repo (HEAD 1a2b3c4d5e6f)": what a report was read from.
+    static func readFrom(_ ws: Workspace, ref: String?) -> String {
+        let head = ws.repository.flatMap { try? $0.headCommit() }.map { String($0.hex.prefix(12)) }
+        guard let ref else { return "the working tree at \(ws.root.path)" + (head.map { " (HEAD \($0))" } ?? " (no commit yet)") }
+        let id = ws.repository.flatMap { try? $0.resolve(ref) }.map { String($0.hex.prefix(12)) } ?? "?"
+        return "commit \(id)" + (ref.hasPrefix(id) ? "" : " (\(ref))")
+    }
+
+    /// Logs in the working tree, linked relative to the report's folder (the pages stay movable with the repository).
+    static func logLink(_ ws: Workspace, out: URL) -> (String) -> String? {
+        let from = out.standardizedFileURL.pathComponents, root = ws.root.standardizedFileURL.pathComponents
+        return { path in
+            guard FileManager.default.fileExists(atPath: ws.url(path).path) else { return nil }
+            var common = 0
+            while common < min(from.count, root.count), from[common] == root[common] { common += 1 }
+            let up = Array(repeating: "..", count: from.count - common)
+            return (up + root[common...] + [path]).joined(separator: "/")
+        }
     }
 }

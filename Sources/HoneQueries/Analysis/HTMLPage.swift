@@ -11,6 +11,8 @@ public enum HTMLPage {
     .charts{display:flex;flex-wrap:wrap;gap:16px}.charts figure{margin:0;border:1px solid #eee;padding:6px}
     nav{font-size:13px;margin-bottom:12px}nav a{margin-right:12px}.note{background:#fff8e1;border-left:3px solid #f9a825;padding:4px 8px;margin:4px 0}
     code{background:#f3f3f3;padding:0 3px}tbody.block td{border-top:2px solid #bbb}
+    .scroll{overflow-x:auto;max-width:100%}td.name,th{white-space:nowrap}.charts svg{max-width:100%;height:auto}
+    .verdict-pass{color:#2e7d32;font-weight:bold}.verdict-FAIL{color:#c62828;font-weight:bold}.verdict-pending{color:#8d6e00}
     """
 
     public static func document(title: String, nav: [(label: String, href: String)] = [], body: String) -> String {
@@ -24,12 +26,17 @@ public enum HTMLPage {
         return s
     }
 
+    /// A table in a box that scrolls sideways when it is wider than the page (the page itself never does);
+    /// the first column (names) does not wrap.
     static func table(header: [String], rows: [[(html: String, cls: String?)]], rowClasses: [String?]? = nil) -> String {
-        var s = "<table>\n<thead><tr>" + header.map { "<th>\($0)</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+        var s = "<div class=\"scroll\"><table>\n<thead><tr>" + header.map { "<th>\($0)</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         for (i, r) in rows.enumerated() {
             let rc = rowClasses?[i].map { " class=\"\($0)\"" } ?? ""
-            s += "<tr\(rc)>" + r.map { c in "<td\(c.cls.map { " class=\"\($0)\"" } ?? "")>\(c.html)</td>" }.joined() + "</tr>\n"
+            s += "<tr\(rc)>" + r.enumerated().map { i, c in
+                let cls = [i == 0 ? "name" : nil, c.cls].compactMap { $0 }.joined(separator: " ")
+                return "<td\(cls.isEmpty ? "" : " class=\"\(cls)\"")>\(c.html)</td>"
+            }.joined() + "</tr>\n"
         }
-        return s + "</tbody>\n</table>\n"
+        return s + "</tbody>\n</table></div>\n"
     }
 }

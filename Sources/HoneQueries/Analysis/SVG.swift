@@ -41,10 +41,15 @@ public enum SVGChart {
         let numbers = values.compactMap { $0 }
         let lo = min(0, numbers.min() ?? 0), hi = max(0, numbers.max() ?? 1)
         let span = hi - lo == 0 ? 1 : hi - lo
-        let plotW = width - labelW - valueW - 10
-        func x(_ v: Double) -> Double { labelW + 5 + (v - lo) / span * plotW }
+        // Negative values get room for their labels left of their bars, which grow left from the zero line.
+        let leftRoom = lo < 0 ? valueW : 0, rightRoom = hi > 0 ? valueW : 0
+        let plotW = width - labelW - leftRoom - rightRoom - 10
+        func x(_ v: Double) -> Double { labelW + 5 + leftRoom + (v - lo) / span * plotW }
         var s = header(width: width, height: height, title: title)
         s += "<text x=\"4\" y=\"15\" font-size=\"12\" font-weight=\"bold\">\(escape(title))</text>"
+        if lo < 0 {
+            s += "<line x1=\"\(n(x(0)))\" y1=\"\(n(top))\" x2=\"\(n(x(0)))\" y2=\"\(n(height - 4))\" stroke=\"#555\" stroke-width=\"1\"/>"
+        }
         for (i, l) in labels.enumerated() {
             let y = top + Double(i) * rowH
             s += "<text x=\"\(n(labelW))\" y=\"\(n(y + 14))\" font-size=\"11\" text-anchor=\"end\">\(escape(l))</text>"
@@ -53,7 +58,10 @@ public enum SVGChart {
                 let fill = highlight.contains(i) ? "#59a14f" : "#9db4cf"
                 let dash = baseline == i ? " stroke=\"#333\" stroke-dasharray=\"3 2\"" : ""
                 s += "<rect x=\"\(n(x0))\" y=\"\(n(y + 3))\" width=\"\(n(max(1, x1 - x0)))\" height=\"\(n(rowH - 7))\" fill=\"\(fill)\"\(dash)><title>\(escape(l)): \(escape(label(v)))</title></rect>"
-                s += "<text x=\"\(n(x1 + 4))\" y=\"\(n(y + 14))\" font-size=\"11\">\(escape(label(v)))\(highlight.contains(i) ? " ★" : "")</text>"
+                let text = escape(label(v)) + (highlight.contains(i) ? " ★" : "")
+                s += v < 0
+                    ? "<text x=\"\(n(x0 - 4))\" y=\"\(n(y + 14))\" font-size=\"11\" text-anchor=\"end\">\(text)</text>"
+                    : "<text x=\"\(n(x1 + 4))\" y=\"\(n(y + 14))\" font-size=\"11\">\(text)</text>"
             } else {
                 s += "<text x=\"\(n(labelW + 8))\" y=\"\(n(y + 14))\" font-size=\"11\" fill=\"#999\">no value</text>"
             }
@@ -99,12 +107,16 @@ public enum SVGChart {
         return s + "</svg>"
     }
 
-    /// A tiny trend line (oldest → newest), its last point marked.
+    /// A tiny trend line (oldest → newest), its last point marked and its first and last values written
+    /// beside it (a line alone says which way, not how much).
     public static func sparkline(_ values: [Double], width: Double = 120, height: Double = 24, title: String = "") -> String {
-        var s = header(width: width, height: height, title: title)
+        let textW = 56.0, total = width + 2 * textW
+        var s = header(width: total, height: height, title: title)
         guard let lo = values.min(), let hi = values.max() else { return s + "</svg>" }
         let span = hi - lo == 0 ? 1 : hi - lo
-        func px(_ i: Int) -> Double { values.count == 1 ? width / 2 : 2 + Double(i) / Double(values.count - 1) * (width - 4) }
+        s += "<text x=\"\(n(textW - 4))\" y=\"\(n(height / 2 + 4))\" font-size=\"10\" text-anchor=\"end\" fill=\"#666\">\(escape(label(values[0])))</text>"
+        s += "<text x=\"\(n(textW + width + 4))\" y=\"\(n(height / 2 + 4))\" font-size=\"10\">\(escape(label(values[values.count - 1])))</text>"
+        func px(_ i: Int) -> Double { textW + (values.count == 1 ? width / 2 : 2 + Double(i) / Double(values.count - 1) * (width - 4)) }
         func py(_ v: Double) -> Double { height - 3 - (v - lo) / span * (height - 6) }
         if values.count > 1 {
             s += "<polyline fill=\"none\" stroke=\"#4e79a7\" stroke-width=\"1.5\" points=\"\(values.enumerated().map { "\(n(px($0.offset))),\(n(py($0.element)))" }.joined(separator: " "))\"/>"

@@ -94,7 +94,9 @@ struct ScopePage {
         let metricNames = Set(evals.flatMap { $0.metrics.keys }).sorted()
         let rows = evals.enumerated().map { i, e -> [Cell] in
             let s = e.status
-            var model = h(s?.eval?.model ?? e.spec?.model?.description ?? "–")
+            // `name@version`, without the recorded note on where a draft came from (the run is linked instead).
+            let recorded = (s?.eval?.model).map { String($0.prefix { $0 != " " }) }
+            var model = h(recorded ?? e.spec?.model?.description ?? "–")
             if let r = e.spec?.fromRun { model += " <span class=\"muted\">(from run <a href=\"#run-\(h(r))\">\(h(r))</a>)</span>" }
             let name = "<span id=\"eval-\(h(e.key.name))\">\(h(e.key.name))</span>"
                 + (e.spec?.syncedFrom.map { " <span class=\"muted\">(synced from \(h($0)))</span>" } ?? "")

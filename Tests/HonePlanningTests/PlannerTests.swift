@@ -343,3 +343,47 @@ final class PlannerTests: XCTestCase {
         XCTAssertTrue(md.contains("left out"), "says how much was cut")
     }
 }
+
+/// The Playground kind in the planner: it waits for a run's draft like an eval, restarts on a change of
+/// what it serves, and is released by time, by idleness, or by deleting its spec.
+extension PlannerTests {
+    var fromRunPlayground: String { "kind: Playground\nfromRun: r\nhandler: serve\n" }
+    var servedPlayground: String { "kind: Playground\nmodel: base@v1\nhandler: serve\nidleRelease: 10m\n" }
+
+    func testAPlaygroundOnARunsDraftIsBlockedUntilTheRunSucceeded() throws {
+        let p = try plan(["groups/g/playgrounds/try.yaml": fromRunPlayground])
+        let a = try XCTUnwrap(action(p, "g/try"))
+        XCTAssertEqual(a.action, .blocked)
+        XCTAssertTrue(a.reason.contains("waits for run g/r"), a.reason)
+        XCTAssertEqual(a.kindName, "Playground")
+        let (path, text) = try status(for: "g/r", phase: .succeeded)
+        let after = try XCTUnwrap(action(try plan([path: text, "groups/g/playgrounds/try.yaml": fromRunPlayground]), "g/try"))
+        XCTAssertEqual(after.action, .create, after.reason)
+        XCTAssertEqual(after.inputs["runs/g/r"], PlannerTests.sha2, "the draft's digest is an input")
+    }
+
+    func testAChangedPlaygroundRestartsAndAnIdleOrDeletedOneIsStopped() throws {
+        let spec = "groups/g/playgrounds/try.yaml"
+        let (path, running) = try status(for: "g/try", phase: .running, in: [spec: servedPlayground]) { s in
+            s.startedAt = Timestamp.string(self.now.addingTimeInterval(-60))
+            s.playground?.idleRelease = 600
+            s.playground?.lastRequestAt = Timestamp.string(self.now.addingTimeInterval(-30))
+        }
+        XCTAssertEqual(action(try plan([path: running, spec: servedPlayground]), "g/try")?.action, .poll)
+        let changed = servedPlayground.replacingOccurrences(of: "handler: serve", with: "handler: serve\nparams: {temperature: 0}")
+        let restart = try XCTUnwrap(action(try plan([path: running, spec: changed]), "g/try"))
+        XCTAssertEqual(restart.action, .rerun)
+        XCTAssertNotNil(restart.supersedes, "the running server is stopped first: \(restart.reason)")
+        let (_, idle) = try status(for: "g/try", phase: .running, in: [spec: servedPlayground]) { s in
+            s.startedAt = Timestamp.string(self.now.addingTimeInterval(-3600))
+            s.playground?.idleRelease = 600
+            s.playground?.lastRequestAt = Timestamp.string(self.now.addingTimeInterval(-601))
+        }
+        let released = try XCTUnwrap(action(try plan([path: idle, spec: servedPlayground]), "g/try"))
+        XCTAssertEqual(released.action, .cancel)
+        XCTAssertTrue(released.reason.hasPrefix("idle-release"), released.reason)
+        let deleted = try XCTUnwrap(action(try plan([path: running]), "g/try"))
+        XCTAssertEqual(deleted.action, .cancel)
+        XCTAssertTrue(deleted.reason.contains("spec deleted"), deleted.reason)
+    }
+}

@@ -644,8 +644,9 @@ public enum FilterParser {
             }
             if !numeric && !temporal { return .failure(FilterError(message: "\"\(op.rawValue)\" only applies to metrics, params, duration, cost, attempt and dates")) }
         }
-        if column == "phase" && (op == .eq || op == .ne) && !t.contains("*") && Phase(rawValue: t) == nil {
-            return .failure(FilterError(message: "unknown phase \"\(t)\"\(NearMiss.hint(for: t, among: Phase.allCases.map(\.rawValue))): one of \(Phase.allCases.map(\.rawValue).joined(separator: ", "))"))
+        if column == "phase" && (op == .eq || op == .ne) && !t.contains("*") && !ObjectStatus.listedPhases.contains(t) {
+            let phases = ObjectStatus.listedPhases
+            return .failure(FilterError(message: "unknown phase \"\(t)\"\(NearMiss.hint(for: t, among: phases)): one of \(phases.joined(separator: ", "))"))
         }
         if op == .eq && (t.contains("*") || t.contains("?")) { op = .glob }
         return .success(FilterClause(column: column, op: op, value: t))

@@ -145,7 +145,10 @@ extension ObjectStatus {
     }
 
     /// The phase as listings show it: `Queued` for a pending attempt waiting for a pool slot.
-    public var shownPhase: String { queuedReason == nil ? phase.rawValue : "Queued" }
+    public var shownPhase: String { queuedReason == nil ? phase.rawValue : ObjectStatus.queued }
+    public static let queued = "Queued"
+    /// The phases a listing shows (and a view filters on): the recorded ones and `Queued`.
+    public static let listedPhases = Phase.allCases.map(\.rawValue) + [queued]
 }
 
 /// The per-kind part of a status. A new kind adds a case here; the codec and every reader switch over it.

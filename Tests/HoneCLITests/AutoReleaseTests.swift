@@ -33,6 +33,7 @@ final class AutoReleaseTests: XCTestCase {
         for name in ["a", "b"] {
             try f.write("groups/g/evals/\(name).yaml", "kind: Eval\nmodel: base@v1\ndataset: d@v1\nhandler: bash handlers/serve.sh\nautoRelease: 3s\n")
         }
+        try f.write("groups/g/views/waiting.yaml", "kind: View\nfilter: {phase: Queued}\n")
         try f.commitAll()
         let launch = try runHone(["reconcile"], in: f.root, environment: Self.env)
         XCTAssertEqual(launch.status, 0, launch.stdout + launch.stderr)
@@ -40,6 +41,9 @@ final class AutoReleaseTests: XCTestCase {
         let list = try runHone(["get", "evals"], in: f.root)
         XCTAssertTrue(list.lines.contains { $0.hasPrefix("b ") && $0.contains("Queued") }, list.stdout)
         XCTAssertTrue(list.lines.contains { $0.hasPrefix("a ") && !$0.contains("Queued") }, list.stdout)
+        let waiting = try runHone(["get", "evals", "--group", "g", "--view", "waiting"], in: f.root)
+        XCTAssertEqual(waiting.status, 0, waiting.stderr)
+        XCTAssertTrue(waiting.lines.contains { $0.hasPrefix("b ") } && !waiting.lines.contains { $0.hasPrefix("a ") }, waiting.stdout)
         let describe = try runHone(["describe", "eval", "g/b"], in: f.root)
         XCTAssertTrue(describe.stdout.contains("Queued: pool local runs at most 1 job at a time: waiting for a free slot"), describe.stdout)
 

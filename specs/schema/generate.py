@@ -359,7 +359,8 @@ playground = schema("hone Playground (groups/<group>/playgrounds/<playground>.ya
 EQ_OR_NE = r"^\s*(!=\s*\S|=\s*\S|!(?!=)|[^\s<>!=]).*$"
 ORDERED_NUM = r"^\s*(>=|<=|>|<)\s*" + NUM + r"\s*$"
 ORDERED_DATE = r"^\s*(>=|<=|>|<)\s*" + DATE + r"\s*$"
-PHASE_VALUE = r"^\s*(!=|=)?\s*(" + "|".join(PHASES) + r"|.*\*.*)\s*$"
+# A view filters on the phase listings show: the recorded ones, and Queued (Pending, waiting for a pool slot).
+PHASE_VALUE = r"^\s*(!=|=)?\s*(" + "|".join(PHASES + ["Queued"]) + r"|.*\*.*)\s*$"
 
 filter_value_plain = {"anyOf": [t("number"), t("boolean"), t("string", pattern=EQ_OR_NE)],
                       "description": "a value (equality; `*` and `?` are globs) or `!=value`; no ordered comparison on this column"}

@@ -68,6 +68,11 @@ struct Reconcile: ParsableCommand {
         withExtendedLifetime(interrupts) {}
         let finished = summary.finished.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
         print("reconciled: \(summary.launched.count) launched, \(summary.finished.count) finished\(finished.isEmpty ? "" : " (" + finished.joined(separator: ", ") + ")"), \(summary.commits.count) commit\(summary.commits.count == 1 ? "" : "s")")
+        if !summary.storeErrors.isEmpty {
+            let n = summary.storeErrors.count
+            printError("\(n) attempt\(n == 1 ? "" : "s") waiting on the artifact store (see above): their files stay in the local store; the next reconcile tries again")
+            if summary.errors.isEmpty { throw ExitCode.failure }
+        }
         if !summary.errors.isEmpty {
             // Counted as errors and files: one broken status is one error, not "an invalid object".
             let e = summary.errors.count, files = Set(summary.errors.map(\.path)).count

@@ -13,12 +13,19 @@ public struct ArtifactStore {
     public let repositoryRoot: URL
     /// Digests of input files by their `stat` (`.hone/stat-cache.json`): an unchanged input is not read again.
     public let inputCache: StatCache
+    /// `store:` parsed; nil when it is invalid (validate reports it).
+    public let location: StoreLocation?
+    /// The remote side of a remote store (RemoteArtifacts.swift), once `connected`; `root` is then its local cache.
+    public internal(set) var remote: RcloneTransport?
 
     public init(project: Project?, repositoryRoot: URL) {
         self.repositoryRoot = repositoryRoot
         inputCache = StatCache(file: repositoryRoot.appendingPathComponent(".hone/stat-cache.json"))
         let store = project?.store ?? ".hone/store"
-        if store.hasPrefix("file://") { root = URL(fileURLWithPath: String(store.dropFirst(7))) }
+        location = try? StoreLocation.parse(store).get()
+        remote = nil
+        if case .remote? = location { root = repositoryRoot.appendingPathComponent(".hone/store") }
+        else if store.hasPrefix("file://") { root = URL(fileURLWithPath: String(store.dropFirst(7))) }
         else if store.hasPrefix("/") { root = URL(fileURLWithPath: store) }
         else { root = repositoryRoot.appendingPathComponent(store) }
     }
@@ -38,10 +45,13 @@ public struct ArtifactStore {
         guard let model = s.run?.model, let uri = model.uri, model.sha256 != nil else { return "attempt \(s.attempt) recorded no stored model" }
         guard let url = resolve(uri) else { return "its model \(uri) is not a location hone can read" }
         var st = stat()
-        guard lstat(url.path, &st) == 0 else {
-            return "its model \(uri) (sha256 \(model.sha256 ?? "?")) is not in the store \(root.path): it was trained where `store:` is another folder"
+        if lstat(url.path, &st) == 0 { return nil }
+        if let remote, let rel = ArtifactStore.storeRelative(uri) {
+            // A remote store: the object must be there (this runner's cache may be empty).
+            do { return try remote.list(rel).isEmpty ? "its model \(uri) (sha256 \(model.sha256 ?? "?")) is not in the store \(remote.store)" : nil }
+            catch { return "its model \(uri) could not be looked up: \(error)" }
         }
-        return nil
+        return "its model \(uri) (sha256 \(model.sha256 ?? "?")) is not in the store \(root.path): it was trained where `store:` is another folder"
     }
 
     /// Files a run wrote besides its metrics: the model.

@@ -23,6 +23,9 @@ struct JobPreparation {
     let store: ArtifactStore
     let environment: [String: String]
     var index = SnapshotIndex()
+    /// A Slurm node may have no credentials for a remote store: its inputs are staged in the job's folder
+    /// (under the pool's workdir) instead of read from the local cache (docs/slurm.md).
+    var stagesInputs = false
 
     /// `source` receives the snapshot `src/` was copied from (see `recycleSource`; call its `barrier()` before
     /// the job starts).
@@ -152,7 +155,7 @@ struct JobPreparation {
             guard let rs = recorded[runKey], rs.phase == .succeeded, let m = rs.run?.model, let uri = m.uri, let sha = m.sha256 else {
                 throw PreparationFailure(reason: "RunNotReady", message: "run \(runKey.display) has no succeeded model")
             }
-            let path = try verified(uri: uri, sha256: sha, what: "draft model of \(runKey.display)", src: src)
+            let path = try verified(uri: uri, sha256: sha, what: "draft model of \(runKey.display)", src: src, directory: directory)
             var model: [String: JSONValue] = ["name": .string(m.name), "version": .string(m.version), "path": .string(path.path),
                                               "fromRun": .string(runKey.display), "sha256": .string(sha)]
             // The run's output may be an adapter: its base model, as the run had it.
@@ -171,14 +174,43 @@ struct JobPreparation {
             throw PreparationFailure(reason: "InputMissing", message: "\(kind.noun) version \(ref) is not in the repository")
         }
         let path: URL
-        do { path = try verified(uri: uri, sha256: sha, what: "\(kind.noun) \(ref)", src: src) } catch var f as PreparationFailure {
+        do { path = try verified(uri: uri, sha256: sha, what: "\(kind.noun) \(ref)", src: src, directory: directory) } catch var f as PreparationFailure {
             f.unverifiedInput = SpecDigest.inputKey(kind, ref)
             throw f
         }
         return .object(["name": .string(ref.name), "version": .string(ref.version), "path": .string(path.path), "sha256": .string(sha)])
     }
 
-    func verified(uri: String, sha256: String, what: String, src: URL) throws -> URL {
+    /// The local path of a verified input. A `store://` object missing from the local store is fetched from
+    /// a remote store first; when `stagesInputs`, a remote store's object is handed to the job as a copy in
+    /// its folder (`inputs/<sha256>/<name>`).
+    func verified(uri: String, sha256: String, what: String, src: URL, directory: URL) throws -> URL {
+        if uri.hasPrefix("store://") {
+            do { try store.fetch(uri, sha256: sha256) } catch let e as RemoteStoreError {
+                switch e {
+                case .notFound: throw PreparationFailure(reason: "InputMissing", message: "\(what): \(e)")
+                case .failed: throw PreparationFailure(reason: "InputUnreadable", message: "\(what): \(e)")
+                // The store or its credentials may be back at the next pass: the attempt waits.
+                case .unreachable, .credentials, .bucketMissing, .rcloneMissing: throw e
+                }
+            }
+        }
+        let url = try verifiedLocal(uri: uri, sha256: sha256, what: what, src: src)
+        guard stagesInputs, store.remote != nil, uri.hasPrefix("store://") else { return url }
+        let stageIn = directory.appendingPathComponent("inputs")
+        let staged = stageIn.appendingPathComponent(sha256).appendingPathComponent(url.lastPathComponent)
+        do {
+            try? FileManager.default.removeItem(at: staged)
+            try FileManager.default.createDirectory(at: staged.deletingLastPathComponent(), withIntermediateDirectories: true)
+            // A hard link when the workdir is on the cache's file system, else a copy (the store's objects never change).
+            do { try FileManager.default.linkItem(at: url, to: staged) } catch { try FileManager.default.copyItem(at: url, to: staged) }
+        } catch {
+            throw PreparationFailure(reason: "InputUnreadable", message: "\(what): cannot stage \(uri) in \(stageIn.path): \(error.localizedDescription)")
+        }
+        return staged
+    }
+
+    func verifiedLocal(uri: String, sha256: String, what: String, src: URL) throws -> URL {
         guard let url = store.resolve(uri, snapshot: src) else {
             throw PreparationFailure(reason: "InputUnreadable", message: "\(what): hone cannot read uri \(uri)")
         }

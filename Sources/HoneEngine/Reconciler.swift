@@ -24,6 +24,8 @@ public struct ReconcileSummary {
     public var launched: [String] = []
     public var finished: [String: Phase] = [:]
     public var errors: [Diagnostic] = []
+    /// Uploads to or downloads from a remote store that failed (after retries); the outputs stay in the local store.
+    public var storeErrors: [String] = []
     public var timedOut = false
     /// `--wait` stopped on request (Ctrl-C) with work still going on.
     public var interrupted = false
@@ -242,6 +244,7 @@ public final class Reconciler {
         }
         var statuses = load.recorded.statuses
         let store = ArtifactStore(project: load.desired.project, repositoryRoot: workspace.root)
+            .connected(environment: options.environment, redactor: recorder.secrets.redactor)
         let project = load.desired.project
 
         let starting = plan.actions.filter { ($0.action == .create || $0.action == .rerun)
@@ -428,9 +431,18 @@ public final class Reconciler {
                 if s.tasks[0].startedAt == nil { s.tasks[0].startedAt = startedAt.map(Timestamp.string) ?? s.startedAt }
                 let dir = exec.jobDirectory(for: s.id)
                 let started = Date()
+                var collected = ChangeSet()
                 try collect(&s, exitCode: exitCode, reason: reason, finishedAt: finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),
-                            store: store, project: project, into: &step)
+                            store: store, project: project, into: &collected)
                 collectTime += Date().timeIntervalSince(started)
+                // A remote store holds what the status references before the status is committed. If it cannot
+                // be written, nothing of the collect is recorded: the job's files stay (the job folder and the
+                // local store) and the next pass collects and uploads again.
+                do { try store.upload(referencedBy: s) } catch let e as RemoteStoreError {
+                    noteStoreFailure("\(s.key.display): its outputs are kept in the local store, not recorded yet: \(e)")
+                    continue
+                }
+                step.merge(collected)
                 // The job has ended and its outcome is read: its src/ can serve the next job of its snapshot
                 // now (a job launched later in this very pass). The rest of the folder stays: it proves the
                 // job ran until the commit that records the outcome. A failed debug eval keeps it all.
@@ -625,8 +637,9 @@ public final class Reconciler {
     func launch(_ s: inout ObjectStatus, exec: Executor, load: LoadResult, statuses: [ObjectKey: ObjectStatus], store: ArtifactStore, now: Date, project: Project?) throws {
         try workspace.privateFolder()
         let dir = exec.jobDirectory(for: s.id)
-        let prep = JobPreparation(repository: repository, desired: load.desired, recorded: statuses, store: store, environment: options.environment,
+        var prep = JobPreparation(repository: repository, desired: load.desired, recorded: statuses, store: store, environment: options.environment,
                                   index: snapshotIndex)
+        prep.stagesInputs = project?.pools[s.pool]?.executor == .slurm
         do {
             var key: SourceSnapshot?
             var job = try prep.prepare(s, directory: dir, source: &key)
@@ -649,11 +662,21 @@ public final class Reconciler {
             finish(&s, phase: .failed, at: now, project: project)
             s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: f.reason, message: f.message, task: s.tasks[0].name))
             progress("\(s.key.display) failed before starting: \(f.message)")
+        } catch let e as RemoteStoreError {
+            // The store is unreachable: the attempt stays pending, to be prepared again at the next pass.
+            noteStoreFailure("\(s.key.display) not launched: its inputs could not be fetched: \(e)")
         } catch let e as ExecutorError {
             finish(&s, phase: .failed, at: now, project: project)
             s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "LaunchFailed", message: e.description, task: s.tasks[0].name))
             progress("\(s.key.display) could not be launched: \(e)")
         }
+    }
+
+    /// A remote store could not be read or written: said now, and in the summary (reconcile exits 1).
+    func noteStoreFailure(_ message: String) {
+        let text = recorder.secrets.redactor.redact(message)
+        progress(text)
+        if !summary.storeErrors.contains(text) { summary.storeErrors.append(text) }
     }
 
     func markRunning(_ s: inout ObjectStatus, executorId: String, startedAt: Date) {

@@ -161,7 +161,11 @@ enum Decoders {
         guard var f = Fields(root, what: "hone.yaml", report: report), header(&f, expected: "Project") else { return nil }
         let name = f.string("name", required: true)
         let owner = f.string("owner", lenient: true)
-        let store = f.string("store") ?? ".hone/store"
+        var store = f.string("store") ?? ".hone/store"
+        if let v = f.node["store"], case .failure(let problem) = StoreLocation.parse(store) {
+            f.error(problem.message, at: v.mark)
+            store = ".hone/store"
+        }
         var publishBranch = "main"
         let branchNode = f.node["publishBranch"]
         if let b = f.string("publishBranch") {

@@ -150,6 +150,18 @@ extension SecretRedactor {
         credentialVariables.contains(name) || credentialPlumbing.contains(name) || plumbingPrefixes.contains { name.hasPrefix($0) }
     }
 
+    /// Endings of rclone's settings variables (`RCLONE_CONFIG_<REMOTE>_<OPTION>`, `RCLONE_<BACKEND>_<OPTION>`)
+    /// that hold a credential: S3/GCS/Azure keys, sftp passwords and keys, SAS URLs, tokens.
+    public static let rcloneSecretSuffixes = ["_KEY", "_PASS", "_PASSWORD", "_SECRET", "_TOKEN", "_SAS_URL", "_CREDENTIALS", "_KEY_PEM",
+                                              "_ACCESS_KEY_ID", "_SECRET_ACCESS_KEY", "_SESSION_TOKEN", "_CLIENT_SECRET", "_KEY_FILE_PASS"]
+
+    /// Whether a variable holds a credential of a remote store (rclone's settings, the providers' keys).
+    public static func isStoreCredential(_ name: String) -> Bool {
+        if name.hasPrefix("RCLONE_") { return rcloneSecretSuffixes.contains { name.hasSuffix($0) } }
+        return ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING",
+                "AZURE_STORAGE_SAS_TOKEN", "AZURE_CLIENT_SECRET"].contains(name)
+    }
+
     /// The default name of the debug password variable.
     public static let defaultPasswordVariable = "HONE_DEBUG_PASSWORD"
 
@@ -162,7 +174,7 @@ extension SecretRedactor {
         var secrets: [String] = []
         for (name, value) in environment {
             let named = passwords.contains(name) || credentialVariables.contains(name) || SecretWords.names(name)
-                || name.hasPrefix("GIT_CONFIG_VALUE")
+                || name.hasPrefix("GIT_CONFIG_VALUE") || isStoreCredential(name)
             // A URL's secret is its userinfo: the rest of HONE_REMOTE_URL stays readable.
             let inURL = credentials(inURL: value)
             secrets += inURL
@@ -219,10 +231,44 @@ public enum SecretExcerpt {
                 || (key == "passwordEnv" && !isVariableName(value.trimmingCharacters(in: CharacterSet(charactersIn: "\"' "))))
             if secret && end > start { cuts.append(start..<end) }
         }
+        cuts += urlCredentialCuts(line).filter { c in !cuts.contains { $0.overlaps(c) } }
         guard !cuts.isEmpty else { return line }
         var out = chars
         for cut in cuts.sorted(by: { $0.lowerBound > $1.lowerBound }) { out.replaceSubrange(cut, with: Array(SecretRedactor.mask.utf16)) }
         return String(utf16CodeUnits: out, count: out.count)
+    }
+
+    private static let userinfoPattern = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9+.\-]*)://([^\s@'"]*)@"#)
+    private static let settingPattern = try! NSRegularExpression(pattern: ##"[?&;,]([A-Za-z0-9_.\-]+)=([^&\s,:'"#]*)"##)
+    /// Query and connection-string keys whose values are signatures or keys (besides the secret words).
+    public static let signedSettings: Set<String> = ["sig", "signature", "xamzsignature", "xamzcredential", "xgoogsignature", "sas", "sasurl", "key"]
+
+    /// Where a URL written in the line holds a credential: the password of its user info (all of it but
+    /// for ssh-like schemes, where a bare name is a user), and the values of secret settings in its query
+    /// or in an rclone connection string (`:s3,secret_access_key=…:bucket`).
+    static func urlCredentialCuts(_ line: String) -> [Range<Int>] {
+        let range = NSRange(location: 0, length: (line as NSString).length)
+        let ns = line as NSString
+        var cuts: [Range<Int>] = []
+        for m in userinfoPattern.matches(in: line, range: range) {
+            let scheme = ns.substring(with: m.range(at: 1)).lowercased()
+            let info = m.range(at: 2)
+            let text = ns.substring(with: info)
+            guard info.length > 0 else { continue }
+            if let colon = text.firstIndex(of: ":") {
+                let offset = text.utf16.distance(from: text.startIndex, to: colon) + 1
+                if offset < info.length { cuts.append(info.location + offset..<NSMaxRange(info)) }
+            } else if !text.contains("/") && !["ssh", "sftp", "git", "git+ssh", "ssh+git"].contains(scheme) {
+                cuts.append(info.location..<NSMaxRange(info))
+            }
+        }
+        for m in settingPattern.matches(in: line, range: range) where m.range(at: 2).length > 0 {
+            let key = ns.substring(with: m.range(at: 1))
+            if SecretWords.names(key) || signedSettings.contains(SecretWords.folded(key)) {
+                cuts.append(m.range(at: 2).location..<NSMaxRange(m.range(at: 2)))
+            }
+        }
+        return cuts
     }
 
     /// How many flow collections are open at the end of `prefix` (quotes not followed: an excerpt is one line).

@@ -287,6 +287,7 @@ public final class Reconciler {
                     continue
                 }
                 try collectLogs(&s, store: store, project: project, into: &intent)
+                uploadLogs(of: s, store: store)
                 finish(&s, phase: .cancelled, at: now, project: project)
                 s.events.append(Reconciler.releaseEvent(s, reason: a.reason, at: now))
                 statuses[a.key] = s
@@ -415,6 +416,7 @@ public final class Reconciler {
                         break
                     }
                     try collectLogs(&s, store: store, project: project, into: &step)
+                    uploadLogs(of: s, store: store)
                     finish(&s, phase: .cancelled, at: now, project: project)
                     s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "AutoReleased",
                                                 message: "released after \(s.autoRelease.map { DurationText.format($0) } ?? "?"): job cancelled", task: s.tasks.first?.name))
@@ -669,6 +671,14 @@ public final class Reconciler {
             finish(&s, phase: .failed, at: now, project: project)
             s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "LaunchFailed", message: e.description, task: s.tasks[0].name))
             progress("\(s.key.display) could not be launched: \(e)")
+        }
+    }
+
+    /// A cancelled job's full log goes to a remote store when it can; the cancel is recorded either way
+    /// (the log's tail is in git), the full log staying in the local store.
+    func uploadLogs(of s: ObjectStatus, store: ArtifactStore) {
+        do { try store.upload(referencedBy: s) } catch {
+            noteStoreFailure("\(s.key.display): its full log stays in the local store: \(error)")
         }
     }
 

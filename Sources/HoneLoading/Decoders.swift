@@ -161,10 +161,12 @@ enum Decoders {
         guard var f = Fields(root, what: "hone.yaml", report: report), header(&f, expected: "Project") else { return nil }
         let name = f.string("name", required: true)
         let owner = f.string("owner", lenient: true)
-        var store = f.string("store") ?? ".hone/store"
+        let store = f.string("store") ?? ".hone/store"
+        // A store hone cannot use leaves no project: nothing is launched whose outputs would go elsewhere.
+        var storeRefused = false
         if let v = f.node["store"], case .failure(let problem) = StoreLocation.parse(store) {
             f.error(problem.message, at: v.mark)
-            store = ".hone/store"
+            storeRefused = true
         }
         var publishBranch = "main"
         let branchNode = f.node["publishBranch"]
@@ -197,7 +199,7 @@ enum Decoders {
             }
         }
         f.finish()
-        guard let name else { return nil }
+        guard let name, !storeRefused else { return nil }
         let def = defaultPool ?? (pools["local"] != nil ? "local" : pools.keys.sorted().first ?? "local")
         return Project(name: name, owner: owner, store: store, publishBranch: publishBranch, pools: pools, defaultPool: def)
     }

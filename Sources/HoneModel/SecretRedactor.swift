@@ -238,15 +238,17 @@ public enum SecretExcerpt {
         return String(utf16CodeUnits: out, count: out.count)
     }
 
-    private static let userinfoPattern = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9+.\-]*)://([^\s@'"]*)@"#)
-    private static let settingPattern = try! NSRegularExpression(pattern: ##"[?&;,]([A-Za-z0-9_.\-]+)=([^&\s,:'"#]*)"##)
+    private static let userinfoPattern = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9+.\-]{0,31})://([^\s@'"]{0,512})@"#)
+    private static let settingPattern = try! NSRegularExpression(pattern: ##"[?&;,]([A-Za-z0-9_.\-]{1,64})=([^&\s,:'"#]{0,4096})"##)
     /// Query and connection-string keys whose values are signatures or keys (besides the secret words).
     public static let signedSettings: Set<String> = ["sig", "signature", "xamzsignature", "xamzcredential", "xgoogsignature", "sas", "sasurl", "key"]
 
     /// Where a URL written in the line holds a credential: the password of its user info (all of it but
     /// for ssh-like schemes, where a bare name is a user), and the values of secret settings in its query
     /// or in an rclone connection string (`:s3,secret_access_key=…:bucket`).
+    /// (Bounded patterns: a megabyte-long line costs a linear scan.)
     static func urlCredentialCuts(_ line: String) -> [Range<Int>] {
+        guard line.contains("://") || line.contains("=") else { return [] }
         let range = NSRange(location: 0, length: (line as NSString).length)
         let ns = line as NSString
         var cuts: [Range<Int>] = []

@@ -13,7 +13,13 @@ public enum StoreLocation: Equatable, Sendable {
         if text.isEmpty { return .failure(.malformed("\"store\" is empty: write a path, file:///abs/path, s3://bucket/prefix, gs://, azure://, sftp:// or rclone:REMOTE:path")) }
         if text.hasPrefix("file://") { return .success(.local(String(text.dropFirst(7)))) }
         if text.hasPrefix("rclone:") { return RemoteStoreURL.rclone(String(text.dropFirst(7)), written: text).map(StoreLocation.remote) }
-        guard let sep = text.range(of: "://") else { return .success(.local(text)) }
+        guard let sep = text.range(of: "://") else {
+            // `s3:bucket/x` or `gs:/x` would be a local folder named "s3:": surely a URL mistyped.
+            if let colon = text.firstIndex(of: ":"), ["s3", "gs", "azure", "sftp", "file"].contains(text[..<colon].lowercased()) {
+                return .failure(.malformed("\"\(text)\" is not a URL: write \(text[..<colon].lowercased())://… (like s3://bucket/prefix), or a path"))
+            }
+            return .success(.local(text))
+        }
         let scheme = text[..<sep.lowerBound].lowercased()
         guard let backend = RemoteStoreURL.Backend(rawValue: scheme), backend != .rclone else {
             return .failure(.malformed("unknown store scheme \"\(text[..<sep.lowerBound])\": use a path, file:///abs/path, s3://bucket/prefix, gs://bucket/prefix, azure://container/prefix, sftp://[user@]host[:port]/path or rclone:REMOTE:path"))

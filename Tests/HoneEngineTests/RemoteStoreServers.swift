@@ -185,7 +185,7 @@ final class SFTPTestServer {
     let base: URL
     let port: Int
     let user = NSUserName()
-    private var sshd: Process?
+    private var pid: Int32 = 0
 
     init() throws {
         base = FileManager.default.temporaryDirectory.appendingPathComponent("hone-sshd-\(UUID().uuidString.prefix(8))")
@@ -214,27 +214,20 @@ final class SFTPTestServer {
             """.utf8).write(to: base.appendingPathComponent("sshd_config"))
         // sshd insists on its privilege separation folder.
         try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-        p.arguments = ["-D", "-e", "-f", base.appendingPathComponent("sshd_config").path]
-        let log = base.appendingPathComponent("sshd.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let h = try FileHandle(forWritingTo: log)
-        p.standardOutput = h
-        p.standardError = h
-        p.standardInput = FileHandle.nullDevice
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
             throw FixtureError("/usr/sbin/sshd is missing: scripts/install-deps.sh --test installs openssh-server")
         }
-        try p.run()
-        sshd = p
-        do { try waitForPort(port, process: p, what: "sshd") } catch {
-            throw FixtureError("\(error): \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-        }
+        // Started as a daemon (its pid in sshd.pid): the command returns once it listens.
+        let log = base.appendingPathComponent("sshd.log")
+        let r = try HoneRepo.exec("/usr/sbin/sshd", ["-f", base.appendingPathComponent("sshd_config").path, "-E", log.path], in: base, env: [:])
+        guard r.status == 0 else { throw FixtureError("sshd: \(r.output) \((try? String(contentsOf: log, encoding: .utf8)) ?? "")") }
+        try waitForFile(base.appendingPathComponent("sshd.pid"))
+        pid = Int32((try String(contentsOf: base.appendingPathComponent("sshd.pid"), encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        guard pid > 1 else { throw FixtureError("sshd wrote no pid") }
     }
 
     deinit {
-        if let p = sshd, p.isRunning { p.terminate(); p.waitUntilExit() }
+        if pid > 1 { kill(pid, SIGTERM) }
         try? FileManager.default.removeItem(at: base)
     }
 
@@ -243,5 +236,13 @@ final class SFTPTestServer {
     var store: String { "sftp://\(user)@127.0.0.1:\(port)\(storeFolder.path)" }
     var environment: [String: String] {
         ["RCLONE_SFTP_KEY_FILE": base.appendingPathComponent("user_key").path, "RCLONE_SFTP_KNOWN_HOSTS_FILE": knownHosts.path]
+    }
+}
+
+func waitForFile(_ url: URL, timeout: TimeInterval = 30) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !FileManager.default.fileExists(atPath: url.path) {
+        if Date() > deadline { throw FixtureError("\(url.path) did not appear within \(Int(timeout)) s") }
+        usleep(20_000)
     }
 }

@@ -51,7 +51,7 @@ final class StoreLocationTests: XCTestCase {
         for (text, says) in [("http://example.com/store", "unknown store scheme \"http\""), ("s3://", "names no bucket"),
                              ("s3://Bucket_Upper/p", "not a valid bucket name"), ("s3://b/../x", "\"..\""),
                              ("sftp://host:99999/x", "not a port number"), ("rclone:nocolon", "names no rclone remote"),
-                             ("s3://b/p?region=eu", "takes no query string"), ("", "is empty")] {
+                             ("s3://b/p?region=eu", "takes no query string"), ("", "is empty"), ("s3:bucket/p", "is not a URL: write s3://")] {
             guard case .failure(let problem) = StoreLocation.parse(text) else { XCTFail("\(text) should be refused"); continue }
             XCTAssertTrue(problem.message.contains(says), "\(text): \(problem.message)")
         }
@@ -61,6 +61,7 @@ final class StoreLocationTests: XCTestCase {
         let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCY"
         let project = validRepository["hone.yaml"]!.replacingOccurrences(of: "owner: ml-platform\n", with: "owner: ml-platform\nstore: s3://AKIAIOSFODNN7:\(secret)@bucket/hone\n")
         let result = check(["hone.yaml": project], [Expect("hone.yaml", 5, 8, "carries a credential")])
+        XCTAssertNil(result.desired.project, "a project whose store is refused runs nothing")
         let text = result.diagnostics.map(\.description).joined(separator: "\n")
         XCTAssertFalse(text.contains(secret), text)
         XCTAssertTrue(text.contains("store: s3://AKIAIOSFODNN7:***@bucket/hone"), text)

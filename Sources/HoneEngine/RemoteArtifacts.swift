@@ -28,7 +28,7 @@ extension ArtifactStore {
     public func upload(referencedBy status: ObjectStatus) throws {
         guard let remote else { return }
         var items: [String] = []
-        if let uri = status.model?.uri, let rel = Self.storeRelative(uri) { items.append(rel) }
+        if let uri = status.run?.model?.uri, let rel = Self.storeRelative(uri) { items.append(rel) }
         for folder in ["logs", "outputs"] { items.append("\(folder)/\(status.id)") }
         for rel in items {
             let local = root.appendingPathComponent(rel)

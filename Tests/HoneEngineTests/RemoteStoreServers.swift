@@ -76,7 +76,7 @@ final class S3TestServer {
         defer { try? FileManager.default.removeItem(at: local) }
         let r = try rclone(["copyto", ":s3:\(bucket)/\(path)", local.path])
         guard r.status == 0, FileManager.default.fileExists(atPath: local.path) else { return nil }
-        return try SHA256.hex(fileAt: local)
+        return try ContentHash.hex(fileAt: local)
     }
 
     func objects(under prefix: String) throws -> [String] {

@@ -63,7 +63,7 @@ final class RemoteStoreTests: XCTestCase {
 
         let run = try XCTUnwrap(repo.status("r1"))
         XCTAssertEqual(run.phase, .succeeded, trained.output)
-        let model = try XCTUnwrap(run.model)
+        let model = try XCTUnwrap(run.run?.model)
         let uri = try XCTUnwrap(model.uri), sha = try XCTUnwrap(model.sha256)
         XCTAssertTrue(uri.hasPrefix("store://sha256/\(sha)/"), uri)
         // In the bucket under the store's prefix, with the local store's layout, before anyone else needs it.
@@ -92,7 +92,7 @@ final class RemoteStoreTests: XCTestCase {
             XCTAssertEqual(e.metrics["accuracy"]?.doubleValue, 1.0, name)
         }
         let cached = other.appendingPathComponent(".hone/store/" + String(uri.dropFirst(8)))
-        XCTAssertEqual(try SHA256.hex(fileAt: cached), sha, "the download is in the second clone's local store")
+        XCTAssertEqual(try ContentHash.hex(fileAt: cached), sha, "the download is in the second clone's local store")
 
         // No credential anywhere: git (every object of both clones), statuses and logs, the stores, the output.
         let otherObjects = try repo.git("cat-file", "--batch-all-objects", "--batch-check=%(objectname)", in: other)
@@ -135,7 +135,7 @@ final class RemoteStoreTests: XCTestCase {
         XCTAssertEqual(repo.head, before, (try? repo.messages(since: before).joined(separator: "\n")) ?? "")
         let waiting = try XCTUnwrap(repo.status("r1"))
         XCTAssertTrue(waiting.phase.isActive, "\(waiting.phase)")
-        XCTAssertNil(waiting.model)
+        XCTAssertNil(waiting.run?.model)
         XCTAssertEqual(try s3.objects(under: "team/store/sha256"), [])
         // …but the model is kept in the local store.
         let kept = try FileManager.default.contentsOfDirectory(atPath: repo.url(".hone/store/sha256").path)
@@ -145,8 +145,8 @@ final class RemoteStoreTests: XCTestCase {
         let resumed = try repo.reconcile(["--wait"], env: s3.environment)
         let done = try XCTUnwrap(repo.status("r1"))
         XCTAssertEqual(done.phase, .succeeded, resumed.output)
-        let uri = try XCTUnwrap(done.model?.uri)
-        XCTAssertEqual(try s3.sha256(of: "team/store/" + String(uri.dropFirst(8))), done.model?.sha256)
+        let uri = try XCTUnwrap(done.run?.model?.uri)
+        XCTAssertEqual(try s3.sha256(of: "team/store/" + String(uri.dropFirst(8))), done.run?.model?.sha256)
         XCTAssertTrue(uri.contains(kept[0]))
         assertNoSecret(s3, in: ["hone's output": launched.output + cut.output + resumed.output, "git objects": try repo.allGitObjects()])
         try repo.assertHealthy()
@@ -167,7 +167,7 @@ final class RemoteStoreTests: XCTestCase {
         let t = try transport(s3)
         let file = s3.base.appendingPathComponent("model.bin")
         try Data((0..<2_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: file)
-        let digest = try SHA256.hex(fileAt: file)
+        let digest = try ContentHash.hex(fileAt: file)
         let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
             do { try t.upload(file, to: "sha256/\(digest)/model.bin") } catch { failures.mutate { $0.append("\(error)") } }
@@ -233,10 +233,10 @@ final class SFTPStoreTests: XCTestCase {
         let trained = try repo.reconcile(["--wait"], env: sshd.environment)
         let run = try XCTUnwrap(repo.status("r1"))
         XCTAssertEqual(run.phase, .succeeded, trained.output)
-        let uri = try XCTUnwrap(run.model?.uri), sha = try XCTUnwrap(run.model?.sha256)
+        let uri = try XCTUnwrap(run.run?.model?.uri), sha = try XCTUnwrap(run.run?.model?.sha256)
         // On the server's disk, at the store's layout.
         let onServer = sshd.storeFolder.appendingPathComponent(String(uri.dropFirst(8)))
-        XCTAssertEqual(try SHA256.hex(fileAt: onServer), sha)
+        XCTAssertEqual(try ContentHash.hex(fileAt: onServer), sha)
 
         // An empty local cache: the eval's input comes back over sftp, verified.
         try FileManager.default.removeItem(at: repo.url(".hone/store"))
@@ -246,7 +246,7 @@ final class SFTPStoreTests: XCTestCase {
         let e = try XCTUnwrap(repo.evalStatus("e1"))
         XCTAssertEqual(e.phase, .succeeded, evaluated.output)
         XCTAssertEqual(e.metrics["accuracy"]?.doubleValue, 1.0)
-        XCTAssertEqual(try SHA256.hex(fileAt: repo.url(".hone/store/" + String(uri.dropFirst(8)))), sha)
+        XCTAssertEqual(try ContentHash.hex(fileAt: repo.url(".hone/store/" + String(uri.dropFirst(8)))), sha)
         try repo.assertHealthy()
     }
 }

@@ -171,7 +171,7 @@ project = schema(
     {**header("Project"),
      "name": string("The project's name.", required=True),
      "owner": text("Default owner when a spec names none."),
-     "store": string("Artifact store: a path relative to the repository root, or a file:// URI.", default=".hone/store"),
+     "store": string("Artifact store: a path relative to the repository root, an absolute path, a file:// URI, or a remote store (s3://bucket/prefix, gs://bucket/prefix, azure://container/prefix, sftp://[user@]host[:port]/path, rclone:REMOTE:path) with no credential in it.", default=".hone/store"),
      "publishBranch": string("The only branch whose reconcile publishes models; elsewhere publishing waits for the merge.",
                              default="main"),
      "pools": {"type": "object", "minProperties": 1,

@@ -16,14 +16,18 @@ final class S3TestServer {
     let accessKey = "AKIAHONETEST7KEYID42"
     let secretKey = "hone-test-secret/Xq9vLw2Rr8TzPp4Nn6Mm"
 
-    init() throws {
+    /// `checkingCredentials`: moto checks every request against its own IAM (where no key exists), so any
+    /// credentials are refused — a real "bad credentials" server. No bucket is made then.
+    init(checkingCredentials: Bool = false) throws {
         base = FileManager.default.temporaryDirectory.appendingPathComponent("hone-s3-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         motoPort = try freePort()
         relayPort = try freePort()
-        moto = try spawn("/usr/bin/env", ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(motoPort)], log: "moto.log")
+        moto = try spawn("/usr/bin/env", ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(motoPort)], log: "moto.log",
+                         environment: checkingCredentials ? ["INITIAL_NO_AUTH_ACTION_COUNT": "0"] : [:])
         try waitForPort(motoPort, process: moto!, what: "moto (python3 -m moto.server; scripts/install-deps.sh --test installs it)")
         try startRelay()
+        if checkingCredentials { return }
         let made = try rclone(["mkdir", ":s3:\(bucket)"])
         guard made.status == 0 else { throw FixtureError("rclone mkdir failed: \(made.output)") }
     }
@@ -83,13 +87,14 @@ final class S3TestServer {
         try rclone(["lsf", "-R", "--files-only", ":s3:\(bucket)/\(prefix)"]).stdout.split(separator: "\n").map(String.init)
     }
 
-    private func spawn(_ tool: String, _ args: [String], log: String) throws -> Process {
+    private func spawn(_ tool: String, _ args: [String], log: String, environment extra: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = args
         p.currentDirectoryURL = base
         var env = ProcessInfo.processInfo.environment
         env["AWS_CA_BUNDLE"] = nil
+        env.merge(extra) { $1 }
         p.environment = env
         let logURL = base.appendingPathComponent(log)
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
@@ -187,7 +192,9 @@ final class SFTPTestServer {
     let user = NSUserName()
     private var pid: Int32 = 0
 
-    init() throws {
+    /// `checkingCredentials`: moto checks every request against its own IAM (where no key exists), so any
+    /// credentials are refused — a real "bad credentials" server. No bucket is made then.
+    init(checkingCredentials: Bool = false) throws {
         base = FileManager.default.temporaryDirectory.appendingPathComponent("hone-sshd-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         port = try freePort()

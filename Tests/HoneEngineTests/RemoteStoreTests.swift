@@ -204,6 +204,20 @@ final class RemoteStoreTests: XCTestCase {
         XCTAssertTrue(noRclone!.description.contains("apt-get install rclone"), noRclone!.description)
     }
 
+    func testRefusedCredentialsAreSaidWithoutShowingThem() throws {
+        let s3 = try S3TestServer(checkingCredentials: true)
+        let file = s3.base.appendingPathComponent("f.txt")
+        try Data("x\n".utf8).write(to: file)
+        do {
+            try transport(s3).upload(file, to: "f.txt")
+            XCTFail("the server refuses every key")
+        } catch let e as RemoteStoreError {
+            guard case .credentials = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(e.description.contains("the credentials were refused or are missing") && e.description.contains("403"), e.description)
+            for secret in s3.secrets { XCTAssertFalse(e.description.contains(secret), e.description) }
+        }
+    }
+
     func waitUntil(_ what: String, timeout: TimeInterval, _ condition: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {

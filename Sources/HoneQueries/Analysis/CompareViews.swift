@@ -138,57 +138,8 @@ public struct CompareReport: Sendable {
 
     // MARK: json
 
-    /// The stable JSON shape (documented in specs/cli-compare.md).
-    public func json() -> JSONValue {
-        let evals = summary.evals
-        var o: [String: JSONValue] = [
-            "baseline": .string(evals[0].name),
-            "rule": .string(CompareReport.ruleText),
-            "evals": .array(evals.map { e in
-                var d: [String: JSONValue] = ["object": .string(e.name)]
-                d["phase"] = e.status.map { .string($0.phase.rawValue) } ?? .null
-                d["attempt"] = e.status.map { .int($0.attempt) } ?? .null
-                d["model"] = (e.status?.eval?.model ?? e.spec?.model?.description ?? e.spec?.fromRun.map { "fromRun \($0)" }).map(JSONValue.string) ?? .null
-                d["dataset"] = (e.status?.eval?.dataset ?? e.spec?.dataset.description).map(JSONValue.string) ?? .null
-                d["finishedAt"] = e.status?.finishedAt.map(JSONValue.string) ?? .null
-                d["resultsRows"] = e.results.map { .int($0.count) } ?? .null
-                d["note"] = e.absence.map(JSONValue.string) ?? .null
-                return .object(d)
-            }),
-            "metrics": .array(summary.metrics.map { m in
-                .object([
-                    "name": .string(m.name), "better": .string(m.direction.rawValue),
-                    "best": .array(m.cells.enumerated().filter { $0.element.isBest }.map { .string(evals[$0.offset].name) }),
-                    "values": .object(Dictionary(uniqueKeysWithValues: m.cells.enumerated().map { i, c in
-                        (evals[i].name, JSONValue.object([
-                            "value": c.value ?? .null, "delta": c.delta.map(JSONValue.double) ?? .null,
-                            "deltaPercent": c.deltaPercent.map(JSONValue.double) ?? .null, "best": .bool(c.isBest),
-                        ]))
-                    })),
-                ])
-            }),
-            "rows": .null,
-        ]
-        if let r = rows {
-            o["rows"] = .object([
-                "layout": .string(layout.rawValue), "columns": .array(r.columns.map(JSONValue.string)),
-                "compared": .array(r.compared.map(JSONValue.string)), "shared": .array(r.shared.map(JSONValue.string)), "evals": .array(r.evals.map(JSONValue.string)),
-                "total": .int(r.total), "differing": .int(r.differing), "onlyDiff": .bool(onlyDiff),
-                "skipped": .object(Dictionary(uniqueKeysWithValues: rowsSkipped.map { ($0.name, JSONValue.string($0.reason)) })),
-                "items": .array(r.rows.map { row in
-                    .object([
-                        "id": .string(row.id), "differs": .bool(row.differs),
-                        "differingColumns": .array(row.differingColumns.map(JSONValue.string)),
-                        "missingIn": .array(row.missingIn.map(JSONValue.string)),
-                        "values": .object(Dictionary(uniqueKeysWithValues: zip(r.evals, row.values).map { name, v in
-                            (name, v.map { full in JSONValue.object(full.filter { $0.key == "id" || r.columns.contains($0.key) }) } ?? .null)
-                        })),
-                    ])
-                }),
-            ])
-        }
-        return .object(o)
-    }
+    /// The stable JSON shape (specs/cli-compare.md, specs/json.md).
+    public func json() -> JSONValue { (try? JSONValue(encoding: CompareDocument(self))) ?? .null }
 
     // MARK: markdown
 
@@ -349,5 +300,87 @@ public struct CompareReport: Sendable {
 
     func html() -> String {
         HTMLPage.document(title: "Eval comparison: " + summary.evals.map(\.name).joined(separator: " vs "), body: htmlBody())
+    }
+}
+
+/// `hone compare --format json`: evals named by ObjectRef, models by ModelRef, values in the evals' order.
+struct CompareDocument: Encodable {
+    struct Eval: Encodable {
+        var object: ObjectRef
+        /// Set when the record is read at another ref than the head's (`compare --base`).
+        var recordedAt: String?
+        var phase: String?
+        var attempt: Int?
+        var model: ModelRef?
+        var dataset: String?
+        var finishedAt: String?
+        var resultsRows: Int?
+        var note: String?
+    }
+    struct Value: Encodable { var eval: ObjectRef; var value: JSONValue?; var delta: Double?; var deltaPercent: Double?; var best: Bool }
+    struct Metric: Encodable {
+        var name: String
+        var kind: String
+        var better: String
+        var unit: String?
+        var best: [ObjectRef]
+        var values: [Value]
+    }
+    struct Rows: Encodable {
+        struct Item: Encodable {
+            struct Side: Encodable { var eval: ObjectRef; var row: [String: JSONValue]? }
+            var id: String
+            var differs: Bool
+            var differingColumns: [String]
+            var missingIn: [ObjectRef]
+            var values: [Side]
+        }
+        var layout: String
+        var columns, compared, shared: [String]
+        var evals: [ObjectRef]
+        var total, differing: Int
+        var onlyDiff: Bool
+        var skipped: [String: String]
+        var items: [Item]
+    }
+    var apiVersion = Documents.apiVersion
+    var kind = "Comparison"
+    var baseline: ObjectRef
+    var rule: String
+    var evals: [Eval]
+    var metrics: [Metric]
+    var rows: Rows?
+
+    init(_ c: CompareReport) {
+        let evals = c.summary.evals
+        let refs = evals.map { ObjectRef($0.key) }
+        let byName = Dictionary(zip(evals.map(\.name), refs), uniquingKeysWith: { a, _ in a })
+        baseline = refs[0]
+        rule = CompareReport.ruleText
+        self.evals = evals.map { e in
+            Eval(object: ObjectRef(e.key), recordedAt: e.recordedAt, phase: e.status?.phase.rawValue, attempt: e.status?.attempt, model: e.model,
+                 dataset: e.status?.eval?.dataset ?? e.spec?.dataset.description, finishedAt: e.status?.finishedAt,
+                 resultsRows: e.results?.count, note: e.absence)
+        }
+        metrics = c.summary.metrics.map { m in
+            Metric(name: m.name, kind: m.kind.rawValue, better: m.direction.rawValue, unit: m.unit,
+                   best: m.cells.enumerated().filter { $0.element.isBest }.map { refs[$0.offset] },
+                   values: m.cells.enumerated().map { i, cell in
+                       Value(eval: refs[i], value: cell.value, delta: cell.delta, deltaPercent: cell.deltaPercent, best: cell.isBest)
+                   })
+        }
+        if let r = c.rows {
+            let columns = r.columns
+            rows = Rows(layout: c.layout.rawValue, columns: r.columns, compared: r.compared, shared: r.shared,
+                        evals: r.evals.compactMap { byName[$0] }, total: r.total, differing: r.differing, onlyDiff: c.onlyDiff,
+                        skipped: Dictionary(c.rowsSkipped.map { ($0.name, $0.reason) }, uniquingKeysWith: { a, _ in a }),
+                        items: r.rows.map { row in
+                            Rows.Item(id: row.id, differs: row.differs, differingColumns: row.differingColumns,
+                                      missingIn: row.missingIn.compactMap { byName[$0] },
+                                      values: zip(r.evals, row.values).compactMap { name, v in
+                                          byName[name].map { Rows.Item.Side(eval: $0, row: v.map { full in full.filter { $0.key == "id" || columns.contains($0.key) } }) }
+                                      })
+                        })
+        }
     }
 }

@@ -13,6 +13,8 @@ public struct RecordedEval: Sendable {
     public var badResultLines: [Int] = []
     /// The ref whose records these are, when not the head's (a pull request's baseline as its base records it).
     public var recordedAt: String?
+    /// The model it reads, structured (set by `read`, which has the load to find versions in).
+    public var model: ModelRef?
 
     public init(key: ObjectKey, spec: EvalSpec? = nil, status: ObjectStatus? = nil, results: [[String: JSONValue]]? = nil) {
         self.key = key; self.spec = spec; self.status = status; self.results = results
@@ -42,6 +44,7 @@ public struct RecordedEval: Sendable {
     /// Reads an eval from a repository view (working tree or commit).
     public static func read(_ key: ObjectKey, load: LoadResult, source: FileSource) throws -> RecordedEval {
         var e = RecordedEval(key: key, spec: load.desired.evals[key], status: load.recorded.statuses[key])
+        e.model = ModelRef.of(eval: key, load)
         let path = e.status?.eval?.resultsPath ?? key.statusFolder + "results.jsonl"
         if let bytes = try source.read(path) {
             let parsed = parseJSONLines(Data(bytes))

@@ -152,6 +152,34 @@ final class RemoteStoreTests: XCTestCase {
         try repo.assertHealthy()
     }
 
+    func testMainPublishesAPullRequestsModelFromAFreshRunnerWhoseCacheIsEmpty() throws {
+        let s3 = try S3TestServer()
+        let repo = try HoneRepo(extraProject: "store: s3://\(s3.bucket)/team/store", initialCommit: false)
+        try repo.write("handlers/store.py", RemoteStoreTests.handler)
+        try repo.write("groups/g/runs/r1.yaml", "kind: Run\nbaseModel: base@v1\ntrainDataset: d@v1\nhandler: python3 handlers/store.py\npublish: {model: m, as: new}\n")
+        try repo.commit("init")
+        let origin = repo.base.appendingPathComponent("origin.git")
+        try repo.git("init", "-q", "--bare", "-b", "main", origin.path)
+        try repo.git("remote", "add", "origin", origin.path)
+        try repo.git("push", "-q", "origin", "main")
+        // The pull request's runner trains on its branch: the publish waits for the merge.
+        try repo.git("checkout", "-q", "-b", "pr-1")
+        let trained = try repo.reconcile(["--wait", "--push", "origin"], env: s3.environment)
+        XCTAssertNil(repo.read("models/m/v1.yaml"), trained.output)
+        // Merged; main's reconcile runs on a fresh runner with an empty .hone/store: the model is in the bucket.
+        let main = repo.base.appendingPathComponent("main-runner")
+        try repo.git("clone", "-q", "-b", "pr-1", origin.path, main.path, in: repo.base)
+        try repo.git("checkout", "-q", "-B", "main", in: main)
+        let published = try repo.hone(["reconcile", "--wait"], env: s3.environment, in: main)
+        XCTAssertEqual(published.status, 0, published.output)
+        let manifest = try String(contentsOf: main.appendingPathComponent("models/m/v1.yaml"), encoding: .utf8)
+        let run = try XCTUnwrap(status("r1", kind: .run, in: main)?.run?.model)
+        XCTAssertTrue(manifest.contains("uri: \(run.uri ?? "-")\n"), manifest)
+        XCTAssertEqual(try s3.sha256(of: "team/store/" + String((run.uri ?? "").dropFirst(8))), run.sha256)
+        // Looked up in the bucket, not downloaded: publishing needs the object there, not its bytes here.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: main.appendingPathComponent(".hone/store/sha256").path))
+    }
+
     // MARK: The rclone transport against the server
 
     func transport(_ s3: S3TestServer, store: String? = nil, environment: [String: String]? = nil) throws -> RcloneTransport {

@@ -76,20 +76,7 @@ struct JobPreparation {
             job["dataset"] = try input(.dataset, eval.dataset, src: src, directory: directory)
             runtimeRef = eval.runtime
             timeLimit = eval.autoRelease
-            if eval.debug.enabled {
-                env["HONE_DEBUG"] = "1"
-                guard let password = environment[eval.debug.passwordEnv], !password.isEmpty else {
-                    throw PreparationFailure(reason: "DebugPasswordMissing",
-                                             message: "debug mode is on but \(eval.debug.passwordEnv) is not set where hone runs: set it in the environment of `hone reconcile` (never in git), then start another attempt with `hone rerun \(status.key.display)`, commit and reconcile (a failed attempt is not retried by reconcile alone)")
-                }
-                // Shorter values are not redacted (they would mask ordinary words): refuse them.
-                guard password.utf8.count >= SecretRedactor.minimumLength else {
-                    throw PreparationFailure(reason: "DebugPasswordTooShort",
-                                             message: "debug mode is on but \(eval.debug.passwordEnv) is shorter than \(SecretRedactor.minimumLength) characters: hone could not keep it out of logs; choose a longer one, then `hone rerun \(status.key.display)`, commit and reconcile")
-                }
-                secrets[eval.debug.passwordEnv] = password
-                env["HONE_DEBUG_PASSWORD_ENV"] = eval.debug.passwordEnv
-            }
+            if eval.debug.enabled { try debugEnvironment(eval, status, env: &env, secrets: &secrets) }
         case .playground:
             guard let p = desired.playgrounds[status.key] else { throw PreparationFailure(reason: "SpecMissing", message: "the playground's spec is gone") }
             task = "serve"
@@ -99,18 +86,7 @@ struct JobPreparation {
             // The job-side limit of the executor stops the server at its auto-release time even when no
             // reconciler runs then.
             timeLimit = p.autoRelease
-            let listen = try Self.listen(for: status)
-            job["listen"] = .object(["host": .string(listen.host), "port": .int(listen.port)])
-            env["HONE_LISTEN_HOST"] = listen.host
-            env["HONE_LISTEN_PORT"] = String(listen.port)
-            if let variable = p.apiKeyEnv {
-                guard let key = environment[variable], key.utf8.count >= SecretRedactor.minimumLength else {
-                    throw PreparationFailure(reason: "ApiKeyMissing",
-                                             message: "apiKeyEnv is \(variable) but it is \(environment[variable] == nil ? "not set" : "shorter than \(SecretRedactor.minimumLength) characters") where hone runs: set it in the environment of `hone reconcile` (never in git), then `hone rerun \(status.key.display)`, commit and reconcile; a playground that should have a key never starts open")
-                }
-                job["apiKeyEnv"] = .string(variable)
-                secrets[variable] = key
-            }
+            try serving(p, status, job: &job, env: &env, secrets: &secrets)
         case .view:
             throw PreparationFailure(reason: "NotAJob", message: "views do not run")
         }
@@ -128,6 +104,38 @@ struct JobPreparation {
         env["HONE_JOB_ID"] = status.id
         return JobSpec(id: status.id, object: status.key.display, task: task, command: command, environment: env,
                        secretEnvironment: secrets, runtime: runtime, timeLimitSeconds: timeLimit)
+    }
+
+    /// Debug mode: the password from its variable where hone runs, passed in that variable only.
+    func debugEnvironment(_ eval: EvalSpec, _ status: ObjectStatus, env: inout [String: String], secrets: inout [String: String]) throws {
+        env["HONE_DEBUG"] = "1"
+        guard let password = environment[eval.debug.passwordEnv], !password.isEmpty else {
+            throw PreparationFailure(reason: "DebugPasswordMissing",
+                                     message: "debug mode is on but \(eval.debug.passwordEnv) is not set where hone runs: set it in the environment of `hone reconcile` (never in git), then start another attempt with `hone rerun \(status.key.display)`, commit and reconcile (a failed attempt is not retried by reconcile alone)")
+        }
+        // Shorter values are not redacted (they would mask ordinary words): refuse them.
+        guard password.utf8.count >= SecretRedactor.minimumLength else {
+            throw PreparationFailure(reason: "DebugPasswordTooShort",
+                                     message: "debug mode is on but \(eval.debug.passwordEnv) is shorter than \(SecretRedactor.minimumLength) characters: hone could not keep it out of logs; choose a longer one, then `hone rerun \(status.key.display)`, commit and reconcile")
+        }
+        secrets[eval.debug.passwordEnv] = password
+        env["HONE_DEBUG_PASSWORD_ENV"] = eval.debug.passwordEnv
+    }
+
+    /// What a playground's server gets besides its model: where to listen, and its key (in its variable only).
+    func serving(_ p: PlaygroundSpec, _ status: ObjectStatus, job: inout [String: JSONValue], env: inout [String: String],
+                 secrets: inout [String: String]) throws {
+        let listen = try Self.listen(for: status)
+        job["listen"] = .object(["host": .string(listen.host), "port": .int(listen.port)])
+        env["HONE_LISTEN_HOST"] = listen.host
+        env["HONE_LISTEN_PORT"] = String(listen.port)
+        guard let variable = p.apiKeyEnv else { return }
+        guard let key = environment[variable], key.utf8.count >= SecretRedactor.minimumLength else {
+            throw PreparationFailure(reason: "ApiKeyMissing",
+                                     message: "apiKeyEnv is \(variable) but it is \(environment[variable] == nil ? "not set" : "shorter than \(SecretRedactor.minimumLength) characters") where hone runs: set it in the environment of `hone reconcile` (never in git), then `hone rerun \(status.key.display)`, commit and reconcile; a playground that should have a key never starts open")
+        }
+        job["apiKeyEnv"] = .string(variable)
+        secrets[variable] = key
     }
 
     /// Where a playground's server listens: its recorded endpoint when the attempt is prepared again,

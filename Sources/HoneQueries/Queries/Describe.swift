@@ -19,6 +19,30 @@ public enum Describe {
     }
     static func str(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
 
+    /// A playground's own fields of the JSON document.
+    static func playgroundFields(_ load: LoadResult, _ key: ObjectKey, _ s: ObjectStatus?, handler: String?, into d: inout [String: JSONValue]) {
+        let spec = load.desired.playgrounds[key], p = s?.playground
+        d["description"] = str(spec?.description)
+        d["owner"] = str(s?.owner ?? spec?.owner)
+        d["pool"] = str(s?.pool ?? spec?.pool)
+        d["rerun"] = .int(spec?.rerun ?? s?.rerun ?? 0)
+        var model: [String: JSONValue] = [:]
+        if let m = spec?.model { model = ["name": .string(m.name), "version": .string(m.version)] }
+        if let r = spec?.fromRunKey { model["fromRun"] = .string(r.display) }
+        if spec == nil, let m = p?.model { model = ref(m).objectValue ?? [:] }
+        d["model"] = model.isEmpty ? .null : .object(model)
+        d["runtime"] = ref(s?.runtime ?? spec?.runtime?.description)
+        d["handler"] = str(handler ?? spec?.handler)
+        d["params"] = .object(s?.params ?? spec?.params ?? [:])
+        d["endpoint"] = str(p?.endpoint)
+        d["ready"] = .bool(s?.phase == .running && p?.ready == true)
+        d["autoRelease"] = (s != nil ? p?.autoRelease : spec?.autoRelease).map(JSONValue.int) ?? .null
+        d["idleRelease"] = (s != nil ? p?.idleRelease : spec?.idleRelease).map(JSONValue.int) ?? .null
+        d["releaseAt"] = str(p?.releaseAt)
+        d["lastRequestAt"] = str(p?.lastRequestAt)
+        d["apiKeyEnv"] = str(spec?.apiKeyEnv)
+    }
+
     /// The JSON document (`--format json`).
     public static func document(_ load: LoadResult, _ key: ObjectKey) -> JSONValue {
         let s = load.recorded.statuses[key]
@@ -53,26 +77,7 @@ public enum Describe {
             d["publish"] = spec?.publish.map { p in .object(["model": .string(p.model), "as": .string(p.as_.rawValue)]) } ?? .null
             d["publishedAs"] = str(s?.run?.publishedAs)
         case .playground:
-            let spec = load.desired.playgrounds[key], p = s?.playground
-            d["description"] = str(spec?.description)
-            d["owner"] = str(s?.owner ?? spec?.owner)
-            d["pool"] = str(s?.pool ?? spec?.pool)
-            d["rerun"] = .int(spec?.rerun ?? s?.rerun ?? 0)
-            var model: [String: JSONValue] = [:]
-            if let m = spec?.model { model = ["name": .string(m.name), "version": .string(m.version)] }
-            if let r = spec?.fromRunKey { model["fromRun"] = .string(r.display) }
-            if spec == nil, let m = p?.model { model = ref(m).objectValue ?? [:] }
-            d["model"] = model.isEmpty ? .null : .object(model)
-            d["runtime"] = ref(s?.runtime ?? spec?.runtime?.description)
-            d["handler"] = str(handler ?? spec?.handler)
-            d["params"] = .object(s?.params ?? spec?.params ?? [:])
-            d["endpoint"] = str(p?.endpoint)
-            d["ready"] = .bool(s?.phase == .running && p?.ready == true)
-            d["autoRelease"] = (s != nil ? p?.autoRelease : spec?.autoRelease).map(JSONValue.int) ?? .null
-            d["idleRelease"] = (s != nil ? p?.idleRelease : spec?.idleRelease).map(JSONValue.int) ?? .null
-            d["releaseAt"] = str(p?.releaseAt)
-            d["lastRequestAt"] = str(p?.lastRequestAt)
-            d["apiKeyEnv"] = str(spec?.apiKeyEnv)
+            playgroundFields(load, key, s, handler: handler, into: &d)
         case .eval, .view:
             let spec = load.desired.evals[key]
             d["description"] = str(spec?.description)

@@ -320,6 +320,8 @@ final class ReadCommandsTests: XCTestCase {
         XCTAssertEqual(d["id"] as? String, "r1-1-abc")
         XCTAssertEqual(d["durationSeconds"] as? Double, 90)
         XCTAssertEqual(d["baseModel"] as? [String: String], ["name": "base", "version": "v1"])
+        XCTAssertEqual(d["apiVersion"] as? String, "hone/v1")
+        XCTAssertEqual(d["object"] as? [String: String], ["group": "g", "name": "r1", "path": "groups/g/runs/r1.yaml"])
         XCTAssertEqual((d["model"] as? [String: Any])?["published"] as? Bool, false)
         XCTAssertEqual((d["tasks"] as? [[String: Any]])?.first?["exitCode"] as? Int, 0)
         XCTAssertEqual((d["events"] as? [[String: Any]])?.count, 2)

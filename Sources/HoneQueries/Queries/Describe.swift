@@ -47,7 +47,8 @@ public enum Describe {
     public static func document(_ load: LoadResult, _ key: ObjectKey) -> JSONValue {
         let s = load.recorded.statuses[key]
         var d: [String: JSONValue] = [
-            "object": .string(key.display), "kind": .string(key.kind.title), "path": .string(key.specPath),
+            "apiVersion": .string(Documents.apiVersion), "object": (try? JSONValue(encoding: ObjectRef(key))) ?? .null,
+            "kind": .string(key.kind.title), "path": .string(key.specPath),
             "phase": .string(s?.shownPhase ?? neverRunPhase), "id": str(s?.id), "attempt": s.map { .int($0.attempt) } ?? .null,
             "createdAt": str(s?.createdAt), "startedAt": str(s?.startedAt), "finishedAt": str(s?.finishedAt),
             "durationSeconds": s?.durationSeconds.map(JSONValue.double) ?? .null, "cost": s?.cost.map(JSONValue.double) ?? .null,

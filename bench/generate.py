@@ -19,6 +19,8 @@ def main():
     ap.add_argument("--models", type=int, default=20)
     ap.add_argument("--datasets", type=int, default=50)
     ap.add_argument("--runtimes", type=int, default=5)
+    # 0: one eval per group (of its first run); 1: also one eval per run (`fromRun`), the eval-heavy case.
+    ap.add_argument("--evals-per-run", type=int, default=0, choices=(0, 1))
     a = ap.parse_args()
     r = a.root
     write(r, "hone.yaml", """# benchmark project
@@ -81,7 +83,20 @@ owner: user{i % 17}
 rerun: 0
 onChange: {"wait" if i % 7 == 0 else "cancel"}
 """)
-        if first:
+            if a.evals_per_run:
+                write(r, f"groups/{gname}/evals/{name}-eval.yaml", f"""kind: Eval
+pool: local
+fromRun: {name}
+handler: python handlers/evaluate.py --shard {i % 8}
+dataset: data-{i % a.datasets}@v1
+runtime: rt-{i % a.runtimes}@v1
+params:
+  batch: {8 << (i % 3)}
+autoRelease: 3600s
+gates:
+  metrics.accuracy: ">= 0.5"
+""")
+        if first and not a.evals_per_run:
             write(r, f"groups/{gname}/evals/{first}-test.yaml", f"""kind: Eval
 pool: local
 fromRun: {first}
@@ -104,7 +119,7 @@ sort: {by: createdAt, order: desc}
 default: true
 visible: true
 """)
-    print(f"generated {n} runs in {a.groups} groups under {r}")
+    print(f"generated {n} runs{' and as many evals' if a.evals_per_run else ''} in {a.groups} groups under {r}")
 
 if __name__ == "__main__":
     main()

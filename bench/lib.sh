@@ -1,12 +1,17 @@
 # Shared by bench/validate.sh and bench/plan.sh (sourced, not run): builds hone (release) and the floor
 # program, generates and commits a repository of RUNS runs in GROUPS_N groups, and times commands.
-# Sets: here, root, hone, floor, tmp (removed on exit unless KEEP is set), repo.
+# Sets: here, root, hone, floor, tmp (removed on exit unless KEEP is set), repo. GENERATE_ARGS: more generate.py options.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$root"
-echo "building hone (release)…" >&2
-swift build -c release --static-swift-stdlib --product hone >&2
-hone="$root/.build/release/hone"
+# HONE_BIN=/path/to/hone times that binary instead (an older build, for before/after figures).
+if [ -n "${HONE_BIN:-}" ]; then
+  hone=$HONE_BIN
+else
+  echo "building hone (release)…" >&2
+  swift build -c release --static-swift-stdlib --product hone >&2
+  hone="$root/.build/release/hone"
+fi
 floor="$root/.build/release/hone-bench-floor"
 cc -O2 "$here/floor.c" $(pkg-config --cflags --libs libgit2 yaml-0.1) -o "$floor"
 
@@ -14,7 +19,7 @@ tmp=$(mktemp -d)
 source "$here/settle.sh"
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"; mark_deletions' EXIT
 repo="$tmp/repo"
-python3 "$here/generate.py" "$repo" --runs "$RUNS" --groups "$GROUPS_N" >&2
+python3 "$here/generate.py" "$repo" --runs "$RUNS" --groups "$GROUPS_N" ${GENERATE_ARGS:-} >&2
 git -C "$repo" init -q -b main
 git -C "$repo" add -A
 git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "benchmark repository"

@@ -14,52 +14,7 @@ source "$(dirname "$0")/lib.sh"
 # (runs first: an eval's digest includes the model its run recorded).
 record() {
 "$hone" plan -C "$repo" --format json > "$tmp/plan.json" || true
-python3 - "$repo" "$tmp/plan.json" "$1" <<'PY'
-import json, os, sys
-repo, plan, kind = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]
-n = 0
-for a in plan["actions"]:
-    if a["kind"] != kind or a["action"] != "create":
-        continue
-    obj = a["object"]                      # groups/g/runs/r
-    parts = obj.split("/")
-    path = os.path.join(repo, "status", obj + ".yaml")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    model = ""
-    if kind == "Run":
-        model = f"""model:
-  name: {parts[3]}
-  version: draft-1
-  uri: store://sha256/{'c' * 64}/model.npz
-  sha256: "{'c' * 64}"
-  published: false
-"""
-    with open(path, "w") as f:
-        f.write(f"""kind: {kind}Status
-object: {parts[1]}/{parts[3]}
-id: {a['id']}
-phase: Succeeded
-attempt: 1
-rerun: 0
-specDigest: "{a['specDigest']}"
-createdAt: "2026-01-01T00:00:00Z"
-finishedAt: "2026-01-01T00:10:00Z"
-durationSeconds: 600.0
-pool: {a['pool']}
-{model}handler: python job.py
-params: {{}}
-metrics:
-  loss: 0.5
-inputs: {{}}
-tasks:
-- name: task
-  phase: Succeeded
-  exitCode: 0
-events: []
-""")
-    n += 1
-print(f"wrote {n} {kind} statuses", file=sys.stderr)
-PY
+python3 "$here/record.py" "$repo" "$tmp/plan.json" "$1"
 git -C "$repo" add -A
 git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "recorded $1 statuses"
 }

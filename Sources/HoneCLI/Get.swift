@@ -118,7 +118,7 @@ struct Get: ParsableCommand {
         let ws = try repo.workspace()
         var shown: String? = nil
         while true {
-            let load = try ws.load(ref: ref.ref)
+            let load = try Loader(source: ws.source(ref: ref.ref), parseOnly: parsed(what)).load()
             if let g = scope.group { try requireGroup(g, load) }
             let table = try table(what, load, announce: shown == nil)
             let (text, note) = render(table)
@@ -167,6 +167,28 @@ struct Get: ParsableCommand {
             return Listings.evals(load, scope: scope.scope, view: chosen)
         case .models, .datasets, .runtimes: return Catalog.versions(load, what.versionKind!)
         case .views: return Catalog.views(load, scope: scope.scope)
+        }
+    }
+
+    /// What a listing parses beside hone.yaml, versions and groups: runs only their specs, statuses and the
+    /// views, evals only theirs and the views (each half of a big repository), of one scope with --group/--evaluations.
+    func parsed(_ what: ListKind) -> ((String) -> Bool)? {
+        let kinds: Set<String>
+        switch what {
+        case .groups, .playgrounds, .models, .datasets, .runtimes, .views: return nil
+        case .runs: kinds = ["runs", "views"]
+        case .evals: kinds = ["evals", "views"]
+        }
+        let folder = scope.scope?.folder
+        return { path in
+            var parts = path.split(separator: "/", maxSplits: 4).map(String.init)
+            if parts.first == "status" { parts.removeFirst() }
+            if let folder, !(parts.joined(separator: "/") + "/").hasPrefix(folder + "/") { return false }
+            switch parts.first {
+            case "groups": return parts.count > 3 && kinds.contains(parts[2])
+            case "evaluations": return kinds.contains("evals")
+            default: return true
+            }
         }
     }
 

@@ -19,7 +19,7 @@ public struct HoneCommand: ParsableCommand {
         version: version,
         subcommands: [Init.self, Validate.self, PlanCommand.self, Reconcile.self, GroupCommand.self,
                       Get.self, DescribeCommand.self, LogsCommand.self, Events.self, Rerun.self, Publish.self, ViewCommand.self,
-                      Compare.self, Diff.self, Sync.self, History.self, Check.self, Cancel.self, Report.self, DigestCommand.self, VerifyCommand.self, Chat.self]
+                      Compare.self, Diff.self, Sync.self, History.self, Check.self, Cancel.self, Report.self, DigestCommand.self, VerifyCommand.self, Chat.self, GC.self]
     )
 }
 

@@ -34,7 +34,11 @@ struct PlanCommand: ParsableCommand {
             for w in plan.warnings { printError(w.description) }
             print(PlanViews.text(plan, showUnchanged: all), terminator: "")
         case .markdown: print(PlanViews.markdown(plan), terminator: "")
-        case .json: print(PlanViews.json(plan).prettyJSON)
+        case .json:
+            // Written as bytes (escaped already, as every JSON output is), redacted like every output.
+            var text = PlanViews.document(plan).jsonText()
+            text.append(UInt8(ascii: "\n"))
+            Terminal.write(Data(text), to: .standardOutput)
         }
         if !plan.errors.isEmpty { throw ExitCode.failure }
         if detailedExitcode && plan.hasChanges { throw ExitCode(2) }

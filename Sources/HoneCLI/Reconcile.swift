@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HoneEngine
 import HoneLoading
+import Git
 import HoneModel
 
 struct Reconcile: ParsableCommand {
@@ -32,6 +33,7 @@ struct Reconcile: ParsableCommand {
     @Option(help: ArgumentHelp("How long to wait for another reconcile's lock (seconds).", valueName: "SECONDS")) var lockTimeout: Double = 30
     @Option(help: ArgumentHelp("Seconds between polls with --wait.", valueName: "SECONDS")) var pollInterval: Double = 1
     @Option(help: ArgumentHelp("With --wait and no terminal: print a progress line per job this often (default: HONE_PROGRESS_INTERVAL, else 30). On a terminal a live status line per job is redrawn after every poll.", valueName: "SECONDS")) var progressInterval: Double?
+    @Option(help: "Output format of the closing summary: text (counts, a few names) or json (every job and object).") var format: TextOrJSON = .text
 
     func validate() throws {
         if let t = timeout, DurationText.parse(t) == nil { throw ValidationError("--timeout \(t): expected a duration like 90s, 15m or 2h") }
@@ -66,8 +68,10 @@ struct Reconcile: ParsableCommand {
         do { summary = try reconciler.run() } catch { display?.finish(); throw error }
         display?.finish()
         withExtendedLifetime(interrupts) {}
-        let finished = summary.finished.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
-        print("reconciled: \(summary.launched.count) launched, \(summary.finished.count) finished\(finished.isEmpty ? "" : " (" + finished.joined(separator: ", ") + ")"), \(summary.commits.count) commit\(summary.commits.count == 1 ? "" : "s")")
+        switch format {
+        case .text: print(ReconcileViews.line(summary))
+        case .json: print(ReconcileViews.json(summary).prettyJSON)
+        }
         if !summary.storeErrors.isEmpty {
             let n = summary.storeErrors.count
             printError("\(n) attempt\(n == 1 ? "" : "s") waiting on the artifact store (see above): their files stay in the local store; the next reconcile tries again")
@@ -83,5 +87,39 @@ struct Reconcile: ParsableCommand {
             printError(InterruptWatch.message)
             throw ExitCode(130)
         }
+    }
+}
+
+/// The closing summary of a reconcile (specs/cli-reconcile.md): one line of counts per phase naming at most
+/// a few objects each (1,000 names on one line say nothing), every one of them in JSON.
+enum ReconcileViews {
+    static let namesShown = 3
+
+    static func line(_ s: ReconcileSummary) -> String {
+        var byPhase: [Phase: [String]] = [:]
+        for (name, phase) in s.finished { byPhase[phase, default: []].append(name) }
+        let phases = byPhase.keys.sorted { Phase.allCases.firstIndex(of: $0)! < Phase.allCases.firstIndex(of: $1)! }
+        let groups = phases.map { phase -> String in
+            let names = byPhase[phase]!.sorted()
+            let shown = names.prefix(namesShown).joined(separator: ", ")
+            let more = names.count > namesShown ? " and \(names.count - namesShown) more" : ""
+            return "\(names.count) \(phase.rawValue): \(shown)\(more)"
+        }
+        let commits = "\(s.commits.count) commit\(s.commits.count == 1 ? "" : "s")"
+        return "reconciled: \(s.launched.count) launched, \(s.finished.count) finished\(groups.isEmpty ? "" : " (" + groups.joined(separator: "; ") + ")"), \(commits)"
+    }
+
+    static func json(_ s: ReconcileSummary) -> JSONValue {
+        .object([
+            "apiVersion": .string("hone/v1"),
+            "kind": .string("ReconcileSummary"),
+            "launched": .array(s.launched.map(JSONValue.string)),
+            "finished": .array(s.finished.sorted { $0.key < $1.key }.map { .object(["object": .string($0.key), "phase": .string($0.value.rawValue)]) }),
+            "commits": .array(s.commits.map { .string($0.hex) }),
+            "errors": .array(s.errors.map(\.json)),
+            "timedOut": .bool(s.timedOut),
+            "interrupted": .bool(s.interrupted),
+            "storeErrors": .array(s.storeErrors.map(JSONValue.string)),
+        ])
     }
 }

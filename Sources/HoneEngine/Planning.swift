@@ -36,7 +36,8 @@ extension Workspace {
             load = try self.load(ref: ref)
         }
         var plan = Planner(load, now: request.now, publishing: .of(ref: ref, in: self, project: load.desired.project)).plan()
-        let problems = try self.problems(load, ref: ref, now: request.now)
+        // plan() found the planner's problems already (the same `Planner.problems`): not planned twice.
+        let problems = try self.problems(load, plannerProblems: plan.errors, ref: ref)
         plan.errors = problems.filter(\.isError)
         plan.warnings = problems.filter { !$0.isError }
         plan.warnings += try debugPasswordWarnings(plan, load, ref: ref, environment: request.environment)
@@ -73,7 +74,11 @@ extension Workspace {
     /// (`Planner.problems`), pointed at their source lines and sorted by path, line and column. `hone
     /// plan` and `hone validate` both report this, so they never disagree.
     public func problems(_ load: LoadResult, ref: String?, now: Date = Date()) throws -> [Diagnostic] {
-        let all = load.diagnostics + (try withSourceLines(Planner(load, now: now).problems(), ref: ref))
+        try problems(load, plannerProblems: Planner(load, now: now).problems(), ref: ref)
+    }
+
+    func problems(_ load: LoadResult, plannerProblems: [Diagnostic], ref: String?) throws -> [Diagnostic] {
+        let all = load.diagnostics + (try withSourceLines(plannerProblems, ref: ref))
         return all.enumerated()
             .sorted { ($0.element.path, $0.element.line, $0.element.column, $0.offset) < ($1.element.path, $1.element.line, $1.element.column, $1.offset) }
             .map(\.element)

@@ -90,6 +90,10 @@ public final class Reconciler {
     private var passes = 0, idlePasses = 0
     private var timingTotals: [String: Double] = [:]
     private let snapshotIndex = SnapshotIndex()
+    /// Jobs this reconciler collected whose folder nothing holds any more (not a kept debug folder).
+    private var collectedJobs: Set<String> = []
+    /// `gc.keepFinishedJobs` of the last pass's hone.yaml.
+    private var keepFinishedJobs = Project.defaultKeepFinishedJobs
 
     public init(workspace: Workspace, options: ReconcileOptions, progress report: @escaping (String) -> Void) throws {
         self.workspace = workspace
@@ -151,6 +155,7 @@ public final class Reconciler {
         }
         try flush()
         summary.commits = recorder.commits
+        pruneJobFolders()
         if Recorder.timings {
             // One line for benchmarks: where a whole reconcile spent its time.
             let phases = ["load", "plan and intent", "intent commit", "poll", "launch and collect", "step commit", "sleep"]
@@ -158,6 +163,17 @@ public final class Reconciler {
                      + phases.map { String(format: "%@ %.0f ms", $0, timingTotals[$0] ?? 0) }.joined(separator: ", "))
         }
         return summary
+    }
+
+    /// The bounded gc of reconcile (specs/cli-gc.md): the folders of this branch's finished jobs (recorded
+    /// final and not held by a debug eval, or collected by this reconciler) beyond the newest `keepFinishedJobs`.
+    func pruneJobFolders() {
+        var finished = collectedJobs
+        for s in (lastLoad?.result.recorded.statuses.values).map(Array.init) ?? [] where s.phase.isFinal && s.eval?.debugWorkdir == nil {
+            finished.insert(s.id)
+        }
+        let removed = GarbageCollection.pruneFinishedJobs(root: workspace.root, finished: finished, keep: keepFinishedJobs)
+        if removed > 0 { progress("removed \(removed) finished job folder\(removed == 1 ? "" : "s") (gc.keepFinishedJobs: \(keepFinishedJobs))") }
     }
 
     /// Refuses uncommitted spec edits (reconcile acts on commits); repairs status files that a killed
@@ -246,6 +262,7 @@ public final class Reconciler {
         let store = ArtifactStore(project: load.desired.project, repositoryRoot: workspace.root)
             .connected(environment: options.environment, redactor: recorder.secrets.redactor)
         let project = load.desired.project
+        keepFinishedJobs = project?.keepFinishedJobs ?? Project.defaultKeepFinishedJobs
 
         let starting = plan.actions.filter { ($0.action == .create || $0.action == .rerun)
             && (load.desired.runs[$0.key]?.owner ?? load.desired.evals[$0.key]?.owner) == nil }.map(\.key)
@@ -451,6 +468,7 @@ public final class Reconciler {
                 if !(s.eval?.debugEnabled == true && s.phase == .failed) {
                     JobPreparation.recycleSource(dir.appendingPathComponent("src"), from: snapshotKeys.removeValue(forKey: s.id),
                                                  repositoryRoot: workspace.root)
+                    collectedJobs.insert(s.id)
                 }
                 step.action("collect", s.key, id: s.id, line: "\(s.key.display) \(s.phase.rawValue.lowercased())")
                 summary.finished[s.key.display] = s.phase

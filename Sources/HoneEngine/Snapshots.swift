@@ -57,10 +57,7 @@ extension JobPreparation {
     func snapshot(_ commit: ObjectID, into src: URL) throws -> SourceSnapshot {
         var known = try index.byCommit[commit] ?? {
             let entries = try repository.tree(of: commit).filter { !$0.path.hasPrefix("status/") }
-            // Keyed by the content without status/ (hone's own commits change only status/, so they share one);
-            // "copies" sets these snapshots apart from the hard-linked ones of earlier versions.
-            let key = ContentHash.hex("copies\n" + entries.map { "\($0.blob.hex) \($0.executable ? "x" : "-") \($0.path)\n" }.joined())
-            return SnapshotIndex.Snapshot(key: key, entries: entries)
+            return SnapshotIndex.Snapshot(key: JobPreparation.snapshotKey(entries), entries: entries)
         }()
         defer { index.byCommit[commit] = known }
         let cache = JobPreparation.snapshotFolder(repositoryRoot: store.repositoryRoot, key: known.key)
@@ -148,6 +145,17 @@ extension JobPreparation {
             try SourceCopy.copy(from: cache.path + "/" + entry.path, to: url.path, mode: entry.executable ? 0o755 : 0o644)
         }
         try fm.createDirectory(at: src, withIntermediateDirectories: true)
+    }
+
+    /// Keyed by the content without status/ (hone's own commits change only status/, so they share one);
+    /// "copies" sets these snapshots apart from the hard-linked ones of earlier versions.
+    static func snapshotKey(_ entries: [TreeEntry]) -> String {
+        ContentHash.hex("copies\n" + entries.map { "\($0.blob.hex) \($0.executable ? "x" : "-") \($0.path)\n" }.joined())
+    }
+
+    /// The key of the snapshot jobs of `commit` are copied from.
+    static func snapshotKey(of commit: ObjectID, in repository: Repository) throws -> String {
+        snapshotKey(try repository.tree(of: commit).filter { !$0.path.hasPrefix("status/") })
     }
 
     static func snapshotFolder(repositoryRoot: URL, key: String) -> URL {

@@ -198,10 +198,17 @@ enum Decoders {
                 df.finish(context: "defaults.")
             }
         }
+        var keepFinishedJobs = Project.defaultKeepFinishedJobs
+        if let g = f.raw("gc"), var gf = Fields(g, what: "\"gc\"", report: report) {
+            if let n = gf.int("keepFinishedJobs", min: 0) { keepFinishedJobs = n }
+            gf.finish(context: "gc.")
+        }
         f.finish()
         guard let name, !storeRefused else { return nil }
         let def = defaultPool ?? (pools["local"] != nil ? "local" : pools.keys.sorted().first ?? "local")
-        return Project(name: name, owner: owner, store: store, publishBranch: publishBranch, pools: pools, defaultPool: def)
+        var project = Project(name: name, owner: owner, store: store, publishBranch: publishBranch, pools: pools, defaultPool: def)
+        project.keepFinishedJobs = keepFinishedJobs
+        return project
     }
 
     /// A short branch name git accepts (`git check-ref-format --branch`, the common cases): no `refs/`

@@ -153,8 +153,11 @@ enum References {
     /// status keeps that text's digest).
     /// `file` gives a file's bytes and its report (made when missing) by path.
     static func checkPublishedManifests(_ result: inout LoadResult, file: (String) -> (text: [UInt8], report: FileReport)?) {
-        for (key, status) in result.recorded.statuses.sorted(by: { $0.key < $1.key }) {
-            guard let published = status.run?.publishedAs, let recorded = status.run?.publishedDigest, let ref = VersionRef.parse(published) else { continue }
+        // Keys first, then sorted: sorting (key, status) pairs moved 20,000 statuses around (a sixth of a load).
+        let publishing = result.recorded.statuses.compactMap { $0.value.run?.publishedAs == nil ? nil : $0.key }.sorted()
+        for key in publishing {
+            guard let status = result.recorded.statuses[key], let published = status.run?.publishedAs, let recorded = status.run?.publishedDigest,
+                  let ref = VersionRef.parse(published) else { continue }
             let path = "models/\(ref.name)/\(ref.version).yaml"
             guard let (bytes, report) = file(path) else { continue }
             let now = ContentHash.hex(bytes)
@@ -169,7 +172,8 @@ enum References {
         // One default per scope and per what views list (a group's evals and its runs each have their own).
         struct Slot: Hashable { var scope: Scope; var target: ViewSpec.Target }
         var defaults: [Slot: ObjectKey] = [:]
-        for (key, view) in result.desired.views.sorted(by: { $0.key < $1.key }) where view.isDefault {
+        for key in result.desired.views.compactMap({ $0.value.isDefault ? $0.key : nil }).sorted() {
+            let view = result.desired.views[key]!
             let slot = Slot(scope: key.scope, target: view.target)
             if let first = defaults[slot] {
                 let mark = result.nodes[key.specPath]?["default"]?.mark ?? Mark(line: 1, column: 1)

@@ -25,16 +25,38 @@ public enum JSONValue: Sendable, Equatable, Hashable {
 
     /// Canonical JSON: sorted keys, no spaces, shortest round-trip numbers.
     public var canonicalJSON: String {
-        var out = ""
-        write(into: &out, pretty: false, indent: 0)
-        return out
+        var w = JSONWriter(pretty: false)
+        write(into: &w)
+        return w.text
     }
 
     /// Pretty JSON with sorted keys and two-space indent.
     public var prettyJSON: String {
-        var out = ""
-        write(into: &out, pretty: true, indent: 0)
-        return out
+        var w = JSONWriter(pretty: true, capacity: 4096)
+        write(into: &w)
+        return w.text
+    }
+
+    /// Writes this value (object keys sorted) into `w`.
+    public func write(into w: inout JSONWriter) {
+        switch self {
+        case .null: w.null()
+        case .bool(let b): w.bool(b)
+        case .int(let i): w.int(i)
+        case .double(let d): w.double(d)
+        case .string(let s): w.string(s)
+        case .array(let a):
+            w.beginArray()
+            for v in a { v.write(into: &w) }
+            w.endArray()
+        case .object(let o):
+            w.beginObject()
+            for k in o.keys.sorted() {
+                w.key(k)
+                o[k]!.write(into: &w)
+            }
+            w.endObject()
+        }
     }
 
     /// A short human rendering for tables: strings bare, numbers compact.
@@ -57,56 +79,11 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return String(format: "%.6g", d)
     }
 
-    private func write(into out: inout String, pretty: Bool, indent: Int) {
-        switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d):
-            if d.isNaN || d.isInfinite { out += "null" }
-            else if d == d.rounded() && abs(d) < 1e15 { out += String(format: "%.1f", d) }
-            else { out += "\(d)" }
-        case .string(let s): JSONValue.quote(s, into: &out)
-        case .array(let a):
-            if a.isEmpty { out += "[]"; return }
-            out += "["
-            for (i, v) in a.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
-                v.write(into: &out, pretty: pretty, indent: indent + 1)
-            }
-            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
-            out += "]"
-        case .object(let o):
-            if o.isEmpty { out += "{}"; return }
-            out += "{"
-            for (i, k) in o.keys.sorted().enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
-                JSONValue.quote(k, into: &out)
-                out += pretty ? ": " : ":"
-                o[k]!.write(into: &out, pretty: pretty, indent: indent + 1)
-            }
-            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
-            out += "}"
-        }
-    }
-
+    /// `s` as a JSON string literal, escaped as every hone JSON output escapes it.
     public static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                // Control characters and bidi controls as escapes: the same string, safe to print raw.
-                if TerminalText.needsEscape(u) { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        out += "\""
+        var w = JSONWriter(pretty: false)
+        w.string(s)
+        out += w.text
     }
 
     /// Parses JSON text (Foundation's parser), keeping ints as ints.

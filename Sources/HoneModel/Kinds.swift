@@ -189,6 +189,9 @@ public struct Project: Sendable, Equatable {
     public var pools: [String: Pool]
     /// Pool used when a spec names none (`defaults.pool`, else `local`, else the only pool).
     public var defaultPool: String
+    /// `gc.keepFinishedJobs`: finished jobs' folders a reconcile keeps, newest first (specs/cli-gc.md).
+    public var keepFinishedJobs = Project.defaultKeepFinishedJobs
+    public static let defaultKeepFinishedJobs = 20
     public init(name: String, owner: String? = nil, store: String = ".hone/store", publishBranch: String = "main", pools: [String: Pool], defaultPool: String) {
         self.name = name; self.owner = owner; self.store = store; self.publishBranch = publishBranch; self.pools = pools; self.defaultPool = defaultPool
     }

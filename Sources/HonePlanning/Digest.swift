@@ -46,7 +46,9 @@ public enum SpecDigest {
     /// hone computed before it recorded code.
     public static func digest(canonical: JSONValue, inputs: [String: String], code: String? = nil) -> String {
         var s = ContentHash()
-        s.update(canonical.canonicalJSON)
+        var text = JSONWriter(pretty: false, capacity: 512)
+        canonical.write(into: &text)
+        s.update(text.bytes)
         for k in inputs.keys.sorted() { s.update("\n\(k)=\(inputs[k]!)") }
         if let code { s.update("\ncode=\(code)") }
         return s.finalize()

@@ -60,24 +60,12 @@ public enum PlanViews {
 
     // MARK: JSON (specs/cli-plan.md; stable)
 
+    /// The document `hone plan --format json` prints.
+    public static func document(_ plan: Plan) -> PlanDocument { PlanDocument(plan) }
+
+    /// The same document as a generic value (tests, the fuzzer).
     public static func json(_ plan: Plan) -> JSONValue {
-        let actions: [JSONValue] = plan.actions.map { a in
-            var o: [String: JSONValue] = [
-                "object": .string(a.key.objectPath), "kind": .string(a.kindName), "action": .string(a.action.rawValue), "reason": .string(a.reason),
-            ]
-            if let id = a.id { o["id"] = .string(id) }
-            if let at = a.attempt { o["attempt"] = .int(at) }
-            if let p = a.pool { o["pool"] = .string(p) }
-            if let d = a.specDigest { o["specDigest"] = .string(d) }
-            if a.startsWork { o["estimatedCost"] = a.costEstimate.map(JSONValue.double) ?? .null }
-            if let s = a.supersedes { o["supersedes"] = .string(s) }
-            if !a.gates.isEmpty { o["gates"] = .array(a.gates.map(JSONValue.string)) }
-            if let p = a.publishAs { o["publishAs"] = .string(p.description) }
-            if let p = a.alreadyPublished { o["alreadyPublished"] = .string(p.description) }
-            return .object(o)
-        }
-        let errors: [JSONValue] = plan.errors.map(\.json)
-        return .object(["actions": .array(actions), "errors": .array(errors), "estimatedCost": .double(plan.estimatedCost)])
+        (try? JSONValue.parse(Data(PlanDocument(plan).jsonText()))) ?? .null
     }
 
     // MARK: markdown (a pull-request comment)

@@ -17,8 +17,9 @@ public struct Planner: Sendable {
     public init(desired: DesiredState, recorded: RecordedState, invalidObjects: Set<ObjectKey> = [], now: Date, publishing: PublishScope = .publishes) {
         self.desired = desired; self.recorded = recorded; self.invalidObjects = invalidObjects; self.now = now; self.publishing = publishing
         var publishers: [String: [ObjectKey]] = [:]
-        for (k, r) in desired.runs.sorted(by: { $0.key < $1.key }) { if let p = r.publish { publishers[p.model, default: []].append(k) } }
-        self.publishers = publishers
+        // Only the publishing runs' keys are sorted: sorting (key, RunSpec) pairs moved every spec around.
+        for (k, r) in desired.runs { if let p = r.publish { publishers[p.model, default: []].append(k) } }
+        self.publishers = publishers.mapValues { $0.sorted() }
     }
 
     public init(_ load: LoadResult, now: Date, publishing: PublishScope = .publishes) {

@@ -111,7 +111,7 @@ final class CheckTests: XCTestCase {
         try s.write("groups/g/evals/good.yaml", Sandbox.evalSpec(accuracy: 0.7, gate: ">= baseline - 0.01") + "  metrics.latency: \"<= 12\"\n", in: dir)
         s.git(["commit", "-qam", "a crashing eval, a metric nobody reports"], in: dir)
         let r = s.run(["hone", "reconcile", "--wait", "--timeout", "60s"], in: dir)
-        XCTAssertTrue(r.stdout.contains("g/bad Failed"), r.all)
+        XCTAssertTrue(r.stdout.contains("1 Failed: g/bad"), r.all)
         let check = s.run(["hone", "check"], in: dir)
         XCTAssertEqual(check.status, 1, check.all)
         XCTAssertTrue(check.stdout.contains("g/bad Failed (attempt 1): no results"), check.stdout)

@@ -56,7 +56,7 @@ extension ValidateTests {
         let r = try hone("reconcile", "--wait", "--timeout", "60s", in: dir)
         XCTAssertEqual(r.status, 1, "invalid objects were skipped: " + r.stdout + r.stderr)
         XCTAssertTrue(r.stderr.contains("groups/support/runs/deep.yaml:1:1025: error: nested too deeply"), r.stderr)
-        XCTAssertTrue(r.stdout.hasPrefix("reconciled: 1 launched, 1 finished (support/good Succeeded)"), r.stdout)
+        XCTAssertTrue(r.stdout.hasPrefix("reconciled: 1 launched, 1 finished (1 Succeeded: support/good)"), r.stdout)
         XCTAssertTrue(try read("status/groups/support/runs/good.yaml").contains("phase: Succeeded"))
     }
 }

@@ -48,7 +48,7 @@ final class PullRequestFlowTests: XCTestCase {
         // ... then the branch is reconciled: its jobs run, their results are committed to the branch.
         let reconcile = f.ci([f.s.script("reconcile.sh"), "--wait", "--timeout", "60s"], in: f.runner)
         XCTAssertEqual(reconcile.status, 0, reconcile.all)
-        XCTAssertTrue(reconcile.stdout.contains("g/ft Succeeded") && reconcile.stdout.contains("g/ft-test Succeeded"), reconcile.all)
+        XCTAssertTrue(reconcile.stdout.contains("2 Succeeded: g/ft, g/ft-test"), reconcile.all)
         XCTAssertEqual(f.s.git(["ls-tree", "-r", "--name-only", "origin/feature", "models/"], in: f.runner), "models/tiny/v1.yaml\nmodels/tiny/w.bin",
                        "nothing is published on a pull request's branch")
         let branchPlan = f.s.run(["hone", "plan"], in: f.runner)
@@ -202,7 +202,7 @@ final class PullRequestFlowTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.all)
         XCTAssertTrue(again.stderr.contains("cancelled g/ft attempt 1: superseded by a spec change"), again.all)
         try f.waitGone(first.pid)
-        XCTAssertTrue(again.stdout.contains("g/ft Succeeded"), again.all)
+        XCTAssertTrue(again.stdout.contains("Succeeded: g/ft"), again.all)
         XCTAssertTrue(try f.statusID("g/ft", at: "origin/feature").hasPrefix("ft-2-"))
         XCTAssertEqual(try f.statusID("g/other", at: "origin/feature"), otherID, "the unchanged run keeps its job")
         let runs = try f.executions().filter { $0.hasPrefix("train") }
@@ -252,7 +252,7 @@ final class PullRequestFlowTests: XCTestCase {
         f.checkout("pr-b", in: f.runner)
         let done = f.ci([f.s.script("reconcile.sh"), "--wait", "--timeout", "60s"], in: f.runner)
         XCTAssertEqual(done.status, 0, done.all)
-        XCTAssertTrue(done.stdout.contains("g/ft Succeeded"), done.all)
+        XCTAssertTrue(done.stdout.contains("Succeeded: g/ft"), done.all)
         XCTAssertEqual(try f.executions().filter { $0.hasPrefix("train") }, ["train g/ft attempt 1"], "one execution for both pull requests")
         XCTAssertEqual(try f.finished(), [job.id])
     }

@@ -182,6 +182,9 @@ project = schema(
      "defaults": obj({"pool": t("string", "number", "boolean",
                                 description="Pool used when a run or eval names none. Must be one of `pools`.")},
                      desc="Project-wide defaults."),
+     "gc": obj({"keepFinishedJobs": integer("Finished jobs' folders each reconcile keeps, newest first (older ones are removed after collecting).",
+                                            minimum=0, default=20)},
+               desc="Cleaning of .hone/ by reconcile (hone gc does the rest)."),
      },
     ["name", "pools"],
     defs={"pool": pool})

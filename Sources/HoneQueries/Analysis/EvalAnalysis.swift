@@ -8,7 +8,10 @@ public enum EvalAnalysis {
     public static func compare(_ ws: Workspace, ref: String?, evals names: [String], baseline: String?, rows: Bool,
                                columns: [String]?, pinned: [String], onlyDiff: Bool, layout: RowLayout) throws -> CompareReport {
         let source = try ws.source(ref: ref)
-        let load = try Loader(source: source).load()
+        // Only the scopes of the evals named are parsed (with hone.yaml, versions and groups): comparing two
+        // evals of a 20,000-object repository reads their groups, not every file.
+        let folders = Set((names + (baseline.map { [$0] } ?? [])).compactMap { try? ObjectAddress.parse($0).scope.folder + "/" })
+        let load = try Loader(source: source, parseOnly: { p in folders.contains { p.hasPrefix($0) || p.hasPrefix("status/" + $0) } }).load()
         var keys: [ObjectKey] = []
         for n in names {
             let k = try ObjectAddress.parse(n).resolve(in: load, only: .eval)

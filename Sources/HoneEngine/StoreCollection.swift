@@ -19,7 +19,7 @@ public struct StoredObject: Sendable, Equatable {
 /// The collector decides nothing about the layout: a store with another layout (or a remote one) says it here.
 public protocol CollectableStore {
     /// Where the store is, for messages.
-    var location: String { get }
+    var collectedPath: String { get }
     /// Every object the store holds, each once.
     func storedObjects() throws -> [StoredObject]
     /// The names of the objects a `store://` URI needs (none when the URI is not one of this store's).
@@ -29,7 +29,8 @@ public protocol CollectableStore {
 }
 
 extension ArtifactStore: CollectableStore {
-    public var location: String { root.path }
+    /// The local folder gc collects (a remote store's objects are not collected: specs/cli-gc.md).
+    public var collectedPath: String { root.path }
 
     /// The store's layout (specs/versions.md): each blob `blobs/sha256/<ab>/<digest>` on its own; the link
     /// trees `sha256/<digest>`, `logs/<id>`, `outputs/<id>`, any other `<folder>/<name>` a user's URI names,

@@ -72,9 +72,11 @@ struct LogsCommand: ParsableCommand {
 
     /// Prints the live log of an active job when its folder is here; false (a note said why) when it is not.
     func liveLog(_ ws: Workspace, _ load: LoadResult, _ key: ObjectKey, _ status: ObjectStatus) throws -> Bool {
-        let dir = Logs.jobDirectory(ws, project: load.desired.project, status: status)
-        guard ref.ref == nil, FileManager.default.fileExists(atPath: dir.path) else {
-            if ref.ref == nil { printError("hone: the job folder of \(status.id) is not on this machine (\(dir.path)): showing the committed log") }
+        let source = Logs.liveSource(ws, project: load.desired.project, status: status)
+        guard ref.ref == nil, let dir = source.directory, FileManager.default.fileExists(atPath: dir.path) else {
+            if ref.ref == nil {
+                printError("hone: the job folder of \(status.id) is not on this machine\(source.directory.map { " (\($0.path))" } ?? ""): showing the committed log")
+            }
             return false
         }
         guard follow else {
@@ -82,8 +84,7 @@ struct LogsCommand: ParsableCommand {
             printError("hone: \(key.display) is \(status.phase.rawValue): this is its live log so far (--follow to follow it)")
             return true
         }
-        let local = load.desired.project?.pools[status.pool]?.executor != .slurm
-        let end = Logs.follow(dir, local: local) { Terminal.write($0, to: .standardOutput) }
+        let end = Logs.follow(dir, watchesProcesses: source.watchesProcesses) { Terminal.write($0, to: .standardOutput) }
         switch end {
         case .exited(let code): printError("hone: \(key.display) job \(status.id) ended with exit code \(code.map(String.init) ?? "unknown"); `hone reconcile` records it")
         case .lost: printError("hone: \(key.display) job \(status.id) is gone without an exit code; `hone reconcile` records it as lost")

@@ -7,16 +7,12 @@ import HoneModel
 extension Reconciler {
     /// Cancels the attempt `id` of `s`; nil when the executor confirmed it, else why it could not.
     func cancelUnconfirmed(_ s: ObjectStatus, id: String, project: Project?) -> String? {
-        if isClaimedByOther(s), project?.pools[s.pool]?.executor == .local {
-            return "it runs in another clone (\(s.claimedBy ?? "?")), whose reconciler cancels it"
-        }
         do {
             let exec = try executor(for: s.pool, project: project)
-            try exec.cancel(id: id)
-            // A job whose folder is gone is out of the executor's sight: stop it by what survives of it.
-            if let local = exec as? LocalExecutor, !local.cancelVanished(id: id, executorId: s.tasks.first?.executorId) {
-                return "its folder is gone and its process \(s.tasks.first?.executorId ?? "?") did not end"
+            if isClaimedByOther(s), exec.capabilities.contains(.runsOnThisMachine) {
+                return "it runs in another clone (\(s.claimedBy ?? "?")), whose reconciler cancels it"
             }
+            try exec.cancel(id: id, executorId: s.tasks.first?.executorId)
             return nil
         } catch {
             return "\(error)"

@@ -72,11 +72,10 @@ extension Reconciler {
         let gone: Bool
         switch state {
         case .notFound: gone = true
-        case .finished(_, nil, _, _, "Lost"): gone = true
-        default: gone = false
+        case .finished(let end): gone = end.outcome == .lost
+        case .pending, .running: gone = false
         }
-        guard gone, let id = s.tasks.first?.executorId, let local = exec as? LocalExecutor,
-              local.vanishedJobAlive(id: s.id, executorId: id) else { return state }
+        guard gone, let id = s.tasks.first?.executorId, exec.stillRunningWithoutFolder(id: s.id, executorId: id) else { return state }
         if claimNoted.insert("vanished " + s.id).inserted {
             progress("\(s.key.display) (\(s.id)): its job folder is gone but its process \(id) still runs: adopted")
         }

@@ -25,14 +25,22 @@ public enum Logs {
         return try source.read(path).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Where the executor keeps the job's files on this machine: `.hone/jobs/<id>/` for local pools,
-    /// `<workdir>/jobs/<id>/` for Slurm pools (a folder every node shares).
-    public static func jobDirectory(_ ws: Workspace, project: Project?, status s: ObjectStatus) -> URL {
-        if let pool = project?.pools[s.pool], pool.executor == .slurm {
-            let workdir = pool.workdir.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : ws.url($0) } ?? ws.url(".hone/slurm")
-            return workdir.appendingPathComponent("jobs/\(s.id)", isDirectory: true)
-        }
-        return ws.url(".hone/jobs/\(s.id)")
+    /// Where a live job's log can be read from here, as its pool's executor says.
+    public struct LiveSource {
+        /// The job's folder on this machine (`.hone/jobs/<id>/` for local pools, `<workdir>/jobs/<id>/` for
+        /// Slurm pools); nil when the executor keeps it where this machine cannot read it.
+        public var directory: URL?
+        /// The job's processes run on this machine: a job gone without an exit code is seen as lost.
+        public var watchesProcesses: Bool
+    }
+
+    public static func liveSource(_ ws: Workspace, project: Project?, status s: ObjectStatus) -> LiveSource {
+        // A pool hone.yaml no longer has: the job can only have run where local jobs do.
+        let backend = project?.pools[s.pool]?.backend ?? .local(LocalPoolSettings())
+        let executor = Executors.make(backend, repositoryRoot: ws.root)
+        let readable = executor.capabilities.isSuperset(of: [.readsJobFolder, .streamsLogs])
+        return LiveSource(directory: readable ? executor.jobDirectory(for: s.id) : nil,
+                          watchesProcesses: executor.capabilities.contains(.runsOnThisMachine))
     }
 
     /// The live log as far as the job has written it, through OutputFile as the reconciler reads it (never
@@ -80,7 +88,7 @@ public enum Logs {
 
     /// Copies `task.log` to `write` from its start, then as it grows, until the job records its exit
     /// code (or, for a local job, its process disappears without one).
-    public static func follow(_ directory: URL, local: Bool, pollInterval: TimeInterval = 0.25, write: (Data) -> Void) -> FollowEnd {
+    public static func follow(_ directory: URL, watchesProcesses local: Bool, pollInterval: TimeInterval = 0.25, write: (Data) -> Void) -> FollowEnd {
         // Through OutputFile, as the reconciler reads it: a handler may replace its log with a link (to
         // /proc/self/environ: ours) or a FIFO, which is then not read at all.
         var file: OutputFile? = nil

@@ -204,17 +204,7 @@ public final class Reconciler {
     func executor(for poolName: String, project: Project?) throws -> Executor {
         if let e = executors[poolName] { return e }
         guard let pool = project?.pools[poolName] else { throw HoneError("pool \(poolName) is not defined in hone.yaml") }
-        let e: Executor
-        switch pool.executor {
-        case .local:
-            e = LocalExecutor(jobsRoot: workspace.url(".hone/jobs"), runtimeCache: workspace.url(".hone/runtimes"))
-        case .slurm:
-            let workdir = pool.workdir.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : workspace.url($0) } ?? workspace.url(".hone/slurm")
-            e = SlurmExecutor(settings: SlurmPoolSettings(partition: pool.partition, gres: pool.gres, cpusPerTask: pool.cpusPerTask, mem: pool.mem,
-                                                          account: pool.account, qos: pool.qos, constraint: pool.constraint,
-                                                          extraArgs: pool.extraArgs, workdir: workdir),
-                              environment: options.environment)
-        }
+        let e = Executors.make(pool.backend, repositoryRoot: workspace.root, environment: options.environment)
         executors[poolName] = e
         return e
     }
@@ -295,7 +285,7 @@ public final class Reconciler {
                 guard var s = statuses[a.key] else { continue }
                 let released = a.reason.hasPrefix("auto-release")
                 // Released already by its own watchdog (local pools): collected below, with its outputs.
-                if released, case .finished(_, _, _, _, LocalExecutor.releasedReason)? = try? executor(for: s.pool, project: project).poll(id: s.id) {
+                if released, case .finished(let end)? = try? executor(for: s.pool, project: project).poll(id: s.id), end.outcome == .released {
                     continue
                 }
                 if let why = cancelUnconfirmed(s, id: s.id, project: project) {
@@ -362,7 +352,7 @@ public final class Reconciler {
         for s in active {
             let exec = try executor(for: s.pool, project: project)
             // Another clone's local job runs on its machine, out of our sight: its statuses are that clone's to record.
-            if isClaimedByOther(s) && exec is LocalExecutor { noteClaimedByOther(s); continue }
+            if isClaimedByOther(s) && exec.capabilities.contains(.runsOnThisMachine) { noteClaimedByOther(s); continue }
             let state: JobState
             if notLaunched.contains(s.id) && s.tasks.first?.executorId == nil && s.phase == .pending {
                 // Polled as never launched by this reconciler (which holds the lock, so nobody else
@@ -441,17 +431,17 @@ public final class Reconciler {
                     summary.finished[s.key.display] = s.phase
                     progress("auto-released \(s.key.display) (\(s.id))")
                 }
-            case .finished(let executorId, let exitCode, let startedAt, let finishedAt, let reason):
+            case .finished(let end):
                 CrashPoint.hit("before-collect")
-                if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
-                if s.startedAt == nil { s.startedAt = Timestamp.string(startedAt ?? now) }
+                if s.tasks.first?.executorId == nil { s.tasks[0].executorId = end.executorId }
+                if s.startedAt == nil { s.startedAt = Timestamp.string(end.startedAt ?? now) }
                 // Never seen running (it ended between two passes, or the reconciler that launched it died): the
                 // task's start comes from the job's own record too.
-                if s.tasks[0].startedAt == nil { s.tasks[0].startedAt = startedAt.map(Timestamp.string) ?? s.startedAt }
+                if s.tasks[0].startedAt == nil { s.tasks[0].startedAt = end.startedAt.map(Timestamp.string) ?? s.startedAt }
                 let dir = exec.jobDirectory(for: s.id)
                 let started = Date()
                 var collected = ChangeSet()
-                try collect(&s, exitCode: exitCode, reason: reason, finishedAt: finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),
+                try collect(&s, end: end, finishedAt: end.finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),
                             store: store, project: project, into: &collected)
                 collectTime += Date().timeIntervalSince(started)
                 // A remote store holds what the status references before the status is committed. If it cannot
@@ -496,10 +486,12 @@ public final class Reconciler {
         launchTime += Date().timeIntervalSince(launchStarted)
         releaseDebugFolders(&statuses, now: now, into: &step)
         lap("launch and collect", String(format: "launches %.1f ms, collects %.1f ms", launchTime * 1000, collectTime * 1000))
-        let localOnly = active.allSatisfy { project?.pools[$0.pool]?.executor == .local }
+        func onThisMachine(_ s: ObjectStatus) -> Bool {
+            (try? executor(for: s.pool, project: project))?.capabilities.contains(.runsOnThisMachine) ?? false
+        }
+        let localOnly = active.allSatisfy(onThisMachine)
         quickRepoll = localOnly && !Set(step.verbs).isDisjoint(with: ["launch", "collect", "lost", "fail"])
-        watchedLocalJobs = statuses.values.filter { $0.phase.isActive && $0.tasks.first?.executorId != nil
-            && project?.pools[$0.pool]?.executor == .local }.map(\.id)
+        watchedLocalJobs = statuses.values.filter { $0.phase.isActive && $0.tasks.first?.executorId != nil && onThisMachine($0) }.map(\.id)
         if step.isEmpty && intent.isEmpty { idlePasses += 1 }
         unrecorded.merge(step)
         for key in step.keys { unrecordedStatuses[key] = statuses[key] }
@@ -527,9 +519,9 @@ public final class Reconciler {
     }
 
     func waitForLocalJobs(timeout: TimeInterval) -> Bool {
-        guard let local = executors.values.lazy.compactMap({ $0 as? LocalExecutor }).first else { return false }
+        guard let local = executors.values.first(where: { $0.capabilities.contains(.runsOnThisMachine) }) else { return false }
         // Every local pool keeps its jobs under the same .hone/jobs: one executor can watch them all.
-        return local.waitForAnyExit(ids: watchedLocalJobs, timeout: timeout)
+        return local.waitForAnyEnd(ids: watchedLocalJobs, timeout: timeout)
     }
 
     /// Commits the step changes that wait.
@@ -732,16 +724,12 @@ public final class Reconciler {
         }
     }
 
-    func collect(_ s: inout ObjectStatus, exitCode: Int32?, reason: String, finishedAt: Date, directory: URL, logFile: URL,
+    func collect(_ s: inout ObjectStatus, end: JobEnd, finishedAt: Date, directory: URL, logFile: URL,
                  store: ArtifactStore, project: Project?, into changes: inout ChangeSet) throws {
-        let cancelledBySlurm = reason == "CANCELLED" || reason == "PREEMPTED"
-        // Ended by its own watchdog at the release time (local pools): released, as a reconciler would have.
-        let released = reason == LocalExecutor.releasedReason
-        var phase: Phase = exitCode == 0 && reason != "TIMEOUT" && !cancelledBySlurm && !released ? .succeeded : .failed
-        if cancelledBySlurm || released { phase = .cancelled }
+        var phase = Reconciler.phase(of: end.outcome)
         let task = s.tasks[0].name
         let at = Timestamp.string(finishedAt)
-        s.tasks[0].exitCode = exitCode.map(Int.init)
+        s.tasks[0].exitCode = end.exitCode.map(Int.init)
         // An eval that ended before any poll saw it running has no release time yet.
         if s.releaseAt == nil, let r = s.autoRelease, let st = s.startedAt.flatMap(Timestamp.date) {
             s.releaseAt = Timestamp.string(st.addingTimeInterval(TimeInterval(r)))
@@ -761,30 +749,53 @@ public final class Reconciler {
         }
         if let e = outputs.refusalEvent(at: at, task: task) { s.events.append(e) }
         finish(&s, phase: phase, at: finishedAt, project: project)
-        if phase == .succeeded {
-            s.events.append(StatusEvent(at: at, reason: "Succeeded", message: "\(task) exited 0 after \(DurationText.span(s.durationSeconds ?? 0))", task: task))
-        } else if released {
-            s.events.append(StatusEvent(at: at, type: .warning, reason: "AutoReleased",
-                                        message: "released after \(s.autoRelease.map { DurationText.format($0) } ?? "?"): the job ended itself at its release time", task: task))
-        } else if phase == .cancelled {
-            s.events.append(StatusEvent(at: at, type: .warning, reason: "Cancelled", message: "the executor cancelled the job (\(reason))", task: task))
-        } else {
-            var logReader = JobOutputs(jobDirectory: logFile.deletingLastPathComponent(), store: store, id: s.id)
-            let tail = logReader.logTail(logFile.lastPathComponent, lines: 8)
-            let why: String
-            switch exitCode {
-            case .some(Int32(JobScript.runtimeFailedExitCode)): why = "the runtime environment could not be created"
-            case .some(let c): why = "\(task) exited with status \(c)\(reason != "Completed" && reason != "Failed" && reason != "COMPLETED" && reason != "FAILED" ? " (\(reason))" : "")"
-            case .none: why = "\(task) ended without an exit status (\(reason))"
-            }
-            s.events.append(StatusEvent(at: at, type: .warning, reason: reason == "TIMEOUT" ? "TimeLimit" : "Failed",
-                                        message: why + (tail.isEmpty ? "" : "; last lines of the log:\n" + tail), task: task))
-            if s.eval?.debugEnabled == true {
-                s.eval?.debugWorkdir = directory.path
-                s.events.append(StatusEvent(at: at, reason: "DebugKept",
-                                            message: "debug mode: the job's folder \(directory.path) is kept until \(s.releaseAt ?? "the release time")", task: task))
-            }
+        s.events.append(endEvent(s, end: end, phase: phase, at: at, store: store, logFile: logFile))
+        if phase == .failed, s.eval?.debugEnabled == true {
+            s.eval?.debugWorkdir = directory.path
+            s.events.append(StatusEvent(at: at, reason: "DebugKept",
+                                        message: "debug mode: the job's folder \(directory.path) is kept until \(s.releaseAt ?? "the release time")", task: task))
         }
+    }
+
+    /// The phase a job's outcome records (a run that succeeded still needs its model: see `collect`).
+    static func phase(of outcome: JobOutcome) -> Phase {
+        switch outcome {
+        case .succeeded: return .succeeded
+        case .failed, .timedOut, .lost: return .failed
+        case .cancelled, .preempted, .released: return .cancelled
+        }
+    }
+
+    /// The event that says how the job ended: `Succeeded`, `Cancelled`, `TimeLimit` or `Failed` (with the
+    /// log's last lines).
+    func endEvent(_ s: ObjectStatus, end: JobEnd, phase: Phase, at: String, store: ArtifactStore, logFile: URL) -> StatusEvent {
+        let task = s.tasks[0].name
+        switch (phase, end.outcome) {
+        case (.succeeded, _):
+            return StatusEvent(at: at, reason: "Succeeded", message: "\(task) exited 0 after \(DurationText.span(s.durationSeconds ?? 0))", task: task)
+        case (_, .cancelled(let reason)):
+            return StatusEvent(at: at, type: .warning, reason: "Cancelled", message: "the executor cancelled the job (\(reason))", task: task)
+        case (_, .preempted):
+            return StatusEvent(at: at, type: .warning, reason: "Cancelled", message: "the executor cancelled the job (preempted for other work)", task: task)
+        case (_, .released):
+            return StatusEvent(at: at, type: .warning, reason: "AutoReleased",
+                               message: "released after \(s.autoRelease.map { DurationText.format($0) } ?? "?"): the job ended itself at its release time", task: task)
+        default: break
+        }
+        var logReader = JobOutputs(jobDirectory: logFile.deletingLastPathComponent(), store: store, id: s.id)
+        let tail = logReader.logTail(logFile.lastPathComponent, lines: 8)
+        let status = end.exitCode.map { "exited with status \($0)" }
+        let why: String
+        switch end.outcome {
+        case .failed(Int32(JobScript.runtimeFailedExitCode)?, _): why = "the runtime environment could not be created"
+        case .failed(let code?, let detail): why = "\(task) exited with status \(code)" + (detail.map { " (\($0))" } ?? "")
+        case .failed(nil, let detail): why = "\(task) ended without an exit status (\(detail ?? "the executor does not know it"))"
+        case .timedOut: why = "\(task) \(status ?? "ended") at the pool's time limit"
+        case .lost: why = "\(task) ended without an exit status (lost: gone without a recorded end)"
+        case .succeeded, .cancelled, .preempted, .released: why = "\(task) \(status ?? "ended")"  // a run that exited 0 without a model
+        }
+        return StatusEvent(at: at, type: .warning, reason: end.outcome == .timedOut ? "TimeLimit" : "Failed",
+                           message: why + (tail.isEmpty ? "" : "; last lines of the log:\n" + tail), task: task)
     }
 
     /// Metrics, the curve and results, committed beside the status (see JobOutputs for the caps), with a

@@ -10,6 +10,10 @@ import Musl
 /// group and session) and the process's own command line, `/bin/bash <job folder>/run.sh`, which tells this
 /// job from a process that reused the pid. Linux only (/proc); elsewhere such a job is found gone.
 extension LocalExecutor {
+    public func stillRunningWithoutFolder(id: String, executorId: String) -> Bool {
+        vanishedJobAlive(id: id, executorId: executorId)
+    }
+
     /// Whether the job `id` still runs although its folder is gone.
     public func vanishedJobAlive(id: String, executorId: String?) -> Bool {
         guard let text = executorId, let pid = Int32(text), pid > 1, Self.processAlive(pid),

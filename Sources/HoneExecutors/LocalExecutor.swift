@@ -19,9 +19,8 @@ public final class LocalExecutor: Executor, Sendable {
     /// Whether jobs get a cgroup of their own where one can be made (false: session and environment only;
     /// see JobProcesses).
     public let cgroups: Bool
-
-    /// The `finished` reason of a job its own watchdog ended at its release time (`released` in its folder).
-    public static let releasedReason = "Released"
+    /// Jobs are processes of this machine, in folders under `.hone/jobs/`; a port a job serves is on 127.0.0.1.
+    public let capabilities: ExecutorCapabilities = [.readsJobFolder, .streamsLogs, .execIntoJob, .exposesPort, .runsOnThisMachine]
 
     /// `jobsRoot`: `<repo>/.hone/jobs`; `runtimeCache`: `<repo>/.hone/runtimes`.
     public init(jobsRoot: URL, runtimeCache: URL, terminationGrace: TimeInterval = 3, cgroups: Bool = true) {
@@ -243,10 +242,10 @@ public final class LocalExecutor: Executor, Sendable {
         let exit = JobScript.recordedExit(read(dir, JobScript.Files.exitCode))
         guard exit.ended else { return nil }
         let code = exit.code
-        return .finished(executorId: readPid(dir)?.pid ?? "unknown", exitCode: code,
-                         startedAt: readDate(dir, JobScript.Files.started),
-                         finishedAt: readDate(dir, JobScript.Files.finished),
-                         reason: exists(dir, JobScript.Files.released) ? Self.releasedReason : code == 0 ? "Completed" : "Failed")
+        let outcome: JobOutcome = exists(dir, JobScript.Files.released) ? .released : code == 0 ? .succeeded : .failed(exitCode: code)
+        return .finished(JobEnd(executorId: readPid(dir)?.pid ?? "unknown", outcome: outcome, exitCode: code,
+                                startedAt: readDate(dir, JobScript.Files.started),
+                                finishedAt: readDate(dir, JobScript.Files.finished)))
     }
 
     // MARK: waiting
@@ -255,7 +254,7 @@ public final class LocalExecutor: Executor, Sendable {
     /// has ended already. Works for any process, not only this reconciler's children (jobs adopted from an
     /// earlier one too): Linux pidfds (kernel ≥ 5.3, glibc ≥ 2.36). Returns false, having waited for
     /// nothing, when it cannot watch any of them: the caller sleeps instead.
-    public func waitForAnyExit(ids: [String], timeout: TimeInterval) -> Bool {
+    public func waitForAnyEnd(ids: [String], timeout: TimeInterval) -> Bool {
         #if os(Linux)
         guard let pidfdOpen = Self.pidfdOpen else { return false }
         var fds: [pollfd] = []
@@ -299,13 +298,27 @@ public final class LocalExecutor: Executor, Sendable {
             return .running(executorId: executorId, startedAt: readDate(dir, JobScript.Files.started))
         }
         JobProcesses.end(in: dir)
-        return .finished(executorId: executorId, exitCode: nil, startedAt: readDate(dir, JobScript.Files.started),
-                  finishedAt: modificationDate(dir, JobScript.Files.log), reason: "Lost")
+        return .finished(JobEnd(executorId: executorId, outcome: .lost, exitCode: nil,
+                                startedAt: readDate(dir, JobScript.Files.started),
+                                finishedAt: modificationDate(dir, JobScript.Files.log)))
     }
 
     // MARK: cancel
 
-    public func cancel(id: String) throws {
+    public func cancel(id: String, executorId: String?) throws {
+        try cancelByFolder(id: id)
+        // A job whose folder is gone is out of sight of the above: stop it by what survives of it.
+        if let executorId, !cancelVanished(id: id, executorId: executorId) {
+            throw ExecutorError("its folder is gone and its process \(executorId) did not end")
+        }
+    }
+
+    public func host(ofRunningJob id: String) throws -> String? {
+        guard case .running = try poll(id: id) else { return nil }
+        return "127.0.0.1"
+    }
+
+    private func cancelByFolder(id: String) throws {
         try Self.checkId(id)
         let dir = jobDirectory(for: id)
         guard let pid = readPid(dir), let pgid = Int32(pid.pgid), pgid > 1 else { return }

@@ -1,36 +1,5 @@
 import Foundation
-
-/// A Slurm pool's settings (hone.yaml `pools.<name>` with `executor: slurm`).
-public struct SlurmPoolSettings: Sendable, Equatable {
-    /// `--partition`; nil: the cluster's default partition.
-    public var partition: String?
-    /// `--gres` ("gpu:1").
-    public var gres: String?
-    /// `--cpus-per-task`.
-    public var cpusPerTask: Int?
-    /// `--mem` ("16G").
-    public var mem: String?
-    /// `--account`.
-    public var account: String?
-    /// `--qos`.
-    public var qos: String?
-    /// `--constraint`.
-    public var constraint: String?
-    /// Further sbatch options, passed verbatim before the script.
-    public var extraArgs: [String]
-    /// A directory every Slurm node can read and write: `jobs/<id>` and `runtimes/` live here.
-    public var workdir: URL
-    /// Seconds after which one Slurm client command is given up as failed.
-    public var commandTimeout: TimeInterval
-
-    public init(partition: String? = nil, gres: String? = nil, cpusPerTask: Int? = nil, mem: String? = nil,
-                account: String? = nil, qos: String? = nil, constraint: String? = nil,
-                extraArgs: [String] = [], workdir: URL, commandTimeout: TimeInterval = 60) {
-        self.partition = partition; self.gres = gres; self.cpusPerTask = cpusPerTask; self.mem = mem
-        self.account = account; self.qos = qos; self.constraint = constraint
-        self.extraArgs = extraArgs; self.workdir = workdir; self.commandTimeout = commandTimeout
-    }
-}
+import HoneModel
 
 /// Runs jobs as Slurm batch jobs through the Slurm client commands (`sbatch`, `squeue`, `scontrol`,
 /// `sacct`, `scancel`), which must be on PATH and reach the cluster (SLURM_CONF passes through).
@@ -41,7 +10,12 @@ public struct SlurmPoolSettings: Sendable, Equatable {
 /// reconciler) therefore finds and polls what an earlier one submitted.
 public final class SlurmExecutor: Executor, @unchecked Sendable {
     public let settings: SlurmPoolSettings
+    /// `settings.workdir`, resolved (see `Executors.make`).
+    public let workdir: URL
     let runner: SlurmCommandRunner
+    /// The job folder is on the shared workdir, which this machine mounts too; a job on a node serves a
+    /// port at the node's name (reached through `ssh -L` from elsewhere).
+    public let capabilities: ExecutorCapabilities = [.readsJobFolder, .streamsLogs, .exposesPort]
 
     /// Slurm states after which a job never runs again.
     static let finalStates: Set<String> = [
@@ -55,21 +29,22 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
 
     /// - Parameter environment: the environment of every Slurm command (SLURM_CONF, PATH…); a job sees it
     ///   too, since it is submitted with `--export=ALL`.
-    public init(settings: SlurmPoolSettings, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(settings: SlurmPoolSettings, workdir: URL, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.settings = settings
+        self.workdir = workdir
         self.runner = SlurmCommandRunner(environment: environment, timeout: settings.commandTimeout)
     }
 
     // MARK: Layout
 
     public func jobDirectory(for id: String) -> URL {
-        settings.workdir.appendingPathComponent("jobs", isDirectory: true).appendingPathComponent(id, isDirectory: true)
+        workdir.appendingPathComponent("jobs", isDirectory: true).appendingPathComponent(id, isDirectory: true)
     }
 
     /// Where runtimes (venvs cached by digest) are created, by the job itself on the cluster side.
-    public var runtimeCache: URL { settings.workdir.appendingPathComponent("runtimes", isDirectory: true) }
+    public var runtimeCache: URL { workdir.appendingPathComponent("runtimes", isDirectory: true) }
 
-    public func logFile(for id: String) -> URL { SlurmJobFiles.logFile(in: jobDirectory(for: id)) }
+    public func logFile(for id: String) -> URL { jobDirectory(for: id).appendingPathComponent(JobScript.Files.log) }
 
     /// `<jobdir>/slurm-id`: the Slurm job id, written right after sbatch succeeds.
     public func slurmIdFile(for id: String) -> URL { jobDirectory(for: id).appendingPathComponent("slurm-id") }
@@ -89,7 +64,7 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         try fm.createDirectory(at: runtimeCache, withIntermediateDirectories: true)
         let script = dir.appendingPathComponent("run.sh")
-        let text = SlurmJobFiles.renderScript(job, jobDirectory: dir, runtimeCache: runtimeCache)
+        let text = JobScript.render(job: job, jobDirectory: dir, runtimeCache: runtimeCache)
         try Data(text.utf8).write(to: script, options: .atomic)
         try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
 
@@ -133,52 +108,52 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
 
     public func poll(id: String) throws -> JobState {
         guard let slurmId = try findSlurmId(id) else { return .notFound }
-        let exitFile = SlurmJobFiles.exitCode(in: jobDirectory(for: id))
-
-        // 1. squeue (live jobs, and finished ones for MinJobAge).
-        if let (state, reason) = try squeueState(slurmId) {
-            if Self.pendingStates.contains(state) {
-                return .pending(executorId: slurmId, reason: reason)
-            }
-            if !Self.finalStates.contains(state) {
-                let info = try? scontrolInfo(slurmId)
-                return .running(executorId: slurmId, startedAt: info?.startedAt)
-            }
-            let info = try? scontrolInfo(slurmId)
-            let acct = info == nil ? sacctInfo(slurmId, name: id) : nil
-            return .finished(executorId: slurmId,
-                             exitCode: exitFile ?? info?.exitCode ?? acct?.exitCode,
-                             startedAt: info?.startedAt ?? acct?.startedAt,
-                             finishedAt: info?.finishedAt ?? acct?.finishedAt,
-                             reason: state)
+        let record = JobRecord.read(jobDirectory(for: id))
+        // 1. squeue (live jobs, and finished ones for MinJobAge); 2. scontrol (squeue may have missed it in a
+        // race); 3. the job completion log / accounting: jobs purged from slurmctld's memory.
+        if let (current, reason) = try squeueState(slurmId) {
+            let info = Self.pendingStates.contains(current) ? nil : try? scontrolInfo(slurmId)
+            let known = info ?? (Self.finalStates.contains(current) ? sacctInfo(slurmId, name: id) : nil)
+                ?? SlurmJobInfo()
+            return state(slurmId, current, reason: reason, known, record)
         }
-        // 2. scontrol (squeue may have missed it in a race).
         if let info = try? scontrolInfo(slurmId), let state = info.state {
-            if Self.pendingStates.contains(state) { return .pending(executorId: slurmId, reason: info.reason ?? "") }
-            if !Self.finalStates.contains(state) { return .running(executorId: slurmId, startedAt: info.startedAt) }
-            return .finished(executorId: slurmId, exitCode: exitFile ?? info.exitCode,
-                             startedAt: info.startedAt, finishedAt: info.finishedAt, reason: state)
+            return self.state(slurmId, state, reason: info.reason ?? "", info, record)
         }
-        // 3. The job completion log / accounting: jobs purged from slurmctld's memory.
         if let acct = sacctInfo(slurmId, name: id), let state = acct.state {
-            if Self.finalStates.contains(state) {
-                return .finished(executorId: slurmId, exitCode: exitFile ?? acct.exitCode,
-                                 startedAt: acct.startedAt, finishedAt: acct.finishedAt, reason: state)
-            }
-            if Self.pendingStates.contains(state) { return .pending(executorId: slurmId, reason: "") }
-            return .running(executorId: slurmId, startedAt: acct.startedAt)
+            return self.state(slurmId, state, reason: "", acct, record)
         }
         // 4. Slurm has forgotten it: what the job script left behind is all there is.
-        let dir = jobDirectory(for: id)
-        if let code = exitFile {
-            return .finished(executorId: slurmId, exitCode: code, startedAt: SlurmJobFiles.startedAt(in: dir),
-                             finishedAt: SlurmJobFiles.finishedAt(in: dir), reason: code == 0 ? "COMPLETED" : "FAILED")
+        guard record.ended, let code = record.exitCode else {
+            return .finished(JobEnd(executorId: slurmId, outcome: .lost, exitCode: nil, startedAt: record.startedAt, finishedAt: nil))
         }
-        return .finished(executorId: slurmId, exitCode: nil, startedAt: SlurmJobFiles.startedAt(in: dir),
-                         finishedAt: nil, reason: "Lost")
+        return .finished(JobEnd(executorId: slurmId, outcome: code == 0 ? .succeeded : .failed(exitCode: code),
+                                exitCode: code, startedAt: record.startedAt, finishedAt: record.finishedAt))
     }
 
-    public func cancel(id: String) throws {
+    /// A Slurm state (and what Slurm and the job script say of the job) as a JobState.
+    func state(_ slurmId: String, _ state: String, reason: String, _ info: SlurmJobInfo, _ record: JobRecord) -> JobState {
+        if Self.pendingStates.contains(state) { return .pending(executorId: slurmId, reason: reason) }
+        guard Self.finalStates.contains(state) else { return .running(executorId: slurmId, startedAt: info.startedAt) }
+        // The job script's record first: Slurm's ExitCode is the batch script's, which a signal muddles.
+        let code = (record.ended ? record.exitCode : nil) ?? info.exitCode
+        return .finished(JobEnd(executorId: slurmId, outcome: Self.outcome(state, exitCode: code), exitCode: code,
+                                startedAt: info.startedAt, finishedAt: info.finishedAt))
+    }
+
+    /// Slurm's final states in hone's words.
+    static func outcome(_ state: String, exitCode: Int32?) -> JobOutcome {
+        switch state {
+        case "CANCELLED": return .cancelled(reason: "cancelled on Slurm (scancel or an administrator)")
+        case "PREEMPTED": return .preempted
+        case "TIMEOUT": return .timedOut
+        default:
+            if exitCode == 0 { return .succeeded }
+            return .failed(exitCode: exitCode, detail: state == "COMPLETED" || state == "FAILED" ? nil : state)
+        }
+    }
+
+    public func cancel(id: String, executorId: String?) throws {
         var ids: [String] = []
         if let fromFile = readSlurmIdFile(id) { ids.append(fromFile) }
         for q in try squeueIds(name: id) where !ids.contains(q) { ids.append(q) }
@@ -191,6 +166,17 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
             if let (state, _) = try? squeueState(slurmId), Self.finalStates.contains(state) { continue }
             throw SlurmCommandRunner.failure("scancel", [slurmId], r)
         }
+    }
+
+    /// The address of the node running the job's batch script (`scontrol show job` BatchHost, then that
+    /// node's NodeAddr: the name Slurm reaches it by).
+    public func host(ofRunningJob id: String) throws -> String? {
+        guard let slurmId = try findSlurmId(id) else { return nil }
+        let job = Self.parseKeyValues(try runner.check("scontrol", ["show", "job", "-o", slurmId]))
+        guard job["JobState"].map(Self.normalizeState) == "RUNNING", let node = job["BatchHost"], !node.isEmpty, node != "(null)"
+        else { return nil }
+        let info = (try? runner.check("scontrol", ["show", "node", "-o", node])).map(Self.parseKeyValues) ?? [:]
+        return info["NodeAddr"].flatMap { $0.isEmpty || $0 == "(null)" ? nil : $0 } ?? node
     }
 
     // MARK: Finding a job
@@ -267,11 +253,11 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
     }
 
     struct SlurmJobInfo {
-        var state: String?
-        var reason: String?
-        var exitCode: Int32?
-        var startedAt: Date?
-        var finishedAt: Date?
+        var state: String? = nil
+        var reason: String? = nil
+        var exitCode: Int32? = nil
+        var startedAt: Date? = nil
+        var finishedAt: Date? = nil
     }
 
     /// `scontrol show job -o ID`; throws when scontrol no longer knows the job.

@@ -221,36 +221,46 @@ enum Decoders {
 
     static func pool(_ name: String, _ node: Node, report: FileReport) -> Pool? {
         guard var f = Fields(node, what: "pool \"\(name)\"", report: report) else { return nil }
-        var pool = Pool(name: name)
+        var kind = ExecutorKind.local
         if let v = f.raw("executor"), let s = v.scalar {
-            if let e = ExecutorKind(rawValue: s) { pool.executor = e }
+            if let e = ExecutorKind(rawValue: s) { kind = e }
             else if s == "kubernetes" { f.error("executor kubernetes is planned but not available yet: use local or slurm", at: v.mark) }
             else { f.error("unknown executor \"\(s)\": use local or slurm\(NearMiss.hint(for: s, among: ExecutorKind.allCases.map(\.rawValue)))", at: v.mark) }
         }
-        pool.maxParallel = f.int("maxParallel", min: 1) ?? (pool.executor == .slurm ? 4 : 2)
+        var pool = Pool(name: name, backend: backend(kind, name, node, &f))
+        pool.maxParallel = f.int("maxParallel", min: 1) ?? (kind == .slurm ? 4 : 2)
         pool.costPerHour = f.double("costPerHour", min: 0) ?? 0
         if let h = f.double("maxHours", min: 0) {
             if h <= 0 { f.error("\"maxHours\" must be more than 0", at: f.node["maxHours"]!.mark) } else { pool.maxHours = h }
         }
-        pool.partition = f.string("partition")
-        pool.gres = f.string("gres")
-        pool.cpusPerTask = f.int("cpusPerTask", min: 1)
-        pool.mem = f.string("mem")
-        pool.account = f.string("account")
-        pool.qos = f.string("qos")
-        pool.constraint = f.string("constraint")
-        pool.extraArgs = f.strings("extraArgs") ?? []
-        pool.workdir = f.string("workdir")
-        if pool.executor == .slurm && pool.workdir == nil {
-            f.error("slurm pool \"\(name)\" needs \"workdir\": a directory every Slurm node can read and write", at: node.mark)
-        }
-        if pool.executor == .local {
-            for k in ["partition", "gres", "cpusPerTask", "mem", "account", "qos", "constraint", "extraArgs", "workdir"] {
-                if let v = node[k] { f.warning("\"\(k)\" only applies to slurm pools; pool \"\(name)\" is local", at: v.mark) }
-            }
-        }
         f.finish(context: "pools.\(name).")
         return pool
+    }
+
+    /// The executor's own settings of a pool.
+    static func backend(_ kind: ExecutorKind, _ name: String, _ node: Node, _ f: inout Fields) -> PoolBackend {
+        switch kind {
+        case .local:
+            for k in SlurmPoolSettings.fieldNames {
+                if let v = f.raw(k) { f.warning("\"\(k)\" only applies to slurm pools; pool \"\(name)\" is local", at: v.mark) }
+            }
+            return .local(LocalPoolSettings())
+        case .slurm:
+            var s = SlurmPoolSettings(workdir: "")
+            s.partition = f.string("partition")
+            s.gres = f.string("gres")
+            s.cpusPerTask = f.int("cpusPerTask", min: 1)
+            s.mem = f.string("mem")
+            s.account = f.string("account")
+            s.qos = f.string("qos")
+            s.constraint = f.string("constraint")
+            s.extraArgs = f.strings("extraArgs") ?? []
+            if let w = f.string("workdir") { s.workdir = w } else {
+                f.error("slurm pool \"\(name)\" needs \"workdir\": a directory every Slurm node can read and write", at: node.mark)
+                s.workdir = ".hone/slurm"
+            }
+            return .slurm(s)
+        }
     }
 
     static func version(_ kind: VersionKind, ref: VersionRef, _ root: Node, report: FileReport) -> VersionSpec? {

@@ -149,36 +149,6 @@ public enum Names {
     }
 }
 
-public enum ExecutorKind: String, Sendable, CaseIterable { case local, slurm }
-
-/// A resource pool from hone.yaml.
-public struct Pool: Sendable, Equatable {
-    public var name: String
-    public var executor: ExecutorKind
-    public var maxParallel: Int
-    public var costPerHour: Double
-    public var maxHours: Double?
-    // Slurm settings.
-    public var partition: String?
-    public var gres: String?
-    public var cpusPerTask: Int?
-    public var mem: String?
-    public var account: String?
-    public var qos: String?
-    public var constraint: String?
-    public var extraArgs: [String]
-    public var workdir: String?
-
-    public init(name: String, executor: ExecutorKind = .local, maxParallel: Int = 2, costPerHour: Double = 0, maxHours: Double? = nil,
-                partition: String? = nil, gres: String? = nil, cpusPerTask: Int? = nil, mem: String? = nil, account: String? = nil,
-                qos: String? = nil, constraint: String? = nil, extraArgs: [String] = [], workdir: String? = nil) {
-        self.name = name; self.executor = executor; self.maxParallel = maxParallel; self.costPerHour = costPerHour
-        self.maxHours = maxHours; self.partition = partition; self.gres = gres; self.cpusPerTask = cpusPerTask
-        self.mem = mem; self.account = account; self.qos = qos; self.constraint = constraint
-        self.extraArgs = extraArgs; self.workdir = workdir
-    }
-}
-
 /// hone.yaml.
 public struct Project: Sendable, Equatable {
     public var name: String

@@ -76,7 +76,7 @@ final class JobProcessesTests: XCTestCase {
         let ex = executor(cgroups: cgroups)
         try launch("leaves", Self.leavesChildren, on: ex)
         let state = try finished("leaves", on: ex)
-        guard case .finished(_, 0?, _, _, "Completed") = state else { return XCTFail("\(state)") }
+        guard case .finished(let end) = state, end.exitCode == 0, end.outcome == .succeeded else { return XCTFail("\(state)") }
         // Ended before the exit code was written: gone as soon as the job is seen finished.
         for name in ["child.pid", "daemon.pid"] {
             let pid = try XCTUnwrap(pidIn(name))
@@ -143,7 +143,7 @@ final class JobProcessesTests: XCTestCase {
         let runSh = try XCTUnwrap(record.pid)
         kill(runSh, SIGKILL)
         let state = try finished("alone", on: ex)
-        guard case .finished(_, nil, _, _, "Lost") = state else { return XCTFail("\(state)") }
+        guard case .finished(let end) = state, end.exitCode == nil, end.outcome == .lost else { return XCTFail("\(state)") }
         assertGone(["daemon.pid"])
     }
 }

@@ -63,12 +63,12 @@ final class LocalExecutorTests: XCTestCase {
     }
 
     func exitCode(_ state: JobState) -> Int32?? {
-        if case .finished(_, let code, _, _, _) = state { return .some(code) }
+        if case .finished(let end) = state { return .some(end.exitCode) }
         return nil
     }
 
-    func reason(_ state: JobState) -> String? {
-        if case .finished(_, _, _, _, let reason) = state { return reason }
+    func outcome(_ state: JobState) -> JobOutcome? {
+        if case .finished(let end) = state { return end.outcome }
         return nil
     }
 
@@ -93,10 +93,11 @@ final class LocalExecutorTests: XCTestCase {
         let pid = try executor.launch(job)
         XCTAssertNotNil(Int32(pid))
         let state = try waitFinished("ok")
-        guard case .finished(let eid, let code, let startedAt, let finishedAt, let reason) = state else { return XCTFail() }
-        XCTAssertEqual(eid, pid)
-        XCTAssertEqual(code, 0)
-        XCTAssertEqual(reason, "Completed")
+        guard case .finished(let end) = state else { return XCTFail() }
+        let (startedAt, finishedAt) = (end.startedAt, end.finishedAt)
+        XCTAssertEqual(end.executorId, pid)
+        XCTAssertEqual(end.exitCode, 0)
+        XCTAssertEqual(end.outcome, .succeeded)
         XCTAssertNotNil(startedAt)
         XCTAssertNotNil(finishedAt)
         XCTAssertEqual(outFile("file"), "done\n")
@@ -151,7 +152,7 @@ final class LocalExecutorTests: XCTestCase {
         try executor.launch(makeJob("three", "echo failing; exit 3"))
         let state = try waitFinished("three")
         XCTAssertEqual(exitCode(state), .some(3))
-        XCTAssertEqual(reason(state), "Failed")
+        XCTAssertEqual(outcome(state), .failed(exitCode: 3))
     }
 
     func testHandlerKilledBySignalGets128PlusSignal() throws {
@@ -309,7 +310,7 @@ final class LocalExecutorTests: XCTestCase {
         // Killed with its whole group before it could write the line.
         kill(-(Int32(pid) ?? 0), SIGKILL)
         XCTAssertTrue(waitUntil { !LocalExecutor.lockHeld(dir.appendingPathComponent("lock")) })
-        XCTAssertEqual(reason(try executor.poll(id: "partial")), "Lost")
+        XCTAssertEqual(outcome(try executor.poll(id: "partial")), .lost)
         // A complete line (as cancel writes one) is the job's status.
         try Data("137\n".utf8).write(to: exitFile)
         XCTAssertEqual(exitCode(try executor.poll(id: "partial")), .some(137))
@@ -320,7 +321,7 @@ final class LocalExecutorTests: XCTestCase {
         // A job this executor launched (its child) and one it only knows from its job folder (launched by an
         // earlier reconciler: not a child): waiting returns once one of them has ended.
         _ = try executor.launch(makeJob("mine", "sleep 0.3"))
-        XCTAssertTrue(executor.waitForAnyExit(ids: ["mine"], timeout: 60))
+        XCTAssertTrue(executor.waitForAnyEnd(ids: ["mine"], timeout: 60))
         XCTAssertNotNil(exitCode(try executor.poll(id: "mine")))
 
         let stranger = Process()
@@ -335,10 +336,10 @@ final class LocalExecutorTests: XCTestCase {
         let dir = executor.jobDirectory(for: "adopted")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Data("\(pid) \(pid)\n".utf8).write(to: dir.appendingPathComponent("pid"))
-        XCTAssertTrue(executor.waitForAnyExit(ids: ["adopted"], timeout: 60))
+        XCTAssertTrue(executor.waitForAnyEnd(ids: ["adopted"], timeout: 60))
         XCTAssertFalse(LocalExecutor.processAlive(pid))
         // Nothing to watch (no pid recorded): it says so at once instead of waiting.
-        XCTAssertFalse(executor.waitForAnyExit(ids: ["never-launched"], timeout: 60))
+        XCTAssertFalse(executor.waitForAnyEnd(ids: ["never-launched"], timeout: 60))
     }
 
     func testJobDoesNotInheritTheLaunchersDescriptors() throws {
@@ -369,7 +370,7 @@ final class LocalExecutorTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 8)
         XCTAssertFalse(LocalExecutor.processAlive(grandchild), "the grandchild survived cancel")
         let state = try executor.poll(id: "cancel")
-        XCTAssertEqual(reason(state), "Failed")
+        XCTAssertEqual(outcome(state), .failed(exitCode: exitCode(state) ?? nil))
         let code = exitCode(state) ?? nil
         XCTAssertTrue(code == 143 || code == 137, "exit code \(String(describing: code)) log: \(log("cancel"))")
         try executor.cancel(id: "cancel")  // cancelling a finished job is not an error
@@ -396,7 +397,7 @@ final class LocalExecutorTests: XCTestCase {
         XCTAssertTrue(waitUntil { !LocalExecutor.groupAlive(Int32(pid)!) })
         let state = try executor.poll(id: "lost")
         XCTAssertEqual(exitCode(state), .some(nil))
-        XCTAssertEqual(reason(state), "Lost")
+        XCTAssertEqual(outcome(state), .lost)
     }
 
     func testSecretsAreRedactedAndNeverWritten() throws {

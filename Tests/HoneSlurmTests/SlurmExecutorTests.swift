@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import HoneExecutors
+import HoneModel
 
 /// The Slurm executor against a REAL single-node cluster (scripts/slurm-cluster.sh), never fake sbatch scripts.
 ///
@@ -71,9 +72,9 @@ final class SlurmExecutorTests: XCTestCase {
     }
 
     func makeExecutor(_ settings: ((inout SlurmPoolSettings) -> Void)? = nil) -> SlurmExecutor {
-        var s = SlurmPoolSettings(workdir: workdir)
+        var s = SlurmPoolSettings(workdir: workdir.path)
         settings?(&s)
-        return SlurmExecutor(settings: s, environment: cluster.environment)
+        return SlurmExecutor(settings: s, workdir: workdir, environment: cluster.environment)
     }
 
     func jobId(_ name: String) -> String { "t-\(nonce)-\(name)" }
@@ -106,13 +107,12 @@ final class SlurmExecutorTests: XCTestCase {
         throw ExecutorError("timeout")
     }
 
-    func waitFinished(_ executor: SlurmExecutor, _ id: String, timeout: TimeInterval = 60) throws
-        -> (exitCode: Int32?, startedAt: Date?, finishedAt: Date?, reason: String) {
+    func waitFinished(_ executor: SlurmExecutor, _ id: String, timeout: TimeInterval = 60) throws -> JobEnd {
         let state = try waitFor(executor, id, timeout: timeout, what: "the end") {
             if case .finished = $0 { return true } else { return false }
         }
-        guard case let .finished(_, code, started, finished, reason) = state else { throw ExecutorError("unreachable") }
-        return (code, started, finished, reason)
+        guard case let .finished(end) = state else { throw ExecutorError("unreachable") }
+        return end
     }
 
     func waitRunning(_ executor: SlurmExecutor, _ id: String, timeout: TimeInterval = 60) throws {
@@ -149,7 +149,7 @@ final class SlurmExecutorTests: XCTestCase {
         env["GITHUB_TOKEN"] = "gh-tok3n-slurm-2"
         env["HONE_DEBUG_PASSWORD"] = "pw-slurm-other-3"
         env["HONE_KEPT"] = "an ordinary variable"
-        let ex = SlurmExecutor(settings: SlurmPoolSettings(workdir: workdir), environment: env)
+        let ex = SlurmExecutor(settings: SlurmPoolSettings(workdir: workdir.path), workdir: workdir, environment: env)
         var job = spec("policy", #"env; echo "own=$MY_PW""#, secrets: ["MY_PW": "pw-slurm-own-4"])
         job.environmentPolicy = JobEnvironmentPolicy(withheldNames: ["MY_PW"], withheldValues: ["tok3n-slurm-1"])
         _ = try prepare(ex, job)
@@ -176,7 +176,7 @@ final class SlurmExecutorTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: ex.slurmIdFile(for: job.id), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), slurmId)
         let end = try waitFinished(ex, job.id)
         XCTAssertEqual(end.exitCode, 0, diagnostics(ex, job.id))
-        XCTAssertEqual(end.reason, "COMPLETED")
+        XCTAssertEqual(end.outcome, .succeeded)
         XCTAssertNotNil(end.startedAt)
         XCTAssertNotNil(end.finishedAt)
         if let s = end.startedAt, let f = end.finishedAt { XCTAssertLessThanOrEqual(s, f) }
@@ -191,8 +191,8 @@ final class SlurmExecutorTests: XCTestCase {
             XCTAssertFalse(content.contains("s3cr3t-value"), "secret written to \(file)")
         }
         // Polling again after the end is stable.
-        guard case let .finished(id2, code2, _, _, reason2) = try ex.poll(id: job.id) else { return XCTFail("not finished") }
-        XCTAssertEqual(id2, slurmId); XCTAssertEqual(code2, 0); XCTAssertEqual(reason2, "COMPLETED")
+        guard case let .finished(again) = try ex.poll(id: job.id) else { return XCTFail("not finished") }
+        XCTAssertEqual(again.executorId, slurmId); XCTAssertEqual(again.exitCode, 0); XCTAssertEqual(again.outcome, .succeeded)
     }
 
     func testJobExitingThreeIsFailed() throws {
@@ -202,7 +202,7 @@ final class SlurmExecutorTests: XCTestCase {
         _ = try ex.launch(job)
         let end = try waitFinished(ex, job.id)
         XCTAssertEqual(end.exitCode, 3, diagnostics(ex, job.id))
-        XCTAssertEqual(end.reason, "FAILED")
+        XCTAssertEqual(end.outcome, .failed(exitCode: 3))
         XCTAssertTrue(try String(contentsOf: ex.logFile(for: job.id), encoding: .utf8).contains("about to fail"))
     }
 
@@ -220,7 +220,7 @@ final class SlurmExecutorTests: XCTestCase {
         XCTAssertGreaterThan((try? Data(contentsOf: ticks))?.count ?? 0, 0, "the handler never started")
         try ex.cancel(id: job.id)
         let end = try waitFinished(ex, job.id, timeout: 30)
-        XCTAssertEqual(end.reason, "CANCELLED", diagnostics(ex, job.id))
+        guard case .cancelled = end.outcome else { return XCTFail("\(end.outcome)\n" + diagnostics(ex, job.id)) }
         XCTAssertNotEqual(end.exitCode, 0)
         Thread.sleep(forTimeInterval: 0.5)
         let before = (try? Data(contentsOf: ticks))?.count ?? 0
@@ -315,19 +315,20 @@ final class SlurmExecutorTests: XCTestCase {
 
         let second = makeExecutor()  // a reconciler restarted after kill -9
         switch try second.poll(id: job.id) {
-        case .pending(let id, _), .running(let id, _), .finished(let id, _, _, _, _): XCTAssertEqual(id, slurmId)
+        case .pending(let id, _), .running(let id, _): XCTAssertEqual(id, slurmId)
+        case .finished(let end): XCTAssertEqual(end.executorId, slurmId)
         case .notFound: XCTFail("a new executor instance did not find \(job.id)")
         }
         XCTAssertEqual(try second.launch(job), slurmId)
         let end = try waitFinished(second, job.id)
         XCTAssertEqual(end.exitCode, 0)
-        XCTAssertEqual(end.reason, "COMPLETED")
+        XCTAssertEqual(end.outcome, .succeeded)
 
         // Even with its job directory's slurm-id gone, a third instance finds it by name.
         try FileManager.default.removeItem(at: second.slurmIdFile(for: job.id))
         let third = makeExecutor()
-        guard case let .finished(id3, code3, _, _, _) = try third.poll(id: job.id) else { return XCTFail("not found by name") }
-        XCTAssertEqual(id3, slurmId); XCTAssertEqual(code3, 0)
+        guard case let .finished(found) = try third.poll(id: job.id) else { return XCTFail("not found by name") }
+        XCTAssertEqual(found.executorId, slurmId); XCTAssertEqual(found.exitCode, 0)
         XCTAssertEqual(try third.poll(id: jobId("unknown")), .notFound)
     }
 
@@ -393,7 +394,7 @@ final class SlurmExecutorTests: XCTestCase {
         _ = try ex.launch(job)
         let end = try waitFinished(ex, job.id, timeout: 180)
         let took = Date().timeIntervalSince(began)
-        XCTAssertEqual(end.reason, "TIMEOUT", diagnostics(ex, job.id))
+        XCTAssertEqual(end.outcome, .timedOut, diagnostics(ex, job.id))
         XCTAssertNotEqual(end.exitCode, 0)
         XCTAssertGreaterThanOrEqual(took, 55, "killed before its limit")
         print("time-limit test: Slurm ended the job after \(Int(took)) s")

@@ -89,6 +89,8 @@ public final class Reconciler {
     /// HONE_TIMINGS: passes, passes that changed nothing, milliseconds per phase.
     private var passes = 0, idlePasses = 0
     private var timingTotals: [String: Double] = [:]
+    /// When the current HONE_TIMINGS lap began.
+    private var lapStarted = Date()
     private let snapshotIndex = SnapshotIndex()
     /// Jobs this reconciler collected whose folder nothing holds any more (not a kept debug folder).
     private var collectedJobs: Set<String> = []
@@ -221,16 +223,26 @@ public final class Reconciler {
 
     // MARK: One pass
 
-    /// Returns whether work is still going on (jobs running or queued, or evals waiting on them).
+    /// What one pass works on: loaded once, then changed by its steps in order.
+    struct PassState {
+        let load: LoadResult
+        let project: Project?
+        let store: ArtifactStore
+        let now: Date
+        /// The statuses as the steps leave them (laid over what was loaded).
+        var statuses: [ObjectKey: ObjectStatus]
+        /// Jobs of each pool that are pending or running: a free slot is one under its `maxParallel`.
+        var running: [String: Int] = [:]
+        /// Attempts given a free slot in this pass: launched once claimed.
+        var toClaim: [ObjectStatus] = []
+        var launchSeconds = 0.0, collectSeconds = 0.0
+    }
+
+    /// One pass: intent (new attempts, cancels, publishes, prunes; committed before anything runs), then
+    /// advance every active attempt (poll; collect what ended; launch what got a slot), then record the step
+    /// changes. Returns whether work is still going on (jobs running or queued, or evals waiting on them).
     func pass() throws -> Bool {
-        var clock = Date()
-        func lap(_ phase: String, _ detail: String = "") {
-            guard Recorder.timings else { return }
-            let ms = Date().timeIntervalSince(clock) * 1000
-            timingTotals[phase, default: 0] += ms
-            progress(String(format: "timing: %@%@ %.1f ms", phase, detail.isEmpty ? "" : " (\(detail))", ms))
-            clock = Date()
-        }
+        lapStarted = Date()
         passes += 1
         try workspace.privateFolder()  // someone may have removed .hone/ since the last pass
         var load = try load()
@@ -240,117 +252,156 @@ public final class Reconciler {
         let now = Date()
         let publishing = PublishScope.of(branch: branch, project: load.desired.project)
         let plan = Planner(load, now: now, publishing: publishing).plan()
+        keepFinishedJobs = load.desired.project?.keepFinishedJobs ?? Project.defaultKeepFinishedJobs
+        var p = PassState(load: load, project: load.desired.project,
+                          store: ArtifactStore(project: load.desired.project, repositoryRoot: workspace.root)
+                            .connected(environment: options.environment, redactor: recorder.secrets.redactor),
+                          now: now, statuses: load.recorded.statuses)
+        let intent = try recordIntent(plan, &p)
+        // Our intent landed on a newer remote tip: the statuses loaded above may be stale (the remote may
+        // hold a newer attempt), so launch nothing on them; the next pass reloads.
+        if recorder.rebased { return true }
+
+        var step = ChangeSet()
+        let active = p.statuses.values.filter { $0.phase.isActive }.sorted { ($0.createdAt ?? "", $0.key) < ($1.createdAt ?? "", $1.key) }
+        // Poll every attempt first, so that slots freed by jobs that ended are filled in this same pass.
+        let polled = try poll(active, &p)
+        lap("poll", "\(active.count) attempts")
+        for (s, state) in polled { try advance(s, state, &p, into: &step) }
+        try launchClaimed(&p, into: &step)
+        releaseDebugFolders(&p.statuses, now: now, into: &step)
+        lap("launch and collect", String(format: "launches %.1f ms, collects %.1f ms", p.launchSeconds * 1000, p.collectSeconds * 1000))
+        try recordSteps(step, intent: intent, active: active, p)
+        return try workRemains(p)
+    }
+
+    /// Adds the time since the last lap to `phase` (HONE_TIMINGS).
+    func lap(_ phase: String, _ detail: String = "") {
+        guard Recorder.timings else { return }
+        let ms = Date().timeIntervalSince(lapStarted) * 1000
+        timingTotals[phase, default: 0] += ms
+        progress(String(format: "timing: %@%@ %.1f ms", phase, detail.isEmpty ? "" : " (\(detail))", ms))
+        lapStarted = Date()
+    }
+
+    // MARK: Step 1: intent
+
+    /// Statuses for new attempts, cancellations, publishes and prunes, committed before anything is launched.
+    func recordIntent(_ plan: Plan, _ p: inout PassState) throws -> ChangeSet {
         // What is recorded next is committed at once (before any launch): with what waits, in order.
         if plan.actions.contains(where: { [.create, .rerun, .cancel, .publish, .prune].contains($0.action) }) { try flush() }
         let specCommit = recorder.tip?.hex
-        let errors = load.errors + plan.errors
-        for e in errors where !summary.errors.contains(e) {
+        for e in p.load.errors + plan.errors where !summary.errors.contains(e) {
             summary.errors.append(e)
             progress(e.description)
         }
-        var statuses = load.recorded.statuses
-        let store = ArtifactStore(project: load.desired.project, repositoryRoot: workspace.root)
-            .connected(environment: options.environment, redactor: recorder.secrets.redactor)
-        let project = load.desired.project
-        keepFinishedJobs = project?.keepFinishedJobs ?? Project.defaultKeepFinishedJobs
-
         let starting = plan.actions.filter { ($0.action == .create || $0.action == .rerun)
-            && (load.desired.runs[$0.key]?.owner ?? load.desired.evals[$0.key]?.owner) == nil }.map(\.key)
+            && (p.load.desired.runs[$0.key]?.owner ?? p.load.desired.evals[$0.key]?.owner) == nil }.map(\.key)
         authors = lastAuthors(starting)
-
-        // Step 1: intent. Statuses for new attempts, cancellations, publishes, prunes — committed before launching.
         var intent = ChangeSet()
         for a in plan.actions {
             switch a.action {
-            case .create, .rerun:
-                if let old = a.supersedes, var previous = statuses[a.key] {
-                    // The new attempt waits until the old one is cancelled for sure.
-                    if let why = cancelUnconfirmed(previous, id: old, project: project) {
-                        try recordCancelFailure(&previous, id: old, why: why, now: now, into: &intent)
-                        statuses[a.key] = previous
-                        continue
-                    }
-                    progress("cancelled \(a.key.display) attempt \(previous.attempt): superseded by a spec change")
-                }
-                var s = newStatus(a, load: load, specCommit: specCommit, previous: statuses[a.key], now: now)
-                if let old = a.supersedes, let previous = statuses[a.key] {
-                    s.events.insert(contentsOf: previous.events, at: 0)
-                    s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "Superseded",
-                                                message: "attempt \(previous.attempt) (\(old)) cancelled: the spec changed (onChange: cancel)"))
-                }
-                statuses[a.key] = s
-                try writeStatus(s, into: &intent)
-                intent.action(a.action.rawValue, a.key, id: s.id, line: "\(a.action.rawValue) \(a.key.display) attempt \(s.attempt): \(a.reason)")
-            case .cancel:
-                guard var s = statuses[a.key] else { continue }
-                let released = a.reason.hasPrefix("auto-release")
-                // Released already by its own watchdog (local pools): collected below, with its outputs.
-                if released, case .finished(let end)? = try? executor(for: s.pool, project: project).poll(id: s.id), end.outcome == .released {
-                    continue
-                }
-                if let why = cancelUnconfirmed(s, id: s.id, project: project) {
-                    try recordCancelFailure(&s, id: s.id, why: why, now: now, into: &intent)
-                    statuses[a.key] = s
-                    continue
-                }
-                try collectLogs(&s, store: store, project: project, into: &intent)
-                uploadLogs(of: s, store: store)
-                finish(&s, phase: .cancelled, at: now, project: project)
-                s.events.append(Reconciler.releaseEvent(s, reason: a.reason, at: now))
-                statuses[a.key] = s
-                try writeStatus(s, into: &intent)
-                intent.action("cancel", a.key, id: s.id, line: "cancel \(a.key.display): \(a.reason)")
-                if released { summary.finished[a.key.display] = s.phase }
-            case .publish:
-                guard var s = statuses[a.key], let run = load.desired.runs[a.key] else { continue }
-                if let same = a.alreadyPublished {
-                    Publisher.recordAlreadyPublished(status: &s, as: same, at: now)
-                    statuses[a.key] = s
-                    try writeStatus(s, into: &intent)
-                    intent.action("publish", a.key, id: s.id, line: "\(a.key.display): the same model as \(same), nothing published")
-                    progress("\(a.key.display): attempt \(s.attempt) made the same model as \(same) (sha256 \(s.run?.model?.sha256?.prefix(12) ?? "?")…): nothing published")
-                    continue
-                }
-                guard let to = a.publishAs else { continue }
-                if let missing = store.missingModel(of: s) {
-                    // Never a manifest naming bytes nobody can read: the run's model is in another runner's store.
-                    let d = Diagnostic(path: a.key.statusPath, mark: .none,
-                                       message: "cannot publish \(a.key.display) as \(to): \(missing); nothing is written under models/ (docs/ci.md: a store every runner reaches)")
-                    if !summary.errors.contains(d) { summary.errors.append(d); progress(d.description) }
-                    continue
-                }
-                let contents = s.run?.model.flatMap { ModelContents.of($0, run: run, store: store, desired: load.desired) }
-                try Publisher.publish(run: run, status: &s, as: to, at: now, redactor: recorder.secrets.redactor, contents: contents, into: &intent)
-                statuses[a.key] = s
-                try writeStatus(s, into: &intent)
-                intent.action("publish", a.key, id: s.id, line: "publish \(a.key.display) as \(to)")
-                progress("published \(a.key.display) → \(to)")
-            case .prune:
-                guard options.prune, let s = statuses[a.key] else { continue }
-                intent.delete(a.key.statusPath)
-                for path in try repository.tree(of: recorder.tip!, under: a.key.statusFolder).map(\.path) { intent.delete(path) }
-                statuses[a.key] = nil
-                intent.action("prune", a.key, id: s.id, line: "prune \(a.key.display): spec deleted")
-            case .poll, .blocked, .deferred, .noop:
-                continue
+            case .create, .rerun: try intendAttempt(a, specCommit: specCommit, &p, into: &intent)
+            case .cancel: try intendCancel(a, &p, into: &intent)
+            case .publish: try publish(a, &p, into: &intent)
+            case .prune: try prune(a, &p, into: &intent)
+            case .poll, .blocked, .deferred, .noop: continue
             }
         }
         lap("plan and intent")
         try recorder.record(intent, subject: "hone: " + describe(intent))
         lap("intent commit")
         if !intent.isEmpty { CrashPoint.hit("after-intent-commit") }
-        // Our intent landed on a newer remote tip: the statuses loaded above may be stale (the remote may
-        // hold a newer attempt), so launch nothing on them; the next pass reloads.
-        if recorder.rebased { return true }
+        return intent
+    }
 
-        // Step 2: advance every active attempt: launch what is queued, adopt what runs, collect what ended.
-        var step = ChangeSet()
-        let active = statuses.values.filter { $0.phase.isActive }.sorted { ($0.createdAt ?? "", $0.key) < ($1.createdAt ?? "", $1.key) }
-        // Poll every attempt first, so that slots freed by jobs that ended are filled in this same pass.
+    /// A new attempt's status; the attempt it supersedes is cancelled first, for sure, or the new one waits.
+    func intendAttempt(_ a: PlannedAction, specCommit: String?, _ p: inout PassState, into intent: inout ChangeSet) throws {
+        if let old = a.supersedes, var previous = p.statuses[a.key] {
+            if let why = cancelUnconfirmed(previous, id: old, project: p.project) {
+                try recordCancelFailure(&previous, id: old, why: why, now: p.now, into: &intent)
+                p.statuses[a.key] = previous
+                return
+            }
+            progress("cancelled \(a.key.display) attempt \(previous.attempt): superseded by a spec change")
+        }
+        var s = newStatus(a, load: p.load, specCommit: specCommit, previous: p.statuses[a.key], now: p.now)
+        if let old = a.supersedes, let previous = p.statuses[a.key] {
+            s.events.insert(contentsOf: previous.events, at: 0)
+            s.events.append(StatusEvent(at: Timestamp.string(p.now), type: .warning, reason: "Superseded",
+                                        message: "attempt \(previous.attempt) (\(old)) cancelled: the spec changed (onChange: cancel)"))
+        }
+        p.statuses[a.key] = s
+        try writeStatus(s, into: &intent)
+        intent.action(a.action.rawValue, a.key, id: s.id, line: "\(a.action.rawValue) \(a.key.display) attempt \(s.attempt): \(a.reason)")
+    }
+
+    /// A deleted spec's or an auto-released eval's attempt, cancelled (confirmed by the executor) and recorded.
+    func intendCancel(_ a: PlannedAction, _ p: inout PassState, into intent: inout ChangeSet) throws {
+        guard var s = p.statuses[a.key] else { return }
+        let released = a.reason.hasPrefix("auto-release")
+        // Released already by its own watchdog (local pools): collected below, with its outputs.
+        if released, case .finished(let end)? = try? executor(for: s.pool, project: p.project).poll(id: s.id), end.outcome == .released {
+            return
+        }
+        if let why = cancelUnconfirmed(s, id: s.id, project: p.project) {
+            try recordCancelFailure(&s, id: s.id, why: why, now: p.now, into: &intent)
+            p.statuses[a.key] = s
+            return
+        }
+        try collectLogs(&s, store: p.store, project: p.project, into: &intent)
+        uploadLogs(of: s, store: p.store)
+        finish(&s, phase: .cancelled, at: p.now, project: p.project)
+        s.events.append(Reconciler.releaseEvent(s, reason: a.reason, at: p.now))
+        if released { summary.finished[a.key.display] = s.phase }
+        p.statuses[a.key] = s
+        try writeStatus(s, into: &intent)
+        intent.action("cancel", a.key, id: s.id, line: "cancel \(a.key.display): \(a.reason)")
+    }
+
+    /// A run's model published under its `publishAs` name (the manifest and the status, in the intent commit).
+    func publish(_ a: PlannedAction, _ p: inout PassState, into intent: inout ChangeSet) throws {
+        guard var s = p.statuses[a.key], let run = p.load.desired.runs[a.key] else { return }
+        if let same = a.alreadyPublished {
+            Publisher.recordAlreadyPublished(status: &s, as: same, at: p.now)
+            p.statuses[a.key] = s
+            try writeStatus(s, into: &intent)
+            intent.action("publish", a.key, id: s.id, line: "\(a.key.display): the same model as \(same), nothing published")
+            progress("\(a.key.display): attempt \(s.attempt) made the same model as \(same) (sha256 \(s.run?.model?.sha256?.prefix(12) ?? "?")…): nothing published")
+            return
+        }
+        guard let to = a.publishAs else { return }
+        if let missing = p.store.missingModel(of: s) {
+            // Never a manifest naming bytes nobody can read: the run's model is in another runner's store.
+            let d = Diagnostic(path: a.key.statusPath, mark: .none,
+                               message: "cannot publish \(a.key.display) as \(to): \(missing); nothing is written under models/ (docs/ci.md: a store every runner reaches)")
+            if !summary.errors.contains(d) { summary.errors.append(d); progress(d.description) }
+            return
+        }
+        let contents = s.run?.model.flatMap { ModelContents.of($0, run: run, store: p.store, desired: p.load.desired) }
+        try Publisher.publish(run: run, status: &s, as: to, at: p.now, redactor: recorder.secrets.redactor, contents: contents, into: &intent)
+        p.statuses[a.key] = s
+        try writeStatus(s, into: &intent)
+        intent.action("publish", a.key, id: s.id, line: "publish \(a.key.display) as \(to)")
+        progress("published \(a.key.display) → \(to)")
+    }
+
+    /// With --prune: a deleted spec's status folder goes.
+    func prune(_ a: PlannedAction, _ p: inout PassState, into intent: inout ChangeSet) throws {
+        guard options.prune, let s = p.statuses[a.key] else { return }
+        intent.delete(a.key.statusPath)
+        for path in try repository.tree(of: recorder.tip!, under: a.key.statusFolder).map(\.path) { intent.delete(path) }
+        p.statuses[a.key] = nil
+        intent.action("prune", a.key, id: s.id, line: "prune \(a.key.display): spec deleted")
+    }
+
+    // MARK: Step 2: advance
+
+    /// What the executors say of every active attempt, counting the pools' busy slots.
+    func poll(_ active: [ObjectStatus], _ p: inout PassState) throws -> [(ObjectStatus, JobState)] {
         var polled: [(ObjectStatus, JobState)] = []
-        var running: [String: Int] = [:]
         for s in active {
-            let exec = try executor(for: s.pool, project: project)
+            let exec = try executor(for: s.pool, project: p.project)
             // Another clone's local job runs on its machine, out of our sight: its statuses are that clone's to record.
             if isClaimedByOther(s) && exec.capabilities.contains(.runsOnThisMachine) { noteClaimedByOther(s); continue }
             let state: JobState
@@ -361,12 +412,12 @@ public final class Reconciler {
             } else {
                 do { state = try vanishedStillRunning(s, exec, try exec.poll(id: s.id)) } catch {
                     progress("cannot poll \(s.key.display) (\(s.id)): \(error)")
-                    if s.phase == .running || s.tasks.first?.executorId != nil { running[s.pool, default: 0] += 1 }
+                    if s.phase == .running || s.tasks.first?.executorId != nil { p.running[s.pool, default: 0] += 1 }
                     continue
                 }
             }
             switch state {
-            case .pending, .running: running[s.pool, default: 0] += 1
+            case .pending, .running: p.running[s.pool, default: 0] += 1
             case .notFound:
                 // Another clone may launch what it claimed: only our own unlaunched attempts stay unlaunched.
                 if s.tasks.first?.executorId == nil && s.phase == .pending && !isClaimedByOther(s) { notLaunched.insert(s.id) }
@@ -374,127 +425,151 @@ public final class Reconciler {
             }
             polled.append((s, state))
         }
-        lap("poll", "\(active.count) attempts")
-        var launchTime = 0.0, collectTime = 0.0
-        /// Attempts given a free slot in this pass: launched once claimed (below).
-        var toClaim: [ObjectStatus] = []
-        for (polledStatus, state) in polled {
-            var s = polledStatus
-            let exec = try executor(for: s.pool, project: project)
-            let before = s
-            var verb = "update"   // the trailer's verb when this step changes the status
-            switch state {
-            case .notFound:
-                // Claimed by another reconciler that has not launched it yet (or launched it where we cannot see):
-                // adopt its claim, launch nothing, record nothing.
-                if isClaimedByOther(s) { noteClaimedByOther(s); continue }
-                if s.phase == .running || s.tasks.first?.executorId != nil {
-                    // Launched before, and now without a trace: the job is lost.
-                    finish(&s, phase: .failed, at: now, project: project)
-                    s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "Lost", message: "the executor has no trace of job \(s.id)", task: s.tasks.first?.name))
-                    verb = "lost"
-                    break
-                }
-                let limit = project?.pools[s.pool]?.maxParallel ?? 1
-                if running[s.pool, default: 0] >= limit {
-                    if !s.events.contains(where: { $0.reason == "Queued" }) {
-                        s.events.append(StatusEvent(at: Timestamp.string(now), reason: "Queued", message: "pool \(s.pool) runs at most \(limit) job\(limit == 1 ? "" : "s") at a time: waiting for a free slot"))
-                        progress("\(s.key.display): queued (pool \(s.pool) runs at most \(limit) job\(limit == 1 ? "" : "s") at a time)")
-                    }
-                    verb = "queue"
-                    break
-                }
-                toClaim.append(s)
-                running[s.pool, default: 0] += 1
-                continue
-            case .pending(let executorId, let reason):
-                if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
-                verb = "adopt"
-                if !waitingNoted.contains(s.id) {
-                    waitingNoted.insert(s.id)
-                    progress("\(s.key.display): pending on \(s.pool) (\(reason))")
-                }
-            case .running(let executorId, let startedAt):
-                if s.phase != .running { markRunning(&s, executorId: executorId, startedAt: startedAt ?? now); verb = "start" }
-                try advancePlayground(&s, exec: exec, project: project, now: now, into: &step)
-                if let r = s.releaseAt, let at = Timestamp.date(r), at <= now {
-                    if let why = cancelUnconfirmed(s, id: s.id, project: project) {
-                        try recordCancelFailure(&s, id: s.id, why: why, now: now, into: &step)
-                        break
-                    }
-                    try collectLogs(&s, store: store, project: project, into: &step)
-                    uploadLogs(of: s, store: store)
-                    finish(&s, phase: .cancelled, at: now, project: project)
-                    s.events.append(StatusEvent(at: Timestamp.string(now), type: .warning, reason: "AutoReleased",
-                                                message: "released after \(s.autoRelease.map { DurationText.format($0) } ?? "?"): job cancelled", task: s.tasks.first?.name))
-                    step.action("cancel", s.key, id: s.id, line: "auto-release \(s.key.display)")
-                    summary.finished[s.key.display] = s.phase
-                    progress("auto-released \(s.key.display) (\(s.id))")
-                }
-            case .finished(let end):
-                CrashPoint.hit("before-collect")
-                if s.tasks.first?.executorId == nil { s.tasks[0].executorId = end.executorId }
-                if s.startedAt == nil { s.startedAt = Timestamp.string(end.startedAt ?? now) }
-                // Never seen running (it ended between two passes, or the reconciler that launched it died): the
-                // task's start comes from the job's own record too.
-                if s.tasks[0].startedAt == nil { s.tasks[0].startedAt = end.startedAt.map(Timestamp.string) ?? s.startedAt }
-                let dir = exec.jobDirectory(for: s.id)
-                let started = Date()
-                var collected = ChangeSet()
-                try collect(&s, end: end, finishedAt: end.finishedAt ?? now, directory: dir, logFile: exec.logFile(for: s.id),
-                            store: store, project: project, into: &collected)
-                collectTime += Date().timeIntervalSince(started)
-                // A remote store holds what the status references before the status is committed. If it cannot
-                // be written, nothing of the collect is recorded: the job's files stay (the job folder and the
-                // local store) and the next pass collects and uploads again.
-                do { try store.upload(referencedBy: s) } catch let e as RemoteStoreError {
-                    noteStoreFailure("\(s.key.display): its outputs are kept in the local store, not recorded yet: \(e)")
-                    continue
-                }
-                step.merge(collected)
-                // The job has ended and its outcome is read: its src/ can serve the next job of its snapshot
-                // now (a job launched later in this very pass). The rest of the folder stays: it proves the
-                // job ran until the commit that records the outcome. A failed debug eval keeps it all.
-                if !(s.eval?.debugEnabled == true && s.phase == .failed) {
-                    JobPreparation.recycleSource(dir.appendingPathComponent("src"), from: snapshotKeys.removeValue(forKey: s.id),
-                                                 repositoryRoot: workspace.root)
-                    collectedJobs.insert(s.id)
-                }
-                step.action("collect", s.key, id: s.id, line: "\(s.key.display) \(s.phase.rawValue.lowercased())")
-                summary.finished[s.key.display] = s.phase
-                progress("\(s.key.display): \(s.phase.rawValue)\(s.tasks.first?.exitCode.map { " (exit \($0))" } ?? "")")
+        return polled
+    }
+
+    /// One attempt moved on by what its executor said; a changed status is written into `step` with its trailer.
+    func advance(_ polled: ObjectStatus, _ state: JobState, _ p: inout PassState, into step: inout ChangeSet) throws {
+        var s = polled
+        var verb: String   // the trailer's verb when this step changes the status
+        switch state {
+        case .notFound:
+            guard let v = try advanceUnlaunched(&s, &p) else { return }
+            verb = v
+        case .pending(let executorId, let reason):
+            if s.tasks.first?.executorId == nil { s.tasks[0].executorId = executorId }
+            verb = "adopt"
+            if !waitingNoted.contains(s.id) {
+                waitingNoted.insert(s.id)
+                progress("\(s.key.display): pending on \(s.pool) (\(reason))")
             }
-            if s != before {
-                statuses[s.key] = s
-                try writeStatus(s, into: &step)
-                // Every change carries its trailer (one per object and step).
-                if !step.keys.contains(s.key) {
-                    if verb == "launch" && s.phase == .failed { verb = "fail" }
-                    step.action(verb, s.key, id: s.id, line: "\(s.key.display) is \(s.phase.rawValue.lowercased())\(verb == "queue" ? " (queued: the pool is full)" : "")")
-                }
-            }
+        case .running(let executorId, let startedAt):
+            verb = "update"
+            if s.phase != .running { markRunning(&s, executorId: executorId, startedAt: startedAt ?? p.now); verb = "start" }
+            try advancePlayground(&s, exec: try executor(for: s.pool, project: p.project), project: p.project, now: p.now, into: &step)
+            try releaseIfDue(&s, p, into: &step)
+        case .finished(let end):
+            verb = "update"
+            guard try collectEnded(&s, end, &p, into: &step) else { return }
         }
-        let launchStarted = Date()
-        for var s in try claim(toClaim, now: now) {
+        guard s != polled else { return }
+        p.statuses[s.key] = s
+        try writeStatus(s, into: &step)
+        // Every change carries its trailer (one per object and step).
+        if !step.keys.contains(s.key) {
+            step.action(verb, s.key, id: s.id, line: "\(s.key.display) is \(s.phase.rawValue.lowercased())\(verb == "queue" ? " (queued: the pool is full)" : "")")
+        }
+    }
+
+    /// An attempt its executor does not know: lost when it was launched, else queued or given a slot.
+    /// Returns the trailer's verb, nil when nothing is recorded now (another clone's claim; a slot given).
+    func advanceUnlaunched(_ s: inout ObjectStatus, _ p: inout PassState) throws -> String? {
+        // Claimed by another reconciler that has not launched it yet (or launched it where we cannot see):
+        // adopt its claim, launch nothing, record nothing.
+        if isClaimedByOther(s) { noteClaimedByOther(s); return nil }
+        if s.phase == .running || s.tasks.first?.executorId != nil {
+            // Launched before, and now without a trace: the job is lost.
+            finish(&s, phase: .failed, at: p.now, project: p.project)
+            s.events.append(StatusEvent(at: Timestamp.string(p.now), type: .warning, reason: "Lost", message: "the executor has no trace of job \(s.id)", task: s.tasks.first?.name))
+            return "lost"
+        }
+        let limit = p.project?.pools[s.pool]?.maxParallel ?? 1
+        if p.running[s.pool, default: 0] >= limit {
+            if !s.events.contains(where: { $0.reason == "Queued" }) {
+                s.events.append(StatusEvent(at: Timestamp.string(p.now), reason: "Queued", message: "pool \(s.pool) runs at most \(limit) job\(limit == 1 ? "" : "s") at a time: waiting for a free slot"))
+                progress("\(s.key.display): queued (pool \(s.pool) runs at most \(limit) job\(limit == 1 ? "" : "s") at a time)")
+            }
+            return "queue"
+        }
+        p.toClaim.append(s)
+        p.running[s.pool, default: 0] += 1
+        return nil
+    }
+
+    /// A running eval past its `releaseAt` is cancelled (confirmed by the executor) and recorded AutoReleased.
+    func releaseIfDue(_ s: inout ObjectStatus, _ p: PassState, into step: inout ChangeSet) throws {
+        guard let r = s.releaseAt, let at = Timestamp.date(r), at <= p.now else { return }
+        if let why = cancelUnconfirmed(s, id: s.id, project: p.project) {
+            try recordCancelFailure(&s, id: s.id, why: why, now: p.now, into: &step)
+            return
+        }
+        try collectLogs(&s, store: p.store, project: p.project, into: &step)
+        uploadLogs(of: s, store: p.store)
+        finish(&s, phase: .cancelled, at: p.now, project: p.project)
+        s.events.append(StatusEvent(at: Timestamp.string(p.now), type: .warning, reason: "AutoReleased",
+                                    message: "released after \(s.autoRelease.map { DurationText.format($0) } ?? "?"): job cancelled", task: s.tasks.first?.name))
+        summary.finished[s.key.display] = s.phase
+        step.action("cancel", s.key, id: s.id, line: "auto-release \(s.key.display)")
+        progress("auto-released \(s.key.display) (\(s.id))")
+    }
+
+    // MARK: Step 3: collect
+
+    /// A job that ended: its outcome, log and outputs into the status; its `src/` recycled. False when nothing
+    /// of it may be recorded yet (its outputs could not reach the remote store: the next pass collects again).
+    func collectEnded(_ s: inout ObjectStatus, _ end: JobEnd, _ p: inout PassState, into step: inout ChangeSet) throws -> Bool {
+        CrashPoint.hit("before-collect")
+        let exec = try executor(for: s.pool, project: p.project)
+        if s.tasks.first?.executorId == nil { s.tasks[0].executorId = end.executorId }
+        if s.startedAt == nil { s.startedAt = Timestamp.string(end.startedAt ?? p.now) }
+        // Never seen running (it ended between two passes, or the reconciler that launched it died): the
+        // task's start comes from the job's own record too.
+        if s.tasks[0].startedAt == nil { s.tasks[0].startedAt = end.startedAt.map(Timestamp.string) ?? s.startedAt }
+        let dir = exec.jobDirectory(for: s.id)
+        let started = Date()
+        var collected = ChangeSet()
+        try collect(&s, end: end, finishedAt: end.finishedAt ?? p.now, directory: dir, logFile: exec.logFile(for: s.id),
+                    store: p.store, project: p.project, into: &collected)
+        p.collectSeconds += Date().timeIntervalSince(started)
+        // A remote store holds what the status references before the status is committed. If it cannot
+        // be written, nothing of the collect is recorded: the job's files stay (the job folder and the
+        // local store) and the next pass collects and uploads again.
+        do { try p.store.upload(referencedBy: s) } catch let e as RemoteStoreError {
+            noteStoreFailure("\(s.key.display): its outputs are kept in the local store, not recorded yet: \(e)")
+            return false
+        }
+        step.merge(collected)
+        // The job has ended and its outcome is read: its src/ can serve the next job of its snapshot
+        // now (a job launched later in this very pass). The rest of the folder stays: it proves the
+        // job ran until the commit that records the outcome. A failed debug eval keeps it all.
+        if !(s.eval?.debugEnabled == true && s.phase == .failed) {
+            JobPreparation.recycleSource(dir.appendingPathComponent("src"), from: snapshotKeys.removeValue(forKey: s.id),
+                                         repositoryRoot: workspace.root)
+            collectedJobs.insert(s.id)
+        }
+        step.action("collect", s.key, id: s.id, line: "\(s.key.display) \(s.phase.rawValue.lowercased())")
+        summary.finished[s.key.display] = s.phase
+        progress("\(s.key.display): \(s.phase.rawValue)\(s.tasks.first?.exitCode.map { " (exit \($0))" } ?? "")")
+        return true
+    }
+
+    /// The attempts given a slot, launched once this reconciler's claim on them is pushed.
+    func launchClaimed(_ p: inout PassState, into step: inout ChangeSet) throws {
+        let started = Date()
+        for var s in try claim(p.toClaim, now: p.now) {
             notLaunched.remove(s.id)
-            try launch(&s, exec: try executor(for: s.pool, project: project), load: load, statuses: statuses, store: store, now: now, project: project)
-            statuses[s.key] = s
+            try launch(&s, exec: try executor(for: s.pool, project: p.project), load: p.load, statuses: p.statuses, store: p.store, now: p.now, project: p.project)
+            p.statuses[s.key] = s
             try writeStatus(s, into: &step)
             let verb = s.phase == .failed ? "fail" : "launch"
             step.action(verb, s.key, id: s.id, line: "\(s.key.display) is \(s.phase.rawValue.lowercased())")
         }
-        launchTime += Date().timeIntervalSince(launchStarted)
-        releaseDebugFolders(&statuses, now: now, into: &step)
-        lap("launch and collect", String(format: "launches %.1f ms, collects %.1f ms", launchTime * 1000, collectTime * 1000))
+        p.launchSeconds += Date().timeIntervalSince(started)
+    }
+
+    // MARK: Step 4: record
+
+    /// The step changes: committed now, or (with --wait, jobs on this machine only) gathered a while.
+    func recordSteps(_ step: ChangeSet, intent: ChangeSet, active: [ObjectStatus], _ p: PassState) throws {
         func onThisMachine(_ s: ObjectStatus) -> Bool {
-            (try? executor(for: s.pool, project: project))?.capabilities.contains(.runsOnThisMachine) ?? false
+            (try? executor(for: s.pool, project: p.project))?.capabilities.contains(.runsOnThisMachine) ?? false
         }
         let localOnly = active.allSatisfy(onThisMachine)
         quickRepoll = localOnly && !Set(step.verbs).isDisjoint(with: ["launch", "collect", "lost", "fail"])
-        watchedLocalJobs = statuses.values.filter { $0.phase.isActive && $0.tasks.first?.executorId != nil && onThisMachine($0) }.map(\.id)
+        watchedLocalJobs = p.statuses.values.filter { $0.phase.isActive && $0.tasks.first?.executorId != nil && onThisMachine($0) }.map(\.id)
         if step.isEmpty && intent.isEmpty { idlePasses += 1 }
         unrecorded.merge(step)
-        for key in step.keys { unrecordedStatuses[key] = statuses[key] }
+        for key in step.keys { unrecordedStatuses[key] = p.statuses[key] }
         if !step.isEmpty && unrecordedSince == nil { unrecordedSince = Date() }
         // Only local jobs wait (they last milliseconds; Slurm submissions are recorded at once).
         // Many short jobs ending one after the other: commits wait long enough that committing takes at most a
@@ -506,14 +581,19 @@ public final class Reconciler {
         } else {
             lap("step commit", "deferred")
         }
+    }
 
+    /// Whether a next pass has work: our attempts still active, or runs and evals the planner would start.
+    func workRemains(_ p: PassState) throws -> Bool {
+        let statuses = p.statuses
         // Another clone's jobs are not ours to wait for: it records them (a pass still collects a Slurm job of
         // theirs that it sees end).
         lastActive = statuses.values.filter { $0.phase.isActive && !$0.isServing && !isClaimedByOther($0) }
         if !lastActive.isEmpty { return true }
         // Blocked evals whose run is still going, or runs/evals the planner would start next pass.
-        let replan = Planner(desired: load.desired, recorded: RecordedState(statuses: statuses, unreadable: load.recorded.unreadable), invalidObjects: load.invalidObjects, now: now,
-                             publishing: PublishScope.of(branch: branch, project: load.desired.project)).plan()
+        let replan = Planner(desired: p.load.desired, recorded: RecordedState(statuses: statuses, unreadable: p.load.recorded.unreadable),
+                             invalidObjects: p.load.invalidObjects, now: p.now,
+                             publishing: PublishScope.of(branch: branch, project: p.load.desired.project)).plan()
         return replan.actions.contains { $0.action == .create || $0.action == .rerun || $0.action == .publish
             || ($0.action == .cancel && !(statuses[$0.key].map(isClaimedByOther) ?? false)) }
     }

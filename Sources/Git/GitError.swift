@@ -29,6 +29,23 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
     public var isLocked: Bool { code == -14 }
     /// A push was rejected because it would not fast-forward the remote ref (`GIT_ENONFASTFORWARD`).
     public var isNonFastForward: Bool { code == -11 }
+    /// Why a push was refused, when a fetch and a retry can get past it: the one classification of push
+    /// rejections (`Repository.push` turns what the remote reports into these codes).
+    public enum PushRefusal: Sendable, Equatable {
+        /// The remote ref moved: it would not fast-forward (`GIT_ENONFASTFORWARD`).
+        case nonFastForward
+        /// Another push held the remote ref's lock at that instant (`GIT_ELOCKED`).
+        case remoteBusy
+    }
+
+    /// Set on errors of `Repository.push` that a fetch and a retry can get past (read it on those only).
+    public var pushRefusal: PushRefusal? {
+        switch code {
+        case -11: return .nonFastForward
+        case -14: return .remoteBusy
+        default: return nil
+        }
+    }
     /// The object, ref, path or remote does not exist (`GIT_ENOTFOUND`).
     public var isNotFound: Bool { code == -3 }
 }

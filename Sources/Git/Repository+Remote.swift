@@ -61,20 +61,36 @@ extension Repository {
         opts.callbacks.credentials = credentialCallback
         opts.callbacks.push_update_reference = pushUpdateReferenceCallback
         opts.callbacks.payload = Unmanaged.passUnretained(state).toOpaque()
-        try withExtendedLifetime(state) {
-            try withStrarray(refspecs) { specs in
-                try check(git_remote_push(remote, specs, &opts), "git_remote_push")
+        do {
+            try withExtendedLifetime(state) {
+                try withStrarray(refspecs) { specs in
+                    try check(git_remote_push(remote, specs, &opts), "git_remote_push")
+                }
             }
+        } catch let e as GitError where e.code != GIT_ELOCKED.rawValue && Self.isLockFailure(e.message) {
+            // libgit2's local transport reports the remote's held ref lock as a plain error.
+            throw GitError(code: GIT_ELOCKED.rawValue, errorClass: e.errorClass, message: e.message, function: e.function)
         }
         if let first = state.rejected.first {
             let text = state.rejected.map { "\($0.ref) rejected: \($0.status)" }.joined(separator: "; ")
-            let lower = first.status.lowercased()
-            let nonFastForward = lower.contains("non-fast-forward") || lower.contains("nonfastforward")
-                || lower.contains("fetch first") || lower.contains("stale info")
-            throw GitError(code: nonFastForward ? GIT_ENONFASTFORWARD.rawValue : GIT_ERROR.rawValue,
-                           errorClass: Int32(GIT_ERROR_REFERENCE.rawValue), message: text,
-                           function: "git_remote_push")
+            throw GitError(code: Self.rejectionCode(first.status), errorClass: Int32(GIT_ERROR_REFERENCE.rawValue),
+                           message: text, function: "git_remote_push")
         }
+    }
+
+    /// A remote reports a rejected ref as text only (git's receive-pack statuses): the one place it is read,
+    /// into the codes `GitError.pushRefusal` classifies.
+    static func rejectionCode(_ status: String) -> Int32 {
+        let lower = status.lowercased()
+        if lower.contains("non-fast-forward") || lower.contains("nonfastforward") || lower.contains("fetch first")
+            || lower.contains("stale info") { return GIT_ENONFASTFORWARD.rawValue }
+        if isLockFailure(lower) { return GIT_ELOCKED.rawValue }
+        return GIT_ERROR.rawValue
+    }
+
+    static func isLockFailure(_ message: String) -> Bool {
+        let lower = message.lowercased()
+        return lower.contains("failed to lock") || lower.contains("cannot lock ref")
     }
 
     /// libgit2's local transport sets the remote's refs without checking what they point at, so two pushes

@@ -410,7 +410,7 @@ public final class Reconciler {
                 // launches): still not launched, no need to look again.
                 state = .notFound
             } else {
-                do { state = try vanishedStillRunning(s, exec, try exec.poll(id: s.id)) } catch {
+                do { state = vanishedStillRunning(s, exec, try exec.poll(id: s.id)) } catch {
                     progress("cannot poll \(s.key.display) (\(s.id)): \(error)")
                     if s.phase == .running || s.tasks.first?.executorId != nil { p.running[s.pool, default: 0] += 1 }
                     continue

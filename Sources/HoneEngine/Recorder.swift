@@ -220,8 +220,7 @@ final class Recorder {
                 try repository.push(remote: remote, refspecs: ["refs/heads/\(branch):refs/heads/\(branch)"])
                 lastPushed = current
                 return
-            } catch let e as GitError where e.isNonFastForward || e.message.contains("fetch first") || e.message.contains("non-fast-forward")
-                                            || e.message.contains("failed to lock") {
+            } catch let e as GitError where e.pushRefusal != nil {
                 guard attempt < 6 else { throw HoneError("push to \(remote) still rejected after \(attempt) tries: \(e)") }
                 progress("push rejected (the remote moved): fetching \(remote) and re-applying")
                 try repository.fetch(remote: remote)

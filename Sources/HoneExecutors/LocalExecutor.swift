@@ -66,7 +66,7 @@ public final class LocalExecutor: Executor, Sendable {
         // In place, without a temporary file or fsync: with the lock held no run.sh of this job is reading
         // it, nothing runs it before the spawn below, and a reconciler killed while writing it launched
         // nothing (the next one writes it again).
-        try Self.writePlain(text, to: script, mode: 0o755)
+        try PlainFile.write(Data(text.utf8), to: script.path, mode: 0o755)
         let environment = job.environmentPolicy.environment(from: ProcessInfo.processInfo.environment, secrets: job.secretEnvironment)
         let pid = try Self.spawnDetached(script: script, environment: environment, lock: lock >= 0 ? lock : nil)
         // The script records its own pid too; whichever comes first wins (they agree unless a duplicate
@@ -443,7 +443,7 @@ public final class LocalExecutor: Executor, Sendable {
 
     static func writeAtomically(_ text: String, to url: URL, mode: Int = 0o644) throws {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        try writePlain(text, to: tmp, mode: mode)
+        try PlainFile.write(Data(text.utf8), to: tmp.path, mode: mode)
         guard rename(tmp.path, url.path) == 0 else {
             let e = errno
             unlink(tmp.path)
@@ -451,16 +451,11 @@ public final class LocalExecutor: Executor, Sendable {
         }
     }
 
-    /// open/write/close, creating or truncating `url`: no fsync (Data.write's), no temporary file.
-    static func writePlain(_ text: String, to url: URL, mode: Int = 0o644) throws {
-        try PlainFile.write(Data(text.utf8), to: url.path, mode: mode)
-    }
-
     /// Writes `url` only if it does not exist yet (write a temporary file, hard-link it into place).
     @discardableResult
     static func writeExclusively(_ text: String, to url: URL) -> Bool {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).x.tmp")
-        guard (try? writePlain(text, to: tmp)) != nil else { return false }
+        guard (try? PlainFile.write(Data(text.utf8), to: tmp.path)) != nil else { return false }
         defer { unlink(tmp.path) }
         return link(tmp.path, url.path) == 0
     }

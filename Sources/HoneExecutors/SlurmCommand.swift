@@ -82,7 +82,7 @@ struct SlurmCommandRunner: Sendable {
 
     static func display(_ name: String, _ args: [String]) -> String {
         ([name] + args).map { a in
-            a.isEmpty || a.contains(where: { " \t\n'\"$\\".contains($0) }) ? "'" + a.replacingOccurrences(of: "'", with: "'\\''") + "'" : a
+            a.isEmpty || a.contains(where: { " \t\n'\"$\\".contains($0) }) ? JobScript.quote(a) : a
         }.joined(separator: " ")
     }
 

@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "HoneQueries", dependencies: ["HoneModel", "HoneLoading", "HonePlanning", "YAML", "Git"], exclude: ["README.md"]),
         // The command-line interface as a library, so tests can call it in-process too.
         .target(name: "HoneCLI", dependencies: [
-            "HoneEngine", "HoneQueries", "HonePlanning", "HoneLoading", "HoneModel", "YAML", "Git",
+            "HoneEngine", "HoneQueries", "HonePlanning", "HoneLoading", "HoneModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
         // The `hone` executable: a thin entry point over HoneCLI.
@@ -54,15 +54,17 @@ let package = Package(
         .executableTarget(name: "hone-fuzz-spec", dependencies: ["HoneFuzz", "CFuzzerDriver"], path: "Sources/FuzzSpec"),
         .executableTarget(name: "hone-fuzz-status", dependencies: ["HoneFuzz", "CFuzzerDriver"], path: "Sources/FuzzStatus"),
 
+        // What several test targets share: the one locator of the built `hone` binary.
+        .target(name: "HoneTestSupport", path: "Tests/HoneTestSupport"),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "GitTests", dependencies: ["Git"]),
         .testTarget(name: "HoneLoadingTests", dependencies: ["HoneLoading", "HoneModel", "YAML", "Git"]),
         .testTarget(name: "HonePlanningTests", dependencies: ["HonePlanning", "HoneLoading", "HoneModel"]),
-        .testTarget(name: "HoneEngineTests", dependencies: ["HoneEngine", "HoneExecutors", "HonePlanning", "HoneLoading", "HoneModel", "Git", "YAML"]),
+        .testTarget(name: "HoneEngineTests", dependencies: ["HoneEngine", "HoneExecutors", "HonePlanning", "HoneLoading", "HoneModel", "Git", "YAML", "HoneTestSupport"]),
         .testTarget(name: "HoneExecutorsTests", dependencies: ["HoneExecutors"]),
         // Needs a running Slurm cluster (scripts/slurm-cluster.sh start); fails loudly without one in CI.
-        .testTarget(name: "HoneSlurmTests", dependencies: ["HoneExecutors", "HoneLoading", "HoneModel"]),
-        .testTarget(name: "HoneCLITests", dependencies: ["HoneCLI", "HoneQueries", "HoneLoading"]),
+        .testTarget(name: "HoneSlurmTests", dependencies: ["HoneExecutors", "HoneLoading", "HoneModel", "HoneTestSupport"]),
+        .testTarget(name: "HoneCLITests", dependencies: ["HoneCLI", "HoneQueries", "HoneLoading", "HoneTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

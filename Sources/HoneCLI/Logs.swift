@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Git
 import HoneEngine
 import HoneLoading
 import HoneModel
@@ -61,13 +60,7 @@ struct LogsCommand: ParsableCommand {
 
     func earlierAttempt(_ ws: Workspace, key: ObjectKey, attempt: Int, current: Int) throws -> String {
         if attempt > current { throw HoneError("\(key.display) is at attempt \(current): there is no attempt \(attempt) yet") }
-        let repository = try ws.requireRepository()
-        let start: ObjectID
-        if let r = ref.ref { start = try repository.resolve(r) } else {
-            guard let head = try repository.headCommit() else { throw HoneError("the repository has no commits yet: nothing has been recorded") }
-            start = head
-        }
-        return try Logs.attemptLog(repository, from: start, key: key, attempt: attempt, task: task)
+        return try Logs.attemptLog(ws, ref: ref.ref, key: key, attempt: attempt, task: task)
     }
 
     /// Prints the live log of an active job when its folder is here; false (a note said why) when it is not.

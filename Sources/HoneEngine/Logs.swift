@@ -61,6 +61,17 @@ public enum Logs {
 
     /// The log of an earlier attempt: git keeps every status the reconciler committed, so the newest commit
     /// (from `start`) whose status records attempt `attempt` holds that attempt's last committed log.
+    /// `attemptLog` from `ref` (default: HEAD) of the workspace's repository.
+    public static func attemptLog(_ ws: Workspace, ref: String?, key: ObjectKey, attempt: Int, task: String?) throws -> String {
+        let repository = try ws.requireRepository()
+        let start: ObjectID
+        if let r = ref { start = try repository.resolve(r) } else {
+            guard let head = try repository.headCommit() else { throw HoneError("the repository has no commits yet: nothing has been recorded") }
+            start = head
+        }
+        return try attemptLog(repository, from: start, key: key, attempt: attempt, task: task)
+    }
+
     public static func attemptLog(_ repo: Repository, from start: ObjectID, key: ObjectKey, attempt: Int,
                                   task name: String?) throws -> String {
         var seen: Set<Int> = []

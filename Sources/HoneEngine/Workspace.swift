@@ -19,9 +19,18 @@ extension Workspace {
     public static func privateFolder(in root: URL) throws -> URL {
         let dir = root.appendingPathComponent(".hone")
         let ignore = dir.appendingPathComponent(".gitignore")
-        if FileManager.default.fileExists(atPath: ignore.path) { return dir }
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try atomicWrite(ignore, Data("# Written by hone: everything here is local (jobs, artifact store, lock).\n*\n".utf8))
+        // Someone removing `.hone/` (`rm -rf`, again and again while it is not empty) can take the folder away
+        // between its creation and the rule's rename: make both again, a bounded number of times.
+        var attempt = 0
+        while !FileManager.default.fileExists(atPath: ignore.path) {
+            attempt += 1
+            do {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                try atomicWrite(ignore, Data("# Written by hone: everything here is local (jobs, artifact store, lock).\n*\n".utf8))
+            } catch where attempt < 20 {
+                continue
+            }
+        }
         return dir
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import HoneTestSupport
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -148,11 +149,7 @@ enum Exec {
         return (p.terminationStatus, out, err)
     }
 
-    /// The `hone` binary `swift build` put beside the test bundle.
-    static var hone: String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/hone").path
-    }
+    static var hone: String { HoneBinary.url.path }
 }
 
 final class AnalysisTests: XCTestCase {

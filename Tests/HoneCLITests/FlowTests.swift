@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import HoneTestSupport
 
 /// The CI flow, end to end, with the templates' own step scripts (examples/ci/scripts) against local
 /// bare repositories: a pull request's plan comment, the merge, reconciles pushing to a remote that
@@ -190,13 +191,7 @@ final class Sandbox {
     let root: URL
     let env: [String: String]
 
-    /// The folder of the `hone` executable `swift build --build-tests` made: beside the test bundle
-    /// (Bundle.bundleURL is the bundle on macOS and its folder on Linux).
-    static var buildDir: URL {
-        let bundle = Bundle(for: FlowTests.self).bundleURL
-        let candidates = [bundle, bundle.deletingLastPathComponent()]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("hone").path) } ?? bundle
-    }
+    static var buildDir: URL { HoneBinary.directory }
     static var scriptsDir: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("examples/ci/scripts")

@@ -1,21 +1,11 @@
 import Foundation
 import XCTest
+import HoneTestSupport
 import HoneLoading
 import HoneModel
 import YAML
 
-/// The built `hone` binary, next to this test bundle (.build/debug/hone), as swift-argument-parser's
-/// example tests find theirs.
-var honeExecutableURL: URL {
-    #if os(macOS)
-    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-        return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("hone")
-    }
-    fatalError("no .xctest bundle")
-    #else
-    return Bundle.main.bundleURL.appendingPathComponent("hone")
-    #endif
-}
+var honeExecutableURL: URL { HoneBinary.url }
 
 struct HoneRun {
     var status: Int32

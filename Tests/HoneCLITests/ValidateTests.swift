@@ -1,26 +1,18 @@
 import Foundation
 import XCTest
+import HoneTestSupport
 
 /// Runs the built `hone` binary (like swift-argument-parser's example tests) and checks its exact
 /// output and exit status.
 final class ValidateTests: XCTestCase {
     struct Output { var status: Int32; var stdout: String; var stderr: String }
 
-    /// `.build/<triple>/debug`: where the test bundle and the `hone` executable are built.
-    static var productsDirectory: URL {
-        #if os(macOS)
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { return bundle.bundleURL.deletingLastPathComponent() }
-        fatalError("no .xctest bundle")
-        #else
-        return Bundle.main.bundleURL
-        #endif
-    }
 
     @discardableResult
     func hone(_ args: String..., in dir: URL? = nil) throws -> Output { try hone(arguments: args, in: dir) }
 
     func hone(arguments args: [String], in dir: URL? = nil) throws -> Output {
-        let binary = ValidateTests.productsDirectory.appendingPathComponent("hone")
+        let binary = HoneBinary.url
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("\(binary.path) is not built (swift build first)")
         }
@@ -295,7 +287,7 @@ final class ValidateTests: XCTestCase {
     /// files, so a child that writes much never blocks on a pipe.
     func hone(_ args: [String], env: [String: String] = [:], deadline: TimeInterval = 60,
               file: StaticString = #filePath, line: UInt = #line) throws -> Output {
-        let binary = ValidateTests.productsDirectory.appendingPathComponent("hone")
+        let binary = HoneBinary.url
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("\(binary.path) is not built") }
         let p = Process()
         p.executableURL = binary

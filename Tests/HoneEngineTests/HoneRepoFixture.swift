@@ -2,6 +2,7 @@ import Foundation
 import HoneLoading
 import HoneModel
 import XCTest
+import HoneTestSupport
 
 /// A throwaway hone repository in a temp folder, driven through the real `hone` binary and checked
 /// with the git CLI as an oracle. Handlers are one tiny python script (`handlers/job.py`) whose
@@ -22,18 +23,7 @@ final class HoneRepo {
     static let gitEnv = ["GIT_AUTHOR_NAME": "alice", "GIT_AUTHOR_EMAIL": "alice@example.com",
                          "GIT_COMMITTER_NAME": "alice", "GIT_COMMITTER_EMAIL": "alice@example.com"]
 
-    /// The `hone` executable built beside the test bundle (.build/<config>/hone).
-    static let honeBinary: URL = {
-        var dir = Bundle(for: HoneRepo.self).bundleURL.deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = dir.appendingPathComponent("hone")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        // Fallback: the package's .build/debug.
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/hone")
-    }()
+    static let honeBinary: URL = HoneBinary.url
 
     /// A repository with project `t` (pool `local`, maxParallel, 3.6 per hour), model base@v1, dataset d@v1,
     /// group `g` and the handler, committed once. Add runs and evals with `run(...)` / `eval(...)`.

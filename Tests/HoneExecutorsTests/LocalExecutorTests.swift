@@ -173,7 +173,8 @@ final class LocalExecutorTests: XCTestCase {
         XCTAssertEqual(try other.launch(job), first)
         XCTAssertEqual(exitCode(try waitFinished("twice")), .some(0))
         XCTAssertEqual(try executor.launch(job), first)  // after it finished
-        usleep(500_000)
+        // Nothing of the job can run any more: no run.sh of it is alive and its lock is free.
+        XCTAssertTrue(waitUntil { !self.executor.scriptProcessAlive(id: "twice") && !LocalExecutor.lockHeld(self.executor.jobDirectory(for: "twice").appendingPathComponent("lock")) })
         XCTAssertEqual(try String(contentsOfFile: count, encoding: .utf8), "run\n")
         XCTAssertEqual(exitCode(try executor.poll(id: "twice")), .some(0))
     }
@@ -268,7 +269,8 @@ final class LocalExecutorTests: XCTestCase {
         let fd = open(dir.appendingPathComponent("lock").path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0)
         _ = try executor.launch(job)
-        usleep(300_000)
+        // The launch started nothing: no run.sh of this job is alive (polled: a spawned one would show at once).
+        XCTAssertTrue(waitUntil { !self.executor.scriptProcessAlive(id: "held") })
         XCTAssertNil(outFile("count"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("started").path))
         close(fd)

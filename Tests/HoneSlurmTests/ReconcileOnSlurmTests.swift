@@ -3,6 +3,7 @@ import HoneExecutors
 import HoneLoading
 import HoneModel
 import XCTest
+import HoneTestSupport
 
 /// `hone reconcile` (the built binary, as a user runs it) against the REAL single-node cluster of
 /// scripts/slurm-cluster.sh: repositories with a Slurm pool, reconciled; the outcome checked in git and in
@@ -17,16 +18,7 @@ final class ReconcileOnSlurmTests: XCTestCase {
 
     static let repoRoot = SlurmExecutorTests.repoRoot
 
-    /// The `hone` executable that `swift build --build-tests` put beside the test bundle.
-    static let honeBinary: URL? = {
-        let fm = FileManager.default
-        var candidates: [URL] = []
-        if let b = ProcessInfo.processInfo.environment["HONE_BIN"] { candidates.append(URL(fileURLWithPath: b)) }
-        candidates.append(Bundle(for: ReconcileOnSlurmTests.self).bundleURL.deletingLastPathComponent().appendingPathComponent("hone"))
-        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hone"))
-        candidates.append(repoRoot.appendingPathComponent(".build/debug/hone"))
-        return candidates.first { fm.isExecutableFile(atPath: $0.path) }
-    }()
+    static let honeBinary: URL? = HoneBinary.missing == nil ? HoneBinary.url : nil
 
     var cluster: Cluster!
     var hone: URL!

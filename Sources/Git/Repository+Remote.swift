@@ -46,10 +46,15 @@ extension Repository {
     /// rejects throws: `isNonFastForward` (code -11) when it would not fast-forward, as libgit2 finds
     /// before sending or as the remote reports.
     public func push(remote name: String, refspecs: [String]) throws {
-        if let path = try localRemotePath(name), refspecs.allSatisfy({ !$0.hasPrefix("+") && $0.contains(":") }) {
-            return try pushCompareAndSwap(toLocal: path, remote: name, refspecs: refspecs)
+        do {
+            if let path = try localRemotePath(name), refspecs.allSatisfy({ !$0.hasPrefix("+") && $0.contains(":") }) {
+                return try pushCompareAndSwap(toLocal: path, remote: name, refspecs: refspecs)
+            }
+            try pushWithLibgit2(remote: name, refspecs: refspecs)
+        } catch let e as GitError where e.pushRefusal == nil && Self.rejectionCode(e.message) != GIT_ERROR.rawValue {
+            // Whatever step of the push said it (a ref lock held, the remote moved): classified here, once.
+            throw GitError(code: Self.rejectionCode(e.message), errorClass: e.errorClass, message: e.message, function: e.function)
         }
-        try pushWithLibgit2(remote: name, refspecs: refspecs)
     }
 
     private func pushWithLibgit2(remote name: String, refspecs: [String]) throws {

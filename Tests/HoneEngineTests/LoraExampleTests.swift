@@ -7,7 +7,8 @@ import XCTest
 /// it): two PEFT LoRA fine-tunes of a Hugging Face model folder through transformers' Trainer, evals of the
 /// base and of each adapter, one publish, and an eval of the published adapter, all on the CPU. Checked as a
 /// user would: the adapters beat the base; the published adapter, loaded from its manifest's base alone,
-/// scores what its run's draft scored; no checkpoint is in the manifest or the store.
+/// scores what its run's draft scored; no checkpoint is in the manifest or the store; the playground serving
+/// the published adapter answers `hone chat` as the eval of that adapter answered, and stops when its spec goes.
 final class LoraExampleTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -21,6 +22,10 @@ final class LoraExampleTests: XCTestCase {
 
         let honeEnv = HoneRepo.gitEnv
         let r = try HoneRepo.exec(HoneRepo.honeBinary.path, ["reconcile", "--wait", "--timeout", "20m", "--poll-interval", "0.5"], in: repo, env: honeEnv)
+        // Whatever happens below, no playground server outlives the test.
+        defer {
+            if let pg = try? statusesByName(repo)["pyqa-chat"], pg.phase == .running, let pid = pg.tasks.first?.executorId.flatMap({ Int32($0) }) { kill(pid, SIGKILL) }
+        }
         XCTAssertEqual(r.status, 0, r.output)
         let statuses = try statusesByName(repo)
         for name in ["lora-r4", "lora-r16", "base-test", "lora-r4-test", "lora-r16-test", "published-test"] {
@@ -59,6 +64,36 @@ final class LoraExampleTests: XCTestCase {
         let verify = try HoneRepo.exec(HoneRepo.honeBinary.path, ["verify"], in: repo, env: honeEnv)
         XCTAssertEqual(verify.status, 0, verify.output)
         XCTAssertTrue(verify.stdout.contains("ok        model pyqa-lora@v1"), verify.output)
+        try checkPlayground(repo, honeEnv)
+    }
+
+    /// The playground of the published adapter is ready after `reconcile --wait` and answers each question as
+    /// the eval of the same adapter did (both greedy, the same prompt format); deleting its spec stops it.
+    func checkPlayground(_ repo: URL, _ honeEnv: [String: String]) throws {
+        let pg = try XCTUnwrap(try statusesByName(repo)["pyqa-chat"])
+        XCTAssertEqual(pg.phase, .running)
+        XCTAssertEqual(pg.playground?.ready, true)
+        let pid = try XCTUnwrap(pg.tasks.first?.executorId.flatMap { Int32($0) })
+        let questions = try String(contentsOf: repo.appendingPathComponent("data/test.jsonl"), encoding: .utf8)
+            .split(separator: "\n").prefix(3).map { try JSONValue.parse(Data($0.utf8)) }
+        let results = try String(contentsOf: repo.appendingPathComponent("status/groups/pyqa/evals/published-test/results.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONValue.parse(Data($0.utf8)) }
+        for q in questions {
+            let prompt = try XCTUnwrap(q["prompt"]?.stringValue)
+            let question = String(prompt.dropFirst("Q: ".count).dropLast("\nA:".count))
+            let evalAnswer = try XCTUnwrap(results.first { $0["id"] == q["id"] }?["got"]?.stringValue)
+            let chat = try HoneRepo.exec(HoneRepo.honeBinary.path, ["chat", "pyqa/pyqa-chat", question, "-o", "json"], in: repo, env: honeEnv)
+            XCTAssertEqual(chat.status, 0, chat.output)
+            let answer = try XCTUnwrap(try JSONValue.parse(Data(chat.stdout.utf8))["answers"]?.arrayValue?.first)
+            XCTAssertEqual(answer["content"]?.stringValue?.trimmingCharacters(in: .whitespaces), evalAnswer, "\(question): \(answer)")
+        }
+        try FileManager.default.removeItem(at: repo.appendingPathComponent("groups/pyqa/playgrounds/pyqa-chat.yaml"))
+        XCTAssertEqual(try HoneRepo.exec("/usr/bin/git", ["commit", "-qam", "stop the playground"], in: repo, env: honeEnv).status, 0)
+        let stop = try HoneRepo.exec(HoneRepo.honeBinary.path, ["reconcile"], in: repo, env: honeEnv)
+        XCTAssertEqual(stop.status, 0, stop.output)
+        let deadline = Date().addingTimeInterval(60)
+        while kill(pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        XCTAssertNotEqual(kill(pid, 0), 0, "the deleted playground's server is gone")
     }
 
     /// The runtime of the example pins what scripts/ml-venv.sh pins: when that venv is complete (make test
@@ -79,7 +114,7 @@ final class LoraExampleTests: XCTestCase {
 
     func statusesByName(_ repo: URL) throws -> [String: ObjectStatus] {
         var out: [String: ObjectStatus] = [:]
-        for (kind, folder) in [(ObjectKey.Kind.run, "runs"), (.eval, "evals")] {
+        for (kind, folder) in [(ObjectKey.Kind.run, "runs"), (.eval, "evals"), (.playground, "playgrounds")] {
             let dir = repo.appendingPathComponent("status/groups/pyqa/\(folder)")
             for file in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where file.hasSuffix(".yaml") {
                 let name = String(file.dropLast(5))

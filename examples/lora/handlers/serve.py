@@ -6,7 +6,7 @@ params (optional): temperature (0.7; 0 is greedy), max_tokens (200), apiKeyEnv (
 holding the bearer key), outputDir. The HTTP side (/v1/models, /v1/chat/completions with stream:true, the
 chat page at /, the key check, outputDir/endpoint and last-request) is the kit's hone_job.playground.
 
-The model is loaded (adapter merged into its base) before the server binds, so hone's readiness probe
+The model is loaded (the adapter on its base) before the server binds, so hone's readiness probe
 (GET /v1/models) answers only once it can generate. The prompt is the task's format: the last user message
 as "Q: <message>\\nA:" (the model has a 128-byte window, so earlier turns and system messages are left
 out); the answer ends at the newline (finish_reason "stop") or after max_tokens bytes ("length"). One
@@ -84,9 +84,7 @@ def main() -> None:
     job = hone_job.load(kind="playground")
     model_input = job.input("model")
     model, tokenizer, what = common.load_model(model_input)
-    if hasattr(model, "merge_and_unload"):  # an adapter: fold it into the base once, generate faster
-        model = model.merge_and_unload()
-    model.eval()
+    model.eval()  # the adapter stays unmerged: the same sums as the eval handler, so the same greedy answers
     print(f"loaded {what}", flush=True)
     server = playground.Server(job, LoraModel(model, tokenizer, model_input.ref),
                                placeholder="Ask something, e.g. How do I delete a file?")

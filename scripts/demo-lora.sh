@@ -20,6 +20,10 @@ echo "== hone get evals"
 "$hone" get evals --group pyqa
 echo "== hone compare pyqa/base-test pyqa/lora-r4-test pyqa/lora-r16-test pyqa/published-test"
 "$hone" compare pyqa/base-test pyqa/lora-r4-test pyqa/lora-r16-test pyqa/published-test || true
+echo "== hone get playgrounds (the published adapter, served; its chat page is at the endpoint)"
+"$hone" get playgrounds
+echo "== hone chat pyqa/pyqa-chat \"How do I delete a file?\""
+"$hone" chat pyqa/pyqa-chat "How do I delete a file?" || true
 echo "== hone check"
 "$hone" check || true
 echo "== models/pyqa-lora/v1.yaml (the published adapter: its base, its files; no checkpoint)"
@@ -29,3 +33,4 @@ echo "== hone verify (the inputs again, from the stat cache)"
 echo "== git log (what reconcile committed)"
 git log --format='%h %s' | head -12
 echo "Explore it: cd $demo && $hone describe run pyqa/lora-r16"
+echo "The playground runs until released (1h, or 30m idle); stop it now: git rm groups/pyqa/playgrounds/pyqa-chat.yaml, commit, $hone reconcile"

@@ -6,7 +6,8 @@
 # openssh-server (the sftp store test starts its own sshd on loopback) and moto (the S3 server the
 # remote-store tests start on loopback);
 # and the ML test venv (scripts/ml-venv.sh: torch CPU, transformers, peft) for python/hone_job
-# and examples/lora.
+# and examples/lora; and JupyterLab's wheels (~/.cache/hone/wheels/jupyterlab) for the debug-session
+# tests, whose job scripts install it into their debug layer from there (and PyPI for what is missing).
 set -euo pipefail
 need=()
 packages=(libyaml-dev libgit2-dev pkg-config git rclone)
@@ -26,5 +27,7 @@ if [ "${1:-}" = "--test" ]; then
   python3 -c 'import pytest, yaml, jsonschema' 2>/dev/null || python3 -m pip install -q pytest pyyaml jsonschema
   python3 -c 'import moto.server, flask, flask_cors' 2>/dev/null || python3 -m pip install -q 'moto[server]'
   "$(dirname "$0")/ml-venv.sh" install
+  wheels="$HOME/.cache/hone/wheels/jupyterlab"
+  ls "$wheels"/jupyterlab-*.whl >/dev/null 2>&1 || python3 -m pip download -q --disable-pip-version-check -d "$wheels" jupyterlab
 fi
 exit 0

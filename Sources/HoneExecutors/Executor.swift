@@ -1,4 +1,5 @@
 import Foundation
+import HoneModel
 
 /// Everything an executor needs to run one task of a job. The engine fills it; executors never read specs.
 ///
@@ -25,6 +26,8 @@ public struct JobSpec: Sendable, Equatable {
     public var timeLimitSeconds: Int?
     /// What the job inherits of the environment hone runs in.
     public var environmentPolicy = JobEnvironmentPolicy()
+    /// A debug session instead of the handler: JupyterLab in the job's environment (see `DebugSession`).
+    public var debugSession: DebugSession?
 
     public init(id: String, object: String, task: String, command: String,
                 environment: [String: String] = [:], secretEnvironment: [String: String] = [:],
@@ -33,6 +36,31 @@ public struct JobSpec: Sendable, Equatable {
         self.environment = environment; self.secretEnvironment = secretEnvironment
         self.runtime = runtime; self.timeLimitSeconds = timeLimitSeconds
     }
+}
+
+/// A debug session (specs/debug.md): run.sh prepares the job exactly as for the handler, then starts a
+/// JupyterLab server in that environment instead of it. The server comes from a layer of its own (a venv
+/// with `requirements`, cached by digest beside the runtimes), so the user's runtime need not list Jupyter;
+/// its kernel runs the job's own python. Its token is the value of `passwordVariable`, which must be in
+/// `secretEnvironment`: it reaches the server through the environment only (`JUPYTER_TOKEN`). The handler
+/// is not started: `hone-handler`, on the session's PATH, runs it as hone would. The port is chosen when
+/// the server starts and written to `<job folder>/debug/port`; the session lives until the job is released.
+public struct DebugSession: Sendable, Equatable {
+    public var passwordVariable: String
+    /// The interpreter the layer is built with (the runtime's, so the kernel can load the layer's ipykernel).
+    public var python: String
+    public var requirements: [String]
+    /// The address the server listens on: 127.0.0.1 where hone runs on the same machine, 0.0.0.0 on a node.
+    public var listenAddress: String
+
+    public init(passwordVariable: String, python: String = "python3", requirements: [String] = ["jupyterlab"],
+                listenAddress: String = "127.0.0.1") {
+        self.passwordVariable = passwordVariable; self.python = python
+        self.requirements = requirements; self.listenAddress = listenAddress
+    }
+
+    /// The layer's cache key.
+    public var layerDigest: String { "debug-" + String(ContentHash.hex(([python] + requirements).joined(separator: "\n")).prefix(16)) }
 }
 
 /// A RuntimeVersion reduced to what it takes to build its environment once, cached by digest.
@@ -149,6 +177,9 @@ public protocol Executor: AnyObject, Sendable {
     /// Waits until one of these jobs ends, at most `timeout`; false, having waited for nothing, when it cannot
     /// watch them (the caller sleeps instead).
     func waitForAnyEnd(ids: [String], timeout: TimeInterval) -> Bool
+    /// Asks a running job to release itself as at its release time (run.sh's `hone_release`: `released`, then
+    /// its processes end and what it wrote is collected as usual): `hone debug --end`. Returns at once.
+    func release(id: String) throws
     /// The host a running job's port is reached at (`.exposesPort`): "127.0.0.1" for this machine, the node's
     /// name on a cluster; nil when it does not run (yet).
     func host(ofRunningJob id: String) throws -> String?
@@ -159,6 +190,7 @@ extension Executor {
     public func stillRunningWithoutFolder(id: String, executorId: String) -> Bool { false }
     public func waitForAnyEnd(ids: [String], timeout: TimeInterval) -> Bool { false }
     public func host(ofRunningJob id: String) throws -> String? { nil }
+    public func release(id: String) throws { try cancel(id: id) }
 }
 
 /// Errors of the executors area.

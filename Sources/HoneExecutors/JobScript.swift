@@ -80,13 +80,18 @@ public enum JobScript {
             s += runtimeSection(runtime, cache: runtimeCache, secretNames: secretNames)
         }
         s += environmentSection(job)
+        if let session = job.debugSession {
+            s += debugLayerSection(session, cache: runtimeCache, secretNames: secretNames)
+        }
         s += handlerSection(job, secretNames: secretNames)
         let limit = releaseWatchdog ? job.timeLimitSeconds.flatMap { $0 > 0 ? $0 : nil } : nil
-        if let limit {
-            s += releaseFunctions(reason: "autoRelease \(DurationText.format(limit)): the release time was reached")
-            s += releaseTimer(seconds: limit)
+        // A debug session can always be released (`hone debug --end`: SIGUSR1), also without a time limit.
+        if limit != nil || job.debugSession != nil {
+            s += releaseFunctions(reason: limit.map { "autoRelease \(DurationText.format($0)): the release time was reached" }
+                                  ?? "the debug session was ended")
         }
-        s += waitSection(secretNames: secretNames, releasable: limit != nil)
+        if let limit { s += releaseTimer(seconds: limit) }
+        s += waitSection(secretNames: secretNames, releasable: limit != nil || job.debugSession != nil)
         return s
     }
 
@@ -275,12 +280,14 @@ public enum JobScript {
         # The handler.
         cd -- "$HONE_JOBDIR/src" || { hone_say "the job directory has no src/ folder"; exit \(missingSourceExitCode); }
         HONE_COMMAND=\(quote(job.command))
+        HONE_RUN="$HONE_COMMAND"
         hone_stop_if_signalled
 
         """
+        if job.debugSession != nil { s += debugServerStart }
         if secretNames.isEmpty {
             s += """
-            ( hone_join; exec bash -c "$HONE_COMMAND" ) >> "$HONE_LOG" 2>&1 < /dev/null 9>&- &
+            ( hone_join; exec bash -c "$HONE_RUN" ) >> "$HONE_LOG" 2>&1 < /dev/null 9>&- &
             hone_child=$!
 
             """
@@ -293,7 +300,7 @@ public enum JobScript {
             case $(awk -W version 2>&1 < /dev/null | head -n 1) in *mawk*) hone_awk_opts=(-W interactive) ;; esac
             exec 3> >(trap '' TERM INT HUP; exec awk "${hone_awk_opts[@]}" -v names="$HONE_SECRET_NAMES" "$HONE_REDACT" >> "$HONE_LOG" 9>&-)
             hone_filter=$!
-            ( hone_join; exec bash -c "$HONE_COMMAND" ) >&3 2>&3 3>&- < /dev/null 9>&- &
+            ( hone_join; exec bash -c "$HONE_RUN" ) >&3 2>&3 3>&- < /dev/null 9>&- &
             hone_child=$!
             exec 3>&-
 
@@ -301,6 +308,47 @@ public enum JobScript {
         }
         return s
     }
+
+    /// The debug layer: a venv with JupyterLab, cached by digest beside the runtimes and built like them
+    /// (under a flock, linked into place once complete); a kernelspec that runs the job's own python with the
+    /// layer's packages after its own; `hone-handler` on PATH; Jupyter's folders inside the job folder.
+    static func debugLayerSection(_ session: DebugSession, cache runtimeCache: URL, secretNames: [String]) -> String {
+        let layer = RuntimeSetup(digest: session.layerDigest, python: session.python, requirements: session.requirements,
+                                 systemSitePackages: false, environment: [:])
+        let build = runtimeSection(layer, cache: runtimeCache, secretNames: secretNames)
+            .replacingOccurrences(of: "HONE_VENV", with: "HONE_DEBUG_LAYER")
+            .replacingOccurrences(of: "hone_runtime", with: "hone_debug_layer")
+            .replacingOccurrences(of: "HONE_RUNTIME_", with: "HONE_DEBUG_LAYER_")
+            .replacingOccurrences(of: "hone_requirements", with: "hone_debug_requirements")
+            .replacingOccurrences(of: "# The runtime: a venv cached by digest, built once.", with: "# The debug layer: JupyterLab, a venv of its own cached by digest.")
+        return build + """
+        HONE_DEBUG_DIR="$HONE_JOBDIR/debug"
+        HONE_DEBUG_ADDRESS=\(quote(session.listenAddress))
+        HONE_DEBUG_TOKEN_VAR=\(quote(session.passwordVariable))
+        mkdir -p -- "$HONE_DEBUG_DIR/bin" "$HONE_DEBUG_DIR/data/kernels/hone" "$HONE_DEBUG_DIR/config" "$HONE_DEBUG_DIR/runtime"
+        export JUPYTER_CONFIG_DIR="$HONE_DEBUG_DIR/config" JUPYTER_DATA_DIR="$HONE_DEBUG_DIR/data" JUPYTER_RUNTIME_DIR="$HONE_DEBUG_DIR/runtime"
+        export IPYTHONDIR="$HONE_DEBUG_DIR/ipython" JUPYTER_PLATFORM_DIRS=1
+        hone_job_python=$(command -v python3 || echo python3)
+        hone_layer_site=$("$HONE_DEBUG_LAYER/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+        printf '{"argv": ["%s", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python (this job)", "language": "python", "env": {"PYTHONPATH": "%s"}}\\n' \\
+          "$hone_job_python" "${PYTHONPATH:+$PYTHONPATH:}$hone_layer_site" > "$HONE_DEBUG_DIR/data/kernels/hone/kernel.json"
+        printf '#!/bin/bash\\n# Runs the handler as hone would: in src/, with the job'"'"'s environment.\\ncd -- "$HONE_JOBDIR/src" && exec bash -c "$HONE_COMMAND"\\n' > "$HONE_DEBUG_DIR/bin/hone-handler"
+        chmod +x "$HONE_DEBUG_DIR/bin/hone-handler"
+        export PATH="$HONE_DEBUG_DIR/bin:$PATH"
+
+        """
+    }
+
+    /// The session's server as the job's process: a free port now, the token from the environment only.
+    static let debugServerStart = """
+    export HONE_JOBDIR HONE_COMMAND
+    hone_port=$("$HONE_DEBUG_LAYER/bin/python" -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')
+    hone_put debug/port "$hone_port"
+    hone_root_flag=; [ "$(id -u)" = 0 ] && hone_root_flag=--allow-root
+    HONE_RUN='JUPYTER_TOKEN="${!HONE_DEBUG_TOKEN_VAR}" exec "$HONE_DEBUG_LAYER/bin/jupyter" lab --no-browser $hone_root_flag --ip="$HONE_DEBUG_ADDRESS" --port="$hone_port" --ServerApp.port_retries=0 --ServerApp.root_dir="$HONE_JOBDIR" --MultiKernelManager.default_kernel_name=hone'
+    export HONE_DEBUG_LAYER HONE_DEBUG_ADDRESS HONE_DEBUG_TOKEN_VAR hone_port hone_root_flag
+
+    """
 
     /// Releasing the job from inside (`hone_release`, run by run.sh when `hone_release_due` is set: SIGUSR1):
     /// `released` records why, then the job's processes end as a cancel ends them — SIGTERM, up to 3 s for

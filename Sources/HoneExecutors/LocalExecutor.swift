@@ -313,6 +313,15 @@ public final class LocalExecutor: Executor, Sendable {
         }
     }
 
+    public func release(id: String) throws {
+        try Self.checkId(id)
+        let dir = jobDirectory(for: id)
+        // Only a run.sh that provably runs (its lock is held) is signalled: a pid file may name a reused pid.
+        guard let pid = readPid(dir).flatMap({ Int32($0.pid) }), pid > 1,
+              Self.lockHeld(dir.appendingPathComponent(JobScript.Files.lock)) else { return }
+        _ = kill(pid, SIGUSR1)
+    }
+
     public func host(ofRunningJob id: String) throws -> String? {
         guard case .running = try poll(id: id) else { return nil }
         return "127.0.0.1"

@@ -168,6 +168,12 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
         }
     }
 
+    /// SIGUSR1 to the batch script (run.sh), which releases the job from inside.
+    public func release(id: String) throws {
+        guard let slurmId = try findSlurmId(id) else { return }
+        _ = try runner.check("scancel", ["--batch", "--signal=USR1", slurmId])
+    }
+
     /// The address of the node running the job's batch script (`scontrol show job` BatchHost, then that
     /// node's NodeAddr: the name Slurm reaches it by).
     public func host(ofRunningJob id: String) throws -> String? {

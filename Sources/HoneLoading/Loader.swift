@@ -210,7 +210,7 @@ public struct Loader {
         var paths = listing.files
         if !zip(paths, paths.dropFirst()).allSatisfy({ $0 < $1 }) { paths.sort() }
         result.files = listing.refused.isEmpty ? paths : (paths + listing.refused.map(\.path)).sorted()
-        let places = Loader.parallelMap(paths.count, workers: Loader.workerCount(paths.count)) { _, i in Classifier.place(of: paths[i]) }
+        let places = ParallelMap.map(paths.count, workers: Loader.workerCount(paths.count)) { _, i in Classifier.place(of: paths[i]) }
         var l = ListedFiles(paths: paths, places: places)
         l.dependents.reserveCapacity(paths.count)
         l.objectFiles.reserveCapacity(paths.count)
@@ -277,7 +277,7 @@ public struct Loader {
         func prepare(_ indices: [Int], context: ReferenceContext?) throws -> [Prepared] {
             nonisolated(unsafe) let files = self
             let keepTrees = cache != nil
-            let prepared = Loader.parallelMap(indices.count, workers: min(workers, Loader.workerCount(indices.count))) { worker, j in
+            let prepared = ParallelMap.map(indices.count, workers: min(workers, Loader.workerCount(indices.count))) { worker, j in
                 let i = indices[j]
                 do {
                     let entry: ParseCache.Entry
@@ -557,28 +557,6 @@ public struct Loader {
         let n = Int(ProcessInfo.processInfo.environment["HONE_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
         return max(1, min(n, 8))
     }()
-
-    /// `(0..<n).map { body(worker, $0) }` on `workers` threads, in order; worker `w` takes items
-    /// w, w + workers, … . `body` must only read shared state (and what belongs to its worker).
-    static func parallelMap<T>(_ n: Int, workers: Int, _ body: (_ worker: Int, _ index: Int) -> T) -> [T] {
-        guard n > 0 else { return [] }
-        if workers <= 1 { return (0..<n).map { body(0, $0) } }
-        // Each result is written once, in place, into the array's own storage (no copies of large values).
-        return [T](unsafeUninitializedCapacity: n) { buffer, count in
-            nonisolated(unsafe) let target = buffer.baseAddress!
-            withoutActuallyEscaping(body) { body in
-                nonisolated(unsafe) let body = body
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    var i = w
-                    while i < n {
-                        (target + i).initialize(to: body(w, i))
-                        i += workers
-                    }
-                }
-            }
-            count = n
-        }
-    }
 
     /// The text of line `n` (1-based), without its line break or a leading byte-order mark.
     public static func line(_ n: Int, of bytes: [UInt8]) -> String? {

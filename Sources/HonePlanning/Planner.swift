@@ -130,16 +130,7 @@ public struct Planner: Sendable {
 
     /// `(0..<n).map(body)` on every core, results in index order.
     static func concurrentMap<T: Sendable>(_ n: Int, _ body: @Sendable (Int) -> T) -> [T] {
-        guard n > 64 else { return (0..<n).map(body) }
-        var results = [T?](repeating: nil, count: n)
-        results.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let out = buffer
-            let chunks = min(n, ProcessInfo.processInfo.activeProcessorCount * 4)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                for i in stride(from: c, to: n, by: chunks) { out[i] = body(i) }
-            }
-        }
-        return results.map { $0! }
+        ParallelMap.map(n, workers: n > 64 ? ProcessInfo.processInfo.activeProcessorCount * 4 : 1) { _, i in body(i) }
     }
 
     // MARK: Runs

@@ -64,7 +64,7 @@ final class AutoReleaseTests: XCTestCase {
 
         let collect = try runHone(["reconcile"], in: f.root, environment: Self.env)
         XCTAssertEqual(collect.status, 0, collect.stdout + collect.stderr)
-        XCTAssertTrue(collect.stdout.contains("1 finished (g/a Cancelled)"), collect.stdout)
+        XCTAssertTrue(collect.stdout.contains("1 finished (1 Cancelled: g/a)"), collect.stdout)
         var status = try f.read("status/groups/g/evals/a.yaml")
         XCTAssertTrue(status.contains("phase: Cancelled"), status)
         XCTAssertEqual(status.components(separatedBy: "reason: AutoReleased").count - 1, 1, status)

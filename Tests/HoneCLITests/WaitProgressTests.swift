@@ -110,7 +110,7 @@ final class WaitProgressTests: XCTestCase {
         try release(f)
         XCTAssertEqual(r.exitStatus(), 0)
         seen = (try? String(contentsOf: transcript, encoding: .utf8)) ?? ""
-        XCTAssertTrue(seen.contains("reconciled: 1 launched, 1 finished (g/a Succeeded)"), seen)
+        XCTAssertTrue(seen.contains("reconciled: 1 launched, 1 finished (1 Succeeded: g/a)"), seen)
     }
 
     func testCtrlCSaysTheJobsKeepRunningAndExits130() throws {
@@ -134,7 +134,7 @@ final class WaitProgressTests: XCTestCase {
         try release(f)
         let collect = try runHone(["reconcile", "--wait", "--timeout", "60s"], in: f.root, environment: Self.env)
         XCTAssertEqual(collect.status, 0, collect.stderr)
-        XCTAssertTrue(collect.stdout.contains("1 finished (g/a Succeeded)"), collect.stdout)
+        XCTAssertTrue(collect.stdout.contains("1 finished (1 Succeeded: g/a)"), collect.stdout)
     }
 }
 

@@ -353,3 +353,20 @@ public enum DurationText {
         return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m"
     }
 }
+
+extension ObjectStatus {
+    /// The named spec fields a status records (handler, runtime and each kind's own), as plan reasons and
+    /// history's CHANGED column compare them.
+    public var recordedFields: [String: String?] {
+        var fields: [String: String?] = ["handler": handler, "runtime": runtime]
+        switch detail {
+        case .run(let r):
+            fields["baseModel"] = r.baseModel; fields["trainDataset"] = r.trainDataset; fields["validationDataset"] = r.validationDataset
+        case .eval(let e):
+            fields["dataset"] = e.dataset; fields["model"] = e.model
+        case .playground(let p):
+            fields["model"] = p.model
+        }
+        return fields
+    }
+}

@@ -330,15 +330,7 @@ public struct Planner: Sendable {
     /// eval's `runs/g/ft`). Nil when nothing recorded differs (an older status without these fields).
     static func differences(_ s: ObjectStatus, fields: [(String, String?)], params: [String: JSONValue], inputs: [String: String]) -> String? {
         var out: [String] = []
-        var recorded: [String: String?] = ["handler": s.handler, "runtime": s.runtime]
-        switch s.detail {
-        case .run(let r):
-            recorded["baseModel"] = r.baseModel; recorded["trainDataset"] = r.trainDataset; recorded["validationDataset"] = r.validationDataset
-        case .eval(let e):
-            recorded["dataset"] = e.dataset; recorded["model"] = e.model
-        case .playground(let p):
-            recorded["model"] = p.model
-        }
+        let recorded = s.recordedFields
         for (name, now) in fields {
             let was = recorded[name] ?? nil
             if was != now { out.append("\(name) \(was ?? "none") → \(now ?? "none")") }

@@ -85,15 +85,7 @@ public struct MetricHistory: Sendable {
         Flatten.columns("params.", s.params, into: &g)
         for (k, v) in s.inputs { g["inputs." + k] = .string(v) }
         for (file, id) in s.code ?? [:] { g["code." + file] = .string(id) }
-        var named: [String: String?] = ["runtime": s.runtime, "handler": s.handler]
-        switch s.detail {
-        case .run(let r):
-            named["baseModel"] = r.baseModel; named["trainDataset"] = r.trainDataset; named["validationDataset"] = r.validationDataset
-        case .eval(let e):
-            named["model"] = e.model; named["dataset"] = e.dataset
-        case .playground(let p):
-            named["model"] = p.model
-        }
+        let named = s.recordedFields
         for (k, v) in named { if let v { g[k] = .string(v) } }
         g["spec"] = .string(s.specDigest)
         return g
